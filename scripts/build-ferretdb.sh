@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds FerretDB (the MongoDB-compatible server dualgate runs on locally and in CI) from the
+# Go module proxy into $(go env GOBIN or GOPATH/bin)/ferretdb. One-time, a few minutes.
+#
+# Why not plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`: that builds,
+# but the binary panics at start ("Invalid build/version/version.txt file content"), because
+# FerretDB reads its version from a file its release process generates and the module zip
+# lacks. So the module's source is copied, that file written, and the same command built.
+set -euo pipefail
+
+versions=("${FERRETDB_VERSION:-v1.24.2}" v1.24.1)
+bin_dir=$(go env GOBIN)
+[ -n "$bin_dir" ] || bin_dir="$(go env GOPATH)/bin"
+mkdir -p "$bin_dir"
+work=$(mktemp -d)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+
+for version in "${versions[@]}"; do
+  echo "Building FerretDB $version into $bin_dir (one-time, a few minutes)..." >&2
+  src_dir=$(GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$version" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  if [ -z "$src_dir" ] || [ ! -d "$src_dir" ]; then
+    echo "Could not download github.com/FerretDB/FerretDB@$version" >&2
+    continue
+  fi
+  rm -rf "$work/src"
+  cp -r "$src_dir" "$work/src"
+  chmod -R u+w "$work/src"
+  echo "$version" >"$work/src/build/version/version.txt"
+  # Older modules on newer Go can stop at link time on an `invalid reference`: the known
+  # workaround is -checklinkname=0.
+  if (cd "$work/src" && go build -trimpath -o "$bin_dir/ferretdb" ./cmd/ferretdb) ||
+    (cd "$work/src" && go build -trimpath -ldflags=-checklinkname=0 -o "$bin_dir/ferretdb" ./cmd/ferretdb); then
+    "$bin_dir/ferretdb" --version >&2
+    exit 0
+  fi
+  echo "Building FerretDB $version failed." >&2
+done
+exit 1

@@ -1,0 +1,81 @@
+// Builds the gateway from its parts: the domain services over one database, the shared
+// authentication gate, and the two doors onto the one operation table. No logic of its own.
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { authenticateCalls } from './auth/authenticate.js';
+import { CredentialVerifier } from './auth/credentials.js';
+import type { Config } from './config.js';
+import type { Database } from './db/connection.js';
+import { Accounts } from './domain/accounts.js';
+import { ApiUsers } from './domain/apiUsers.js';
+import { CallQuota } from './domain/callQuota.js';
+import { PasswordHasher } from './domain/passwords.js';
+import { errors } from './errors.js';
+import { operations } from './operations/index.js';
+import type { DoorDependencies } from './transports/doorDependencies.js';
+import { publicBaseUrl } from './transports/publicUrl.js';
+import { assignRequestId } from './transports/requestId.js';
+import { restDoor, restErrorHandler } from './transports/rest/restDoor.js';
+import { soapDoor } from './transports/soap/soapDoor.js';
+
+export interface Services {
+  hasher: PasswordHasher;
+  apiUsers: ApiUsers;
+  accounts: Accounts;
+  quota: CallQuota;
+  verifier: CredentialVerifier;
+}
+
+export function createServices(config: Config, database: Database): Services {
+  const hasher = new PasswordHasher(config.BCRYPT_COST);
+  const apiUsers = new ApiUsers(database.models, hasher, config.API_USER_DOMAIN);
+  return {
+    hasher,
+    apiUsers,
+    accounts: new Accounts(database.models, apiUsers),
+    quota: new CallQuota(database.models, config.QUOTA_SYNC_MS),
+    verifier: new CredentialVerifier(database.models, hasher, config.LOCKOUT_THRESHOLD),
+  };
+}
+
+export interface Gateway {
+  app: Express;
+  services: Services;
+  /** Flushes what is buffered; the caller closes the HTTP server and the database. */
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: Config, database: Database, logger: Logger): Promise<Gateway> {
+  const services = createServices(config, database);
+  const dependencies: DoorDependencies = {
+    config,
+    logger,
+    authenticate: authenticateCalls(services.verifier, services.quota),
+    callContext: (req, caller, quota) => ({
+      caller,
+      quota,
+      publicBaseUrl: publicBaseUrl(req, config.PUBLIC_URL),
+      services: { apiUsers: services.apiUsers, accounts: services.accounts },
+      lockoutThreshold: config.LOCKOUT_THRESHOLD,
+    }),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(assignRequestId);
+  // SOAP first: node-soap mounts its route on this router when the WSDL is read, and a
+  // catch-all placed before it would swallow SOAP calls.
+  const soap = soapDoor(operations, dependencies);
+  app.use(soap.router);
+  app.use(restDoor(operations, dependencies));
+  app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
+  app.use(restErrorHandler(logger, operations));
+  await soap.ready;
+
+  return {
+    app,
+    services,
+    close: () => services.quota.close(),
+  };
+}

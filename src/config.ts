@@ -1,0 +1,95 @@
+// Every setting, read once from the environment, typed and checked at startup: a bad value
+// stops the process with a sentence naming the variable, rather than failing later.
+import { z } from 'zod';
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max} (got "${raw}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const hostName = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+const environment = z.object({
+  PORT: integer('PORT', 0, 65535, 8080),
+  HOST: z.string().optional().transform((raw) => (raw && raw.trim() !== '' ? raw.trim() : undefined)),
+  MONGODB_URI: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      if (!/^mongodb(\+srv)?:\/\/\S+$/.test(raw.trim())) {
+        ctx.addIssue({ code: 'custom', message: 'MONGODB_URI must start with mongodb:// or mongodb+srv://' });
+        return z.NEVER;
+      }
+      return raw.trim();
+    }),
+  PUBLIC_URL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      let url: URL;
+      try {
+        url = new URL(raw.trim());
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `PUBLIC_URL must be an absolute http(s) URL (got "${raw}")` });
+        return z.NEVER;
+      }
+      if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `PUBLIC_URL must be a plain http(s) base URL without credentials, query or fragment (got "${raw}")`,
+        });
+        return z.NEVER;
+      }
+      return url.href.replace(/\/+$/, '');
+    }),
+  API_USER_DOMAIN: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw === undefined || raw.trim() === '' ? 'dualgate.local' : raw.trim().toLowerCase();
+      if (!hostName.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `API_USER_DOMAIN must be a domain name such as api.example.com (got "${raw}")` });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  BCRYPT_COST: integer('BCRYPT_COST', 4, 31, 12),
+  LOCKOUT_THRESHOLD: integer('LOCKOUT_THRESHOLD', 1, 1000, 5),
+  QUOTA_SYNC_MS: integer('QUOTA_SYNC_MS', 0, 60_000, 250),
+  REST_BODY_LIMIT_BYTES: integer('REST_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024, 100 * 1024),
+  SOAP_BODY_LIMIT_BYTES: integer('SOAP_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+  DATA_DIR: z.string().optional().transform((raw) => (raw && raw.trim() !== '' ? raw.trim() : '.data')),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .optional()
+    .transform((raw) => raw ?? 'info'),
+});
+
+export type Config = z.output<typeof environment>;
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration from an environment (process.env by default); throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = environment.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) =>
+      issue.code === 'custom' || issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
+  }
+  return result.data;
+}

@@ -1,0 +1,196 @@
+// Finds the database to run on. In order: MONGODB_URI when set (production: MongoDB or a
+// replica set); else a `mongod` on PATH; else a `ferretdb` on PATH or in Go's bin directory;
+// else FerretDB built once from the Go module proxy when Go is present; else a clear stop.
+// A server started here keeps its data under its data directory and is stopped with us.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface DatabaseServer {
+  uri: string;
+  /** What runs it, for the startup log: "MONGODB_URI", "mongod", "ferretdb". */
+  kind: string;
+  stop(): Promise<void>;
+}
+
+export class DatabaseNotFoundError extends Error {}
+
+const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-ferretdb.sh', import.meta.url));
+
+export interface DatabaseServerOptions {
+  mongodbUri?: string | undefined;
+  /** Where a server started here keeps its data. */
+  dataDir: string;
+  databaseName?: string;
+  /** Told once, before a build of a few minutes starts. */
+  onBuild?: (message: string) => void;
+}
+
+export async function startDatabaseServer(options: DatabaseServerOptions): Promise<DatabaseServer> {
+  const databaseName = options.databaseName ?? 'dualgate';
+  if (options.mongodbUri) return { uri: options.mongodbUri, kind: 'MONGODB_URI', stop: async () => {} };
+  const running = await runningServer(options.dataDir);
+  if (running) return { uri: running, kind: 'shared', stop: async () => {} };
+  const server = await startOwnServer(options, databaseName);
+  // Another process (the CLI beside `npm start`) uses this server instead of starting a
+  // second one on the same files.
+  const marker = join(ensureDir(options.dataDir), RUNNING_MARKER);
+  writeFileSync(marker, JSON.stringify({ uri: server.uri, pid: process.pid }));
+  return {
+    ...server,
+    stop: async () => {
+      rmSync(marker, { force: true });
+      await server.stop();
+    },
+  };
+}
+
+const RUNNING_MARKER = 'database.json';
+
+async function runningServer(dataDir: string): Promise<string | undefined> {
+  try {
+    const { uri, pid } = JSON.parse(readFileSync(join(dataDir, RUNNING_MARKER), 'utf8')) as { uri: string; pid: number };
+    process.kill(pid, 0); // throws when that process is gone
+    const port = Number(new URL(uri).port);
+    return (await canConnect(port)) ? uri : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function startOwnServer(options: DatabaseServerOptions, databaseName: string): Promise<DatabaseServer> {
+
+  const mongod = findOnPath('mongod');
+  if (mongod) {
+    const dbPath = ensureDir(join(options.dataDir, 'mongod'));
+    return launch('mongod', mongod, (port) => ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'], databaseName);
+  }
+
+  let ferretdb = findFerretDb();
+  if (!ferretdb && findOnPath('go')) {
+    options.onBuild?.('No MongoDB or FerretDB found: building FerretDB from the Go module proxy (one-time, a few minutes)...');
+    const build = spawnSync('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (build.status !== 0) throw new DatabaseNotFoundError('Building FerretDB failed (see above). Set MONGODB_URI to use a MongoDB server instead.');
+    ferretdb = findFerretDb();
+  }
+  if (!ferretdb) {
+    throw new DatabaseNotFoundError(
+      'No database found: set MONGODB_URI to a MongoDB server (e.g. MONGODB_URI=mongodb://localhost:27017/dualgate), ' +
+        'or put mongod or ferretdb on PATH, or install Go so that FerretDB can be built.',
+    );
+  }
+  const dataDir = ensureDir(resolve(options.dataDir, 'ferretdb'));
+  return launch(
+    'ferretdb',
+    ferretdb,
+    (port) => [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dataDir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      `--state-dir=${dataDir}`,
+      '--log-level=error',
+    ],
+    databaseName,
+  );
+}
+
+function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, command);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** A ferretdb that starts: a plain `go install` of it panics at start (see the build script). */
+function findFerretDb(): string | undefined {
+  const candidates = [findOnPath('ferretdb'), goBinary('ferretdb')].filter((path): path is string => !!path);
+  return candidates.find((path) => spawnSync(path, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
+}
+
+function goBinary(name: string): string | undefined {
+  if (!findOnPath('go')) return undefined;
+  const env = spawnSync('go', ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
+  const [gobin, gopath] = (env.stdout ?? '').split('\n');
+  const dir = gobin?.trim() || (gopath?.trim() ? join(gopath.trim(), 'bin') : '');
+  const candidate = dir ? join(dir, name) : '';
+  return candidate && existsSync(candidate) ? candidate : undefined;
+}
+
+function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function launch(kind: string, binary: string, args: (port: number) => string[], databaseName: string): Promise<DatabaseServer> {
+  const port = await freePort();
+  const child = spawn(binary, args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  try {
+    await waitForPort(port, exited, 30_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${kind} did not start: ${(error as Error).message}\n${output.trim()}`);
+  }
+  return {
+    uri: `mongodb://127.0.0.1:${port}/${databaseName}`,
+    kind,
+    stop: () => stopProcess(child, exited),
+  };
+}
+
+async function waitForPort(port: number, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  while (Date.now() < deadline) {
+    if (hasExited) throw new Error('it exited at start');
+    if (await canConnect(port)) return;
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  throw new Error(`port ${port} did not open within ${timeoutMs / 1000} s`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once('error', () => resolveConnect(false));
+  });
+}
+
+async function stopProcess(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}

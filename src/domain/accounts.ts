@@ -1,0 +1,76 @@
+// Accounts (tenants). Created and switched on or off only from the command line.
+import type { Types } from 'mongoose';
+import { parseObjectId } from './ids.js';
+import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
+import type { ApiUsers } from './apiUsers.js';
+import { generatePassword } from './generatedSecrets.js';
+
+export interface NewAccount {
+  name: string;
+  mainEmail: string;
+  apiCallsPerHour?: number | undefined;
+}
+
+export interface CreatedAccount {
+  account: AccountRecord;
+  owner: ApiUserRecord;
+  /** The owner's generated password: shown once, stored only as a hash. */
+  password: string;
+}
+
+export class Accounts {
+  constructor(
+    private readonly models: Models,
+    private readonly apiUsers: ApiUsers,
+  ) {}
+
+  async create(input: NewAccount): Promise<CreatedAccount> {
+    const created = await this.models.Account.create({
+      name: input.name,
+      mainEmail: input.mainEmail,
+      apiCallsPerHour: input.apiCallsPerHour ?? 2000,
+      disabled: false,
+      usersLockedAt: null,
+      created: new Date(),
+    });
+    const account = created.toObject<AccountRecord>();
+    // The username is not known yet (create() makes it and checks the policy against it again).
+    const password = generatePassword({ username: '', companyName: account.name });
+    const owner = await this.apiUsers.create(account, { description: 'Account owner', password }, { isOwner: true });
+    return { account, owner, password };
+  }
+
+  findById(id: Types.ObjectId): Promise<AccountRecord | null> {
+    return this.models.Account.findById(id).lean<AccountRecord>().exec();
+  }
+
+  list(): Promise<AccountRecord[]> {
+    return this.models.Account.find().sort({ created: 1, _id: 1 }).lean<AccountRecord[]>().exec();
+  }
+
+  count(): Promise<number> {
+    return this.models.Account.countDocuments().exec();
+  }
+
+  /** Disables the account and, in the same write, locks every one of its users (AccountDisabled). */
+  async disable(id: string): Promise<AccountRecord | null> {
+    const _id = parseObjectId(id);
+    if (!_id) return null;
+    return this.models.Account.findByIdAndUpdate(
+      _id,
+      { $set: { disabled: true, usersLockedAt: new Date() } },
+      { new: true },
+    )
+      .lean<AccountRecord>()
+      .exec();
+  }
+
+  /** Enables the account; its users stay locked until a password reset. */
+  async enable(id: string): Promise<AccountRecord | null> {
+    const _id = parseObjectId(id);
+    if (!_id) return null;
+    return this.models.Account.findByIdAndUpdate(_id, { $set: { disabled: false } }, { new: true })
+      .lean<AccountRecord>()
+      .exec();
+  }
+}

@@ -1,0 +1,89 @@
+// Managing the API users of the caller's account (owner or 'Can manage account' only).
+import { z } from 'zod';
+import type { CallContext } from './context.js';
+import { defineOperation } from './define.js';
+import { apiUser, apiUserChanges, apiUserId, apiUserIds, apiUserList, deleteResult, newApiUser, page, password } from './schemas.js';
+import { apiUserView } from './views.js';
+import type { ApiUserRecord } from '../db/models.js';
+
+const view = (context: CallContext) => (user: ApiUserRecord) =>
+  apiUserView(user, context.caller.account, context.lockoutThreshold);
+
+export const getApiUsers = defineOperation({
+  name: 'GetApiUsers',
+  summary: "The account's API users, oldest first, `select` at a time after skipping `skip`.",
+  permission: 'manageAccount',
+  rest: { method: 'GET', path: '/api-users', successStatus: 200, sources: { select: 'query', skip: 'query' } },
+  input: z.strictObject(page),
+  result: apiUserList,
+  handle: async (context, input) =>
+    (await context.services.apiUsers.list(context.caller.account._id, input)).map(view(context)),
+});
+
+export const getApiUserById = defineOperation({
+  name: 'GetApiUserById',
+  summary: 'One API user of the account.',
+  permission: 'manageAccount',
+  rest: { method: 'GET', path: '/api-users/:id', successStatus: 200, sources: { id: 'path' } },
+  input: z.strictObject({ id: apiUserId }),
+  result: apiUser,
+  handle: async (context, input) =>
+    view(context)(await context.services.apiUsers.get(context.caller.account._id, input.id)),
+});
+
+export const createApiUser = defineOperation({
+  name: 'CreateApiUser',
+  summary: 'Creates an API user with a generated username and the given password.',
+  permission: 'manageAccount',
+  rest: { method: 'POST', path: '/api-users', successStatus: 201, sources: { apiUser: 'body' } },
+  input: z.strictObject({ apiUser: newApiUser }),
+  result: apiUser,
+  handle: async (context, input) =>
+    view(context)(await context.services.apiUsers.create(context.caller.account, input.apiUser)),
+});
+
+export const updateApiUser = defineOperation({
+  name: 'UpdateApiUser',
+  summary: "Changes an API user's description, Enabled switch or 'Can manage account' permission.",
+  permission: 'manageAccount',
+  rest: { method: 'PUT', path: '/api-users/:id', successStatus: 200, sources: { id: 'path', apiUser: 'body' } },
+  input: z.strictObject({ id: apiUserId, apiUser: apiUserChanges }),
+  result: apiUser,
+  handle: async (context, input) =>
+    view(context)(await context.services.apiUsers.update(context.caller.account._id, input.id, input.apiUser)),
+});
+
+export const resetApiUserPassword = defineOperation({
+  name: 'ResetApiUserPassword',
+  summary: "Sets an API user's password (a new one or the same) and unlocks it.",
+  permission: 'manageAccount',
+  rest: { method: 'PUT', path: '/api-users/:id/password', successStatus: 200, sources: { id: 'path', password: 'bodyField' } },
+  input: z.strictObject({ id: apiUserId, password }),
+  result: apiUser,
+  handle: async (context, input) =>
+    view(context)(await context.services.apiUsers.resetPassword(context.caller.account, input.id, input.password)),
+});
+
+export const deleteApiUser = defineOperation({
+  name: 'DeleteApiUser',
+  summary: 'Deletes an API user (never the owner).',
+  permission: 'manageAccount',
+  rest: { method: 'DELETE', path: '/api-users/:id', successStatus: 204, sources: { id: 'path' } },
+  input: z.strictObject({ id: apiUserId }),
+  result: null,
+  handle: async (context, input) => {
+    await context.services.apiUsers.delete(context.caller.account._id, input.id);
+  },
+});
+
+export const deleteApiUsers = defineOperation({
+  name: 'DeleteApiUsers',
+  summary: 'Deletes several API users at once; ids naming none are skipped. A list naming the owner deletes no one.',
+  permission: 'manageAccount',
+  rest: { method: 'POST', path: '/api-users/delete', successStatus: 200, sources: { ids: 'bodyField' } },
+  input: z.strictObject({ ids: apiUserIds }),
+  result: deleteResult,
+  handle: async (context, input) => ({
+    deletedCount: await context.services.apiUsers.deleteMany(context.caller.account._id, input.ids),
+  }),
+});

@@ -1,0 +1,17 @@
+import type { Caller } from '../auth/credentials.js';
+import type { Accounts } from '../domain/accounts.js';
+import type { ApiUsers } from '../domain/apiUsers.js';
+import type { QuotaState } from '../domain/callQuota.js';
+
+/** What an operation's handler knows of the call, whichever door it came through. */
+export interface CallContext {
+  caller: Caller;
+  quota: QuotaState;
+  /** The server's public base URL (PUBLIC_URL, else taken from the request's Host). */
+  publicBaseUrl: string;
+  services: {
+    apiUsers: ApiUsers;
+    accounts: Accounts;
+  };
+  lockoutThreshold: number;
+}

@@ -1,0 +1,97 @@
+// The contract's data shapes, in REST names. The SOAP door and the WSDL check read the same
+// schemas (through their JSON Schema): an object's `xmlType` is its complexType in the WSDL,
+// an array's `xmlItem` is the element each item is wrapped in, and SOAP element names are the
+// REST names in PascalCase (the operation's own parameters keep their REST names).
+import { z } from 'zod';
+
+/** XML 1.0 can carry only these characters; anything else could never reach a SOAP client. */
+const NOT_XML_TEXT = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+const text = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).refine(
+    (value) => !NOT_XML_TEXT.test(value),
+    'must not contain control characters or unpaired surrogates',
+  );
+
+const flag = () => z.boolean({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be true or false') });
+
+const wholeNumber = (min: number, max: number) =>
+  z.int({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a whole number') })
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+export const INT32_MAX = 2_147_483_647;
+
+export const apiUserId = text().max(100, 'must be at most 100 characters long');
+export const description = text().max(200, 'must be at most 200 characters long');
+/** The policy (length included) is checked by the domain, to report every failing rule at once. */
+export const password = text().max(1024, 'must be at most 1024 characters long');
+
+export const apiUserIds = z
+  .array(apiUserId, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a list of ids') })
+  .min(1, 'must hold at least one id')
+  .max(1000, 'must hold at most 1000 ids')
+  .meta({ xmlType: 'ArrayOfString', xmlItem: 'string' });
+
+export const page = {
+  select: wholeNumber(1, 1000).default(1000),
+  skip: wholeNumber(0, INT32_MAX).default(0),
+};
+
+export const newApiUser = z
+  .strictObject({
+    description: description.optional(),
+    password,
+    enabled: flag().optional(),
+    canManageAccount: flag().optional(),
+  })
+  .meta({ xmlType: 'NewApiUser' });
+
+export const apiUserChanges = z
+  .strictObject({
+    description: description.optional(),
+    enabled: flag().optional(),
+    canManageAccount: flag().optional(),
+  })
+  .refine((changes) => Object.keys(changes).length > 0, 'must change at least one of description, enabled, canManageAccount')
+  .meta({ xmlType: 'ApiUserChanges' });
+
+const dateTime = () => z.iso.datetime();
+
+export const apiUser = z
+  .strictObject({
+    id: z.string(),
+    username: z.string(),
+    description: z.string(),
+    enabled: z.boolean(),
+    locked: z.boolean(),
+    lockReason: z.enum(['FailedLogins', 'AccountDisabled']).nullable(),
+    canManageAccount: z.boolean(),
+    isOwner: z.boolean(),
+    created: dateTime(),
+    lastUsed: dateTime().nullable(),
+  })
+  .meta({ xmlType: 'ApiUser' });
+
+export const apiUserList = z.array(apiUser).meta({ xmlType: 'ArrayOfApiUser', xmlItem: 'ApiUser' });
+
+export const apiAccountProperty = z
+  .strictObject({
+    name: z.string(),
+    type: z.enum(['String', 'Int', 'Boolean']),
+    value: z.string(),
+  })
+  .meta({ xmlType: 'ApiAccountProperty' });
+
+export const apiAccount = z
+  .strictObject({
+    id: z.string(),
+    properties: z.array(apiAccountProperty).meta({ xmlType: 'ArrayOfApiAccountProperty', xmlItem: 'ApiAccountProperty' }),
+  })
+  .meta({ xmlType: 'ApiAccount' });
+
+export const deleteResult = z.strictObject({ deletedCount: z.int() }).meta({ xmlType: 'DeleteResult' });
+
+export const serverTime = dateTime();
+
+export const noInput = z.strictObject({});

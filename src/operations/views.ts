@@ -1,0 +1,37 @@
+// Records as the contract shows them. The password hash and the lockout bookkeeping never
+// appear here, so no response can carry them.
+import type { z } from 'zod';
+import type { AccountRecord, ApiUserRecord } from '../db/models.js';
+import { lockReasonOf } from '../domain/lockState.js';
+import type { QuotaState } from '../domain/callQuota.js';
+import type { apiAccount, apiUser } from './schemas.js';
+
+export function apiUserView(user: ApiUserRecord, account: AccountRecord, lockoutThreshold: number): z.input<typeof apiUser> {
+  const lockReason = lockReasonOf(user, account, lockoutThreshold);
+  return {
+    id: user._id.toHexString(),
+    username: user.username,
+    description: user.description,
+    enabled: user.enabled,
+    locked: lockReason !== null,
+    lockReason,
+    canManageAccount: user.canManageAccount,
+    isOwner: user.isOwner,
+    created: user.created.toISOString(),
+    lastUsed: user.lastUsed ? user.lastUsed.toISOString() : null,
+  };
+}
+
+export function apiAccountView(account: AccountRecord, quota: QuotaState, publicBaseUrl: string): z.input<typeof apiAccount> {
+  return {
+    id: account._id.toHexString(),
+    properties: [
+      { name: 'Name', type: 'String', value: account.name },
+      { name: 'MainEmail', type: 'String', value: account.mainEmail },
+      { name: 'ApiEndpoint', type: 'String', value: publicBaseUrl },
+      { name: 'ApiCallsInLastHour', type: 'Int', value: String(quota.used) },
+      { name: 'ApiCallsRemaining', type: 'Int', value: String(quota.remaining) },
+      { name: 'APILocale', type: 'String', value: account.locale },
+    ],
+  };
+}

@@ -1,0 +1,24 @@
+// What the shared middleware learns about a call, kept on res.locals for the doors.
+import type { Response } from 'express';
+import type { Caller } from '../auth/credentials.js';
+import type { QuotaState } from '../domain/callQuota.js';
+
+export interface CallState {
+  requestId: string;
+  caller?: Caller;
+  quota?: QuotaState;
+  /** The operation's name once a door has found it (for logs). */
+  operation?: string;
+  protocol?: 'rest' | 'soap';
+}
+
+export function callState(res: Response): CallState {
+  return res.locals as CallState;
+}
+
+/** The authenticated caller and its quota: only ever called after authentication ran. */
+export function authenticatedCall(res: Response): Required<Pick<CallState, 'caller' | 'quota'>> {
+  const { caller, quota } = callState(res);
+  if (!caller || !quota) throw new Error('authentication did not run before the operation');
+  return { caller, quota };
+}

@@ -1,0 +1,14 @@
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Caller } from '../auth/credentials.js';
+import type { Config } from '../config.js';
+import type { QuotaState } from '../domain/callQuota.js';
+import type { CallContext } from '../operations/context.js';
+
+/** What the app hands each door: settings, the shared gate, and how to build a call's context. */
+export interface DoorDependencies {
+  config: Config;
+  logger: Logger;
+  authenticate: RequestHandler;
+  callContext(req: Request, caller: Caller, quota: QuotaState): CallContext;
+}

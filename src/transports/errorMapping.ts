@@ -1,0 +1,36 @@
+// Any thrown thing to the contract's error: ApiErrors pass, body-parser's errors become their
+// contract codes, a lost database becomes 503, and everything else a 500 whose details go to
+// the log under the request id and never to the caller.
+import type { Logger } from 'pino';
+import { ApiError, errors } from '../errors.js';
+import { isDatabaseUnavailable } from '../db/connection.js';
+
+interface HttpParserError {
+  type?: unknown;
+  limit?: unknown;
+  status?: unknown;
+}
+
+export function toApiError(error: unknown, requestId: string, logger: Logger): ApiError {
+  if (error instanceof ApiError) return error;
+  const parserError = (typeof error === 'object' && error !== null ? error : {}) as HttpParserError;
+  switch (parserError.type) {
+    case 'entity.too.large':
+      return errors.requestTooLarge(typeof parserError.limit === 'number' ? parserError.limit : 0);
+    case 'entity.parse.failed':
+      return errors.invalidParameter('The request body is not valid JSON.');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return errors.unsupportedContentType('The request body must be UTF-8, optionally gzip or deflate compressed.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return errors.invalidParameter('The request body could not be read completely.');
+  }
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ requestId, err: error }, 'database unavailable');
+    return errors.unavailable();
+  }
+  logger.error({ requestId, err: error }, 'unexpected error');
+  return errors.unknown(requestId);
+}

@@ -1,0 +1,141 @@
+// Reads a SOAP 1.1 request before node-soap sees it. This is where hostile XML stops: a
+// DOCTYPE (and with it every entity trick, XXE and 'billion laughs'; SOAP 1.1 forbids DTDs
+// anyway), nesting deeper than MAX_DEPTH, over-long names, malformed XML. What passes is a
+// small tree of the payload, with its namespaces resolved, from which the door takes the
+// operation's input exactly as sent (node-soap's own reading trims text and guesses types).
+import sax from 'sax';
+import { ApiError } from '../../errors.js';
+
+export const SOAP11_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+const SOAP12_ENVELOPE_NS = 'http://www.w3.org/2003/05/soap-envelope';
+export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+
+const MAX_DEPTH = 64;
+const MAX_NAME_LENGTH = 256;
+const MAX_ATTRIBUTES = 64;
+
+export interface XmlElement {
+  namespace: string;
+  name: string;
+  /** Attributes by `{namespace}name` (namespace declarations left out). */
+  attributes: Map<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+export interface SoapRequest {
+  /** The single child of soap:Body: the operation's wrapper element. */
+  payload: XmlElement;
+  /** Header blocks, by namespace and name. */
+  headers: XmlElement[];
+}
+
+/** A problem with the envelope itself: a soap:Client fault, or VersionMismatch / MustUnderstand. */
+export class EnvelopeError extends ApiError {
+  constructor(
+    status: number,
+    sentence: string,
+    readonly faultCode: 'Client' | 'VersionMismatch' | 'MustUnderstand' = 'Client',
+  ) {
+    super(status, 'ERROR_PARAMETER_INVALID', sentence);
+  }
+}
+
+const malformed = (detail: string) => new EnvelopeError(400, `The request is not well-formed XML: ${detail}.`);
+
+export function readSoapRequest(body: string): SoapRequest {
+  if (body.trim() === '') throw new EnvelopeError(400, 'The request body is empty; send a SOAP 1.1 envelope.');
+  const root = parseXml(body);
+  if (root.name !== 'Envelope' || root.namespace !== SOAP11_ENVELOPE_NS) {
+    if (root.name === 'Envelope' && root.namespace === SOAP12_ENVELOPE_NS) {
+      throw new EnvelopeError(
+        500,
+        'This endpoint serves SOAP 1.1 only; send a SOAP 1.1 envelope (namespace http://schemas.xmlsoap.org/soap/envelope/) as text/xml.',
+        'VersionMismatch',
+      );
+    }
+    if (root.name === 'Envelope') {
+      throw new EnvelopeError(500, 'The envelope is not in the SOAP 1.1 namespace (http://schemas.xmlsoap.org/soap/envelope/).', 'VersionMismatch');
+    }
+    throw new EnvelopeError(500, 'The request is not a SOAP envelope.');
+  }
+  const parts = root.children;
+  const header = parts.length > 0 && isEnvelopePart(parts[0], 'Header') ? parts[0] : undefined;
+  const soapBody = parts[header ? 1 : 0];
+  if (!soapBody || !isEnvelopePart(soapBody, 'Body') || parts.length !== (header ? 2 : 1)) {
+    throw new EnvelopeError(500, 'The envelope must hold an optional soap:Header and then one soap:Body, and nothing else.');
+  }
+  const headers = header?.children ?? [];
+  for (const block of headers) {
+    const mustUnderstand = block.attributes.get(`{${SOAP11_ENVELOPE_NS}}mustUnderstand`);
+    if (mustUnderstand === '1' || mustUnderstand === 'true') {
+      throw new EnvelopeError(500, `The header block ${block.name} is marked mustUnderstand, and this service does not understand it.`, 'MustUnderstand');
+    }
+  }
+  if (soapBody.children.length !== 1 || soapBody.children[0] === undefined) {
+    throw new EnvelopeError(500, 'The soap:Body must hold exactly one element: the operation to call.');
+  }
+  return { payload: soapBody.children[0], headers };
+}
+
+function isEnvelopePart(element: XmlElement | undefined, name: string): element is XmlElement {
+  return element !== undefined && element.name === name && element.namespace === SOAP11_ENVELOPE_NS;
+}
+
+/** A strict, namespace-aware parse that refuses DTDs and bounds depth and names. */
+export function parseXml(xml: string): XmlElement {
+  const parser = sax.parser(true, { xmlns: true, position: false });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let failure: ApiError | undefined;
+  const fail = (error: ApiError) => {
+    failure ??= error;
+    throw error; // stops sax at once; caught below
+  };
+  parser.ondoctype = () => fail(new EnvelopeError(400, 'The request holds a DOCTYPE; DTDs and entity declarations are not allowed in SOAP messages.'));
+  parser.onprocessinginstruction = (instruction) => {
+    if (instruction.name.toLowerCase() !== 'xml') fail(new EnvelopeError(400, 'Processing instructions are not allowed in SOAP messages.'));
+  };
+  parser.onopentag = (tag) => {
+    const node = tag as sax.QualifiedTag;
+    if (stack.length >= MAX_DEPTH) fail(new EnvelopeError(400, `The XML is nested deeper than ${MAX_DEPTH} levels.`));
+    if (node.name.length > MAX_NAME_LENGTH) fail(new EnvelopeError(400, `An XML name is longer than ${MAX_NAME_LENGTH} characters.`));
+    const attributes = new Map<string, string>();
+    const attributeList = Object.values(node.attributes);
+    if (attributeList.length > MAX_ATTRIBUTES) fail(new EnvelopeError(400, `An XML element has more than ${MAX_ATTRIBUTES} attributes.`));
+    for (const attribute of attributeList) {
+      if (attribute.prefix === 'xmlns' || attribute.name === 'xmlns') continue;
+      attributes.set(`{${attribute.uri}}${attribute.local}`, attribute.value);
+    }
+    const element: XmlElement = { namespace: node.uri, name: node.local, attributes, children: [], text: '' };
+    const parent = stack[stack.length - 1];
+    if (parent) parent.children.push(element);
+    else root = element;
+    stack.push(element);
+  };
+  parser.onclosetag = () => {
+    stack.pop();
+  };
+  parser.ontext = (text) => {
+    const current = stack[stack.length - 1];
+    if (current) current.text += text;
+  };
+  parser.oncdata = parser.ontext;
+  parser.onerror = (error) => {
+    fail(malformed(error.message.split('\n')[0]?.toLowerCase() ?? 'parse error'));
+  };
+  try {
+    parser.write(withoutByteOrderMark(xml)).close();
+  } catch (error) {
+    if (failure) throw failure;
+    throw error;
+  }
+  if (!root) throw malformed('there is no root element');
+  return root;
+}
+
+/** A leading byte-order mark is legal in XML but not for sax. */
+function withoutByteOrderMark(xml: string): string {
+  return xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
+}
+

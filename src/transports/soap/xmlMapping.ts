@@ -1,0 +1,79 @@
+// Between the operation table's values (REST shape) and SOAP's XML, driven by the schemas:
+// element names are the REST names in PascalCase (the wrapper's own children keep their
+// REST names), arrays are wrapped item by item in their `xmlItem` element.
+import { ParameterError } from '../../errors.js';
+import { soapElementName, unwrapNullable, type JsonSchema } from '../../operations/jsonSchema.js';
+import { readText } from '../../operations/lexical.js';
+import { XSI_NS, type XmlElement } from './envelopeReader.js';
+
+export const TARGET_NAMESPACE = 'urn:dualgate:v2';
+
+type Path = ReadonlyArray<string | number>;
+
+/** The operation's input from its wrapper element, its lexical values read as XML Schema says. */
+export function inputFromXml(wrapper: XmlElement, schema: JsonSchema): unknown {
+  return readObject(wrapper, schema, [], (field) => field);
+}
+
+function readValue(element: XmlElement, schema: JsonSchema, path: Path): unknown {
+  const nil = element.attributes.get(`{${XSI_NS}}nil`);
+  if (nil === 'true' || nil === '1') return null;
+  const { schema: node } = unwrapNullable(schema);
+  if (node.type === 'object') return readObject(element, node, path, soapElementName);
+  if (node.type === 'array') return readArray(element, node, path);
+  if (element.children.length > 0) return {}; // elements where text belongs: the check names the field
+  return readText(element.text, node.type);
+}
+
+function readObject(element: XmlElement, schema: JsonSchema, path: Path, nameOf: (field: string) => string): unknown {
+  if (element.children.length === 0 && element.text.trim() !== '') return element.text;
+  const fieldByElement = new Map(Object.keys(schema.properties ?? {}).map((field) => [nameOf(field), field]));
+  const result: Record<string, unknown> = {};
+  for (const child of element.children) {
+    const field = fieldByElement.get(child.name);
+    if (field === undefined || child.namespace !== TARGET_NAMESPACE) {
+      const where = child.namespace === TARGET_NAMESPACE ? '' : ` in namespace "${child.namespace}"`;
+      throw new ParameterError([...path, child.name], `is not a known field${where}`);
+    }
+    if (Object.hasOwn(result, field)) throw new ParameterError([...path, field], 'must appear only once');
+    result[field] = readValue(child, schema.properties?.[field] ?? {}, [...path, field]);
+  }
+  return result;
+}
+
+function readArray(element: XmlElement, schema: JsonSchema, path: Path): unknown[] {
+  return element.children.map((child, index) => {
+    if (child.name !== schema.xmlItem || child.namespace !== TARGET_NAMESPACE) {
+      throw new ParameterError([...path, index], `must be a ${schema.xmlItem} element`);
+    }
+    return readValue(child, schema.items ?? {}, [...path, index]);
+  });
+}
+
+/** A result in the shape node-soap writes: PascalCase keys in schema order, arrays wrapped. */
+export function resultToSoap(value: unknown, schema: JsonSchema): unknown {
+  if (value === null || value === undefined) return null;
+  const { schema: node } = unwrapNullable(schema);
+  if (node.type === 'array' && Array.isArray(value)) {
+    return { [node.xmlItem ?? 'item']: value.map((item) => resultToSoap(item, node.items ?? {})) };
+  }
+  if (node.type === 'object' && typeof value === 'object') {
+    const source = value as Record<string, unknown>;
+    const result: Record<string, unknown> = {};
+    for (const [field, fieldSchema] of Object.entries(node.properties ?? {})) {
+      if (source[field] !== undefined) result[soapElementName(field)] = resultToSoap(source[field], fieldSchema);
+    }
+    return result;
+  }
+  return value;
+}
+
+/** How SOAP names a field of the input: `apiUser/Description`, `ids[2]`. */
+export function soapFieldName(path: Path): string {
+  return path
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment + 1}]`;
+      return index === 0 ? segment : `/${soapElementName(segment)}`;
+    })
+    .join('');
+}
