@@ -11,7 +11,7 @@ import { ApiUsers } from './domain/apiUsers.js';
 import { CallQuota } from './domain/callQuota.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { errors } from './errors.js';
-import { operations } from './operations/index.js';
+import { operations, type Operation } from './operations/index.js';
 import type { DoorDependencies } from './transports/doorDependencies.js';
 import { publicBaseUrl } from './transports/publicUrl.js';
 import { assignRequestId } from './transports/requestId.js';
@@ -45,7 +45,18 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function createGateway(config: Config, database: Database, logger: Logger): Promise<Gateway> {
+export interface GatewayOptions {
+  /** The operation table to serve; the product's own unless a test brings another. */
+  operations?: readonly Operation[] | undefined;
+}
+
+export async function createGateway(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  const table = options.operations ?? operations;
   const services = createServices(config, database);
   const dependencies: DoorDependencies = {
     config,
@@ -66,11 +77,11 @@ export async function createGateway(config: Config, database: Database, logger: 
   app.use(assignRequestId);
   // SOAP first: node-soap mounts its route on this router when the WSDL is read, and a
   // catch-all placed before it would swallow SOAP calls.
-  const soap = soapDoor(operations, dependencies);
+  const soap = soapDoor(table, dependencies);
   app.use(soap.router);
-  app.use(restDoor(operations, dependencies));
+  app.use(restDoor(table, dependencies));
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
-  app.use(restErrorHandler(logger, operations));
+  app.use(restErrorHandler(logger, table));
   await soap.ready;
 
   return {

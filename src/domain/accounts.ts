@@ -59,7 +59,7 @@ export class Accounts {
     return this.models.Account.findByIdAndUpdate(
       _id,
       { $set: { disabled: true, usersLockedAt: new Date() } },
-      { new: true },
+      { returnDocument: 'after' },
     )
       .lean<AccountRecord>()
       .exec();
@@ -69,7 +69,7 @@ export class Accounts {
   async enable(id: string): Promise<AccountRecord | null> {
     const _id = parseObjectId(id);
     if (!_id) return null;
-    return this.models.Account.findByIdAndUpdate(_id, { $set: { disabled: false } }, { new: true })
+    return this.models.Account.findByIdAndUpdate(_id, { $set: { disabled: false } }, { returnDocument: 'after' })
       .lean<AccountRecord>()
       .exec();
   }

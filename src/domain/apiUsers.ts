@@ -88,7 +88,7 @@ export class ApiUsers {
     if (changes.canManageAccount !== undefined) set.canManageAccount = changes.canManageAccount;
     const touchesOwnerRights = changes.enabled === false || changes.canManageAccount === false;
     const filter = touchesOwnerRights ? { _id, accountId, isOwner: false } : { _id, accountId };
-    const updated = await this.models.ApiUser.findOneAndUpdate(filter, { $set: set }, { new: true })
+    const updated = await this.models.ApiUser.findOneAndUpdate(filter, { $set: set }, { returnDocument: 'after' })
       .lean<ApiUserRecord>()
       .exec();
     if (updated) return updated;
@@ -110,7 +110,7 @@ export class ApiUsers {
     const updated = await this.models.ApiUser.findOneAndUpdate(
       { _id: user._id, accountId: account._id },
       { $set: { passwordHash, failedLoginCount: 0, unlockedAt: new Date() } },
-      { new: true },
+      { returnDocument: 'after' },
     )
       .lean<ApiUserRecord>()
       .exec();

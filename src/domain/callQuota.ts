@@ -116,7 +116,7 @@ export class CallQuota {
         const doc = await this.models.QuotaWindow.findOneAndUpdate(
           { _id: key },
           { $inc: { count: by }, $setOnInsert: { accountId, windowStart: new Date(windowStart) } },
-          { upsert: true, new: true }, // no projection: FerretDB's findAndModify lacks it
+          { upsert: true, returnDocument: 'after' }, // no projection: FerretDB's findAndModify lacks it
         )
           .lean<{ count: number }>()
           .exec();

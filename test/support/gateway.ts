@@ -1,0 +1,72 @@
+// A real gateway for a test: its own database on the run's server, listening on a free port.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { pino } from 'pino';
+import { createGateway, type Gateway } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { connectDatabase, type Database } from '../../src/db/connection.js';
+import type { Operation } from '../../src/operations/define.js';
+import { databaseServerUri } from './rootHooks.js';
+
+export interface TestAccount {
+  accountId: string;
+  name: string;
+  username: string;
+  password: string;
+}
+
+export interface TestGateway {
+  baseUrl: string;
+  config: Config;
+  gateway: Gateway;
+  database: Database;
+  databaseUri: string;
+  server: Server;
+  /** A new account and its owner, through the same code the CLI uses. */
+  createAccount(options?: { name?: string; callsPerHour?: number }): Promise<TestAccount>;
+  close(): Promise<void>;
+}
+
+export function uniqueDatabaseUri(): string {
+  return `${databaseServerUri()}/t_${randomBytes(6).toString('hex')}`;
+}
+
+export async function startTestGateway(
+  options: { env?: Record<string, string>; databaseUri?: string; operations?: readonly Operation[] } = {},
+): Promise<TestGateway> {
+  const databaseUri = options.databaseUri ?? uniqueDatabaseUri();
+  // Tests hash at a low cost to run fast; one test keeps the default of 12.
+  const config = loadConfig({ BCRYPT_COST: '4', QUOTA_SYNC_MS: '0', ...options.env });
+  const database = await connectDatabase(databaseUri);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const gateway = await createGateway(config, database, logger, { operations: options.operations });
+  const server = gateway.app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let accounts = 0;
+  return {
+    baseUrl,
+    config,
+    gateway,
+    database,
+    databaseUri,
+    server,
+    async createAccount(accountOptions = {}) {
+      const name = accountOptions.name ?? `Company ${++accounts} ${randomBytes(3).toString('hex')}`;
+      const created = await gateway.services.accounts.create({
+        name,
+        mainEmail: `owner${accounts}@example.com`,
+        apiCallsPerHour: accountOptions.callsPerHour,
+      });
+      return { accountId: created.account._id.toHexString(), name, username: created.owner.username, password: created.password };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+      await database.connection.dropDatabase().catch(() => {});
+      await database.close();
+    },
+  };
+}
