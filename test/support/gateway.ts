@@ -33,13 +33,22 @@ export function uniqueDatabaseUri(): string {
 }
 
 export async function startTestGateway(
-  options: { env?: Record<string, string>; databaseUri?: string; operations?: readonly Operation[] } = {},
+  options: {
+    env?: Record<string, string>;
+    databaseUri?: string;
+    operations?: readonly Operation[];
+    /** Collects the gateway's log lines (JSON) when given. */
+    logLines?: string[];
+  } = {},
 ): Promise<TestGateway> {
   const databaseUri = options.databaseUri ?? uniqueDatabaseUri();
   // Tests hash at a low cost to run fast; one test keeps the default of 12.
   const config = loadConfig({ BCRYPT_COST: '4', QUOTA_SYNC_MS: '0', ...options.env });
   const database = await connectDatabase(databaseUri);
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logLines = options.logLines;
+  const logger = logLines
+    ? pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) })
+    : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const gateway = await createGateway(config, database, logger, { operations: options.operations });
   const server = gateway.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
