@@ -9,6 +9,7 @@ import type { Database } from './db/connection.js';
 import { Accounts } from './domain/accounts.js';
 import { ApiUsers } from './domain/apiUsers.js';
 import { CallQuota } from './domain/callQuota.js';
+import { LoginActivity } from './domain/loginActivity.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { errors } from './errors.js';
 import { operations, type Operation } from './operations/index.js';
@@ -20,6 +21,7 @@ import { soapDoor } from './transports/soap/soapDoor.js';
 
 export interface Services {
   hasher: PasswordHasher;
+  loginActivity: LoginActivity;
   apiUsers: ApiUsers;
   accounts: Accounts;
   quota: CallQuota;
@@ -28,13 +30,15 @@ export interface Services {
 
 export function createServices(config: Config, database: Database): Services {
   const hasher = new PasswordHasher(config.BCRYPT_COST);
-  const apiUsers = new ApiUsers(database.models, hasher, config.API_USER_DOMAIN);
+  const loginActivity = new LoginActivity(database.models);
+  const apiUsers = new ApiUsers(database.models, hasher, loginActivity, config.API_USER_DOMAIN);
   return {
     hasher,
+    loginActivity,
     apiUsers,
     accounts: new Accounts(database.models, apiUsers),
     quota: new CallQuota(database.models, config.QUOTA_SYNC_MS),
-    verifier: new CredentialVerifier(database.models, hasher, config.LOCKOUT_THRESHOLD),
+    verifier: new CredentialVerifier(database.models, hasher, loginActivity, config.LOCKOUT_THRESHOLD),
   };
 }
 
@@ -66,7 +70,7 @@ export async function createGateway(
       caller,
       quota,
       publicBaseUrl: publicBaseUrl(req, config.PUBLIC_URL),
-      services: { apiUsers: services.apiUsers, accounts: services.accounts },
+      services: { apiUsers: services.apiUsers, accounts: services.accounts, loginActivity: services.loginActivity },
       lockoutThreshold: config.LOCKOUT_THRESHOLD,
     }),
   };

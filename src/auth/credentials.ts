@@ -2,6 +2,7 @@
 // costs one bcrypt compare, so that timing does not tell an unknown user from a wrong password.
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
+import type { LoginActivity } from '../domain/loginActivity.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 
 export interface Caller {
@@ -17,6 +18,7 @@ export class CredentialVerifier {
   constructor(
     private readonly models: Models,
     private readonly hasher: PasswordHasher,
+    private readonly loginActivity: LoginActivity,
     private readonly lockoutThreshold: number,
   ) {}
 
@@ -24,42 +26,24 @@ export class CredentialVerifier {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
     const user = await this.models.ApiUser.findOne({ username }).lean<ApiUserRecord>().exec();
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
-    const [passwordMatches, account] = await Promise.all([
+    const countedAt = new Date();
+    const [passwordMatches, account, failures] = await Promise.all([
       this.hasher.verify(password, user.passwordHash),
       this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
+      this.loginActivity.failureCount(user),
     ]);
     if (!passwordMatches) {
-      await this.recordFailure(user);
+      // Past the threshold the user is locked already; more rows would only let an attacker
+      // grow the collection.
+      if (failures < this.lockoutThreshold) await this.loginActivity.recordFailure(user._id);
       return null;
     }
     if (!account || account.disabled || !user.enabled) return null;
-    if (lockReasonOf(user, account, this.lockoutThreshold) !== null) return null;
-    await this.recordSuccess(user, password);
+    if (lockReasonOf(user, account, failures, this.lockoutThreshold) !== null) return null;
+    await Promise.all([
+      failures > 0 ? this.loginActivity.clearFailures(user._id, countedAt) : undefined,
+      this.loginActivity.recordSuccess(user._id),
+    ]);
     return { user, account };
-  }
-
-  /**
-   * One atomic increment: concurrent wrong passwords, in any number of processes, each add
-   * one, and the user is locked from the threshold on (the lock is derived from the count).
-   */
-  private async recordFailure(user: ApiUserRecord): Promise<void> {
-    await this.models.ApiUser.updateOne(
-      { _id: user._id },
-      { $inc: { failedLoginCount: 1 }, $set: { lastFailedLogin: new Date() } },
-    ).exec();
-  }
-
-  private async recordSuccess(user: ApiUserRecord, password: string): Promise<void> {
-    // The count is reset only below the threshold: a lock reached meanwhile is not undone.
-    const filter =
-      user.failedLoginCount > 0 ? { _id: user._id, failedLoginCount: { $lt: this.lockoutThreshold } } : { _id: user._id };
-    const set = user.failedLoginCount > 0 ? { lastUsed: new Date(), failedLoginCount: 0 } : { lastUsed: new Date() };
-    await this.models.ApiUser.updateOne(filter, { $set: set }).exec();
-    if (this.hasher.needsRehash(user.passwordHash)) {
-      // BCRYPT_COST changed since this hash was made. Only this exact hash is replaced, so a
-      // password reset that raced this login wins.
-      const passwordHash = await this.hasher.hash(password);
-      await this.models.ApiUser.updateOne({ _id: user._id, passwordHash: user.passwordHash }, { $set: { passwordHash } }).exec();
-    }
   }
 }

@@ -7,6 +7,7 @@ import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import { generateUsername } from './generatedSecrets.js';
 import { parseObjectId as parseId } from './ids.js';
 import { passwordPolicyFailures } from './passwordPolicy.js';
+import type { LoginActivity } from './loginActivity.js';
 import type { PasswordHasher } from './passwords.js';
 
 export interface NewApiUser {
@@ -28,6 +29,7 @@ export class ApiUsers {
   constructor(
     private readonly models: Models,
     private readonly hasher: PasswordHasher,
+    private readonly loginActivity: LoginActivity,
     private readonly usernameDomain: string,
   ) {}
 
@@ -66,11 +68,8 @@ export class ApiUsers {
           enabled: input.enabled ?? true,
           canManageAccount: options.isOwner ? true : (input.canManageAccount ?? false),
           isOwner: options.isOwner ?? false,
-          failedLoginCount: 0,
-          lastFailedLogin: null,
           unlockedAt: now,
           created: now,
-          lastUsed: null,
         });
         return created.toObject<ApiUserRecord>();
       } catch (error) {
@@ -109,7 +108,8 @@ export class ApiUsers {
     const passwordHash = await this.hasher.hash(password);
     const updated = await this.models.ApiUser.findOneAndUpdate(
       { _id: user._id, accountId: account._id },
-      { $set: { passwordHash, failedLoginCount: 0, unlockedAt: new Date() } },
+      // One write: the new unlock time also retires every earlier wrong password.
+      { $set: { passwordHash, unlockedAt: new Date() } },
       { returnDocument: 'after' },
     )
       .lean<ApiUserRecord>()
@@ -122,7 +122,7 @@ export class ApiUsers {
     const _id = parseId(id);
     if (!_id) throw errors.apiUserNotFound();
     const { deletedCount } = await this.models.ApiUser.deleteOne({ _id, accountId, isOwner: false }).exec();
-    if (deletedCount === 1) return;
+    if (deletedCount === 1) return this.loginActivity.forget([_id]);
     await this.get(accountId, id);
     throw errors.operationNotAllowed('The account owner cannot be deleted.');
   }
@@ -139,6 +139,7 @@ export class ApiUsers {
       accountId,
       isOwner: false,
     }).exec();
+    await this.loginActivity.forget(objectIds);
     return deletedCount;
   }
 

@@ -1,16 +1,23 @@
-// The hourly call quota of each account, shared by every gateway process through one counter
-// document per account and clock hour (UTC).
+// The hourly call quota of each account, shared by every gateway process.
 //
-// With syncIntervalMs = 0 every call is one atomic $inc: exact across processes, one database
-// round trip per call. With syncIntervalMs > 0 (the way Kong's rate-limiting plugin syncs),
-// a process counts locally and adds its count to the database every syncIntervalMs, deciding
-// from the last total it read plus its own unsynced calls. One process alone stays exact;
-// several can together exceed the limit by at most what the others accept between two syncs.
+// Each process counts the calls it accepts in a counter document of its own per account and
+// clock hour (UTC); an account's total is the sum over the processes' documents. No document
+// ever has two writers (FerretDB 1.x loses concurrent updates of one document, and $inc is
+// not atomic there), so no count is lost on either database.
+//
+// A process decides from its own exact count plus the others' counts as last read. With
+// syncIntervalMs = 0 it reads the others and writes its own on every call: one process is
+// exact, several can overshoot only by calls racing each other. With syncIntervalMs > 0 (as
+// Kong's rate-limiting plugin syncs) it writes and reads every syncIntervalMs: one process is
+// still exact; several can together exceed the limit by at most what the others accept
+// within one sync interval.
+import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
-import { isDuplicateKey } from '../db/connection.js';
 import type { Models } from '../db/models.js';
 
 const HOUR_MS = 3_600_000;
+/** A counter idle for this many sync intervals stops being refreshed and is re-read on use. */
+const IDLE_SYNCS = 20;
 
 export interface QuotaState {
   allowed: boolean;
@@ -23,18 +30,26 @@ export interface QuotaState {
 }
 
 interface WindowCounter {
+  id: string;
   accountId: Types.ObjectId;
   windowStart: number;
-  /** The database's count as last read (every process's calls up to then). */
-  syncedTotal: number;
-  /** Calls this process accepted and has not yet added to the database. */
-  unsynced: number;
+  /** Calls this process accepted in the window (exact). */
+  own: number;
+  /** What this process last wrote to its document. */
+  written: number;
+  /** The other processes' calls, as last read; undefined until read (or after idling). */
+  others: number | undefined;
+  lastConsumed: number;
+  /** Writes of one counter are chained, so that the document sees its counts in order. */
+  writing: Promise<void>;
 }
 
 export class CallQuota {
+  private readonly processId = `${process.pid.toString(36)}${randomBytes(4).toString('hex')}`;
   private readonly counters = new Map<string, WindowCounter>();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
+  private cleanedWindow = 0;
 
   constructor(
     private readonly models: Models,
@@ -47,30 +62,26 @@ export class CallQuota {
     const now = this.now();
     const windowStart = now - (now % HOUR_MS);
     const resetSeconds = Math.max(1, Math.ceil((windowStart + HOUR_MS - now) / 1000));
-    const key = `${accountId.toHexString()}:${windowStart}`;
-    const counter = this.counters.get(key);
-
-    if (this.syncIntervalMs === 0 || !counter) {
-      // Exact mode, or this process's first call of the window: count in the database now.
-      const total = await this.increment(key, accountId, windowStart, 1);
-      if (this.syncIntervalMs > 0) this.track(key, { accountId, windowStart, syncedTotal: total, unsynced: 0 });
-      // A call past the limit was counted but is refused; the count above the limit is never
-      // reported (used is capped) and goes away with the window.
-      return this.state(total <= limit, Math.min(total, limit), limit, resetSeconds);
+    const counter = this.counterFor(accountId, windowStart);
+    counter.lastConsumed = now;
+    if (this.syncIntervalMs === 0 || counter.others === undefined) {
+      counter.others = await this.othersTotal(counter);
     }
-    const total = counter.syncedTotal + counter.unsynced;
-    if (total >= limit) return this.state(false, limit, limit, resetSeconds);
-    counter.unsynced += 1;
-    return this.state(true, total + 1, limit, resetSeconds);
+    const total = counter.others + counter.own;
+    if (total >= limit) return state(false, limit, limit, resetSeconds);
+    counter.own += 1;
+    if (this.syncIntervalMs === 0) await this.write(counter);
+    else this.startTimer();
+    return state(true, total + 1, limit, resetSeconds);
   }
 
-  /** Adds every unsynced count to the database (called on a timer and at shutdown). */
+  /** Writes every unwritten count and refreshes the others' (on a timer, and at shutdown). */
   async flush(): Promise<void> {
-    if (this.syncing) await this.syncing;
+    if (this.syncing) return this.syncing;
     this.syncing = this.syncAll().finally(() => {
       this.syncing = undefined;
     });
-    await this.syncing;
+    return this.syncing;
   }
 
   /** Stops the timer after a last flush. */
@@ -80,64 +91,84 @@ export class CallQuota {
     await this.flush();
   }
 
+  private counterFor(accountId: Types.ObjectId, windowStart: number): WindowCounter {
+    const key = `${accountId.toHexString()}:${windowStart}`;
+    let counter = this.counters.get(key);
+    if (!counter) {
+      counter = { id: `${key}:${this.processId}`, accountId, windowStart, own: 0, written: 0, others: undefined, lastConsumed: 0, writing: Promise.resolve() };
+      this.counters.set(key, counter);
+      if (windowStart > this.cleanedWindow) {
+        this.cleanedWindow = windowStart;
+        void this.forgetOldWindows(windowStart);
+      }
+    }
+    return counter;
+  }
+
   private async syncAll(): Promise<void> {
-    const currentWindow = this.now() - (this.now() % HOUR_MS);
+    const now = this.now();
+    const currentWindow = now - (now % HOUR_MS);
+    const failures: unknown[] = [];
     for (const [key, counter] of this.counters) {
-      const pending = counter.unsynced;
-      if (pending > 0) {
-        counter.unsynced -= pending;
-        try {
-          counter.syncedTotal = await this.increment(key, counter.accountId, counter.windowStart, pending);
-        } catch (error) {
-          counter.unsynced += pending; // kept for the next sync: counted calls are never dropped
-          throw error;
-        }
-      }
-      if (counter.windowStart < currentWindow && counter.unsynced === 0) this.counters.delete(key);
-    }
-  }
-
-  private track(key: string, counter: WindowCounter): void {
-    this.counters.set(key, counter);
-    if (!this.timer) {
-      this.timer = setInterval(() => {
-        this.flush().catch(() => {
-          /* the database is away: counts stay unsynced and go with the next sync */
-        });
-      }, this.syncIntervalMs);
-      this.timer.unref();
-    }
-  }
-
-  private async increment(key: string, accountId: Types.ObjectId, windowStart: number, by: number): Promise<number> {
-    // Two processes may both try to create the window's document; the loser retries as an update.
-    for (let attempt = 0; ; attempt++) {
       try {
-        const doc = await this.models.QuotaWindow.findOneAndUpdate(
-          { _id: key },
-          { $inc: { count: by }, $setOnInsert: { accountId, windowStart: new Date(windowStart) } },
-          { upsert: true, returnDocument: 'after' }, // no projection: FerretDB's findAndModify lacks it
-        )
-          .lean<{ count: number }>()
-          .exec();
-        if (attempt === 0 && doc && doc.count === by) void this.forgetOldWindows(windowStart);
-        return doc?.count ?? by;
+        if (counter.own !== counter.written) await this.write(counter);
+        if (counter.windowStart < currentWindow) {
+          this.counters.delete(key);
+        } else if (now - counter.lastConsumed <= IDLE_SYNCS * this.syncIntervalMs) {
+          counter.others = await this.othersTotal(counter);
+        } else {
+          counter.others = undefined;
+        }
       } catch (error) {
-        if (!isDuplicateKey(error) || attempt >= 2) throw error;
+        failures.push(error); // unwritten counts stay and go with the next sync
       }
     }
+    if (failures.length > 0) throw failures[0];
   }
 
-  /** Windows older than the previous hour are of no use to anyone (no TTL index on FerretDB). */
+  private write(counter: WindowCounter): Promise<void> {
+    const written = counter.writing.then(async () => {
+      const own = counter.own;
+      if (own === counter.written) return;
+      await this.models.QuotaCounter.updateOne(
+        { _id: counter.id },
+        { $set: { count: own, accountId: counter.accountId, windowStart: new Date(counter.windowStart) } },
+        { upsert: true },
+      ).exec();
+      counter.written = own;
+    });
+    // A failed write must not block the ones after it; the caller still sees the failure.
+    counter.writing = written.catch(() => {});
+    return written;
+  }
+
+  private async othersTotal(counter: WindowCounter): Promise<number> {
+    const documents = await this.models.QuotaCounter.find({ accountId: counter.accountId, windowStart: new Date(counter.windowStart) })
+      .lean()
+      .exec();
+    return documents.reduce((sum, document) => (document._id === counter.id ? sum : sum + document.count), 0);
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.flush().catch(() => {
+        /* the database is away: counts stay unwritten and go with the next sync */
+      });
+    }, this.syncIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Windows before the previous hour are of no use to anyone (FerretDB has no TTL index). */
   private async forgetOldWindows(windowStart: number): Promise<void> {
     try {
-      await this.models.QuotaWindow.deleteMany({ windowStart: { $lt: new Date(windowStart - HOUR_MS) } }).exec();
+      await this.models.QuotaCounter.deleteMany({ windowStart: { $lt: new Date(windowStart - HOUR_MS) } }).exec();
     } catch {
-      /* best effort: the next window's first call tries again */
+      /* best effort: the next window tries again */
     }
   }
+}
 
-  private state(allowed: boolean, used: number, limit: number, resetSeconds: number): QuotaState {
-    return { allowed, limit, used, remaining: Math.max(0, limit - used), resetSeconds };
-  }
+function state(allowed: boolean, used: number, limit: number, resetSeconds: number): QuotaState {
+  return { allowed, limit, used, remaining: Math.max(0, limit - used), resetSeconds };
 }

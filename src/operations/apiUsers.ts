@@ -6,8 +6,18 @@ import { apiUser, apiUserChanges, apiUserId, apiUserIds, apiUserList, deleteResu
 import { apiUserView } from './views.js';
 import type { ApiUserRecord } from '../db/models.js';
 
-const view = (context: CallContext) => (user: ApiUserRecord) =>
-  apiUserView(user, context.caller.account, context.lockoutThreshold);
+/** Users as the contract shows them, with what authentication recorded of them. */
+async function present(context: CallContext, users: readonly ApiUserRecord[]) {
+  const activity = await context.services.loginActivity.summaries(users);
+  return users.map((user) =>
+    apiUserView(user, context.caller.account, activity.get(user._id.toHexString())!, context.lockoutThreshold),
+  );
+}
+
+async function presentOne(context: CallContext, user: ApiUserRecord) {
+  const [view] = await present(context, [user]);
+  return view!;
+}
 
 export const getApiUsers = defineOperation({
   name: 'GetApiUsers',
@@ -16,8 +26,7 @@ export const getApiUsers = defineOperation({
   rest: { method: 'GET', path: '/api-users', successStatus: 200, sources: { select: 'query', skip: 'query' } },
   input: z.strictObject(page),
   result: apiUserList,
-  handle: async (context, input) =>
-    (await context.services.apiUsers.list(context.caller.account._id, input)).map(view(context)),
+  handle: async (context, input) => present(context, await context.services.apiUsers.list(context.caller.account._id, input)),
 });
 
 export const getApiUserById = defineOperation({
@@ -28,7 +37,7 @@ export const getApiUserById = defineOperation({
   input: z.strictObject({ id: apiUserId }),
   result: apiUser,
   handle: async (context, input) =>
-    view(context)(await context.services.apiUsers.get(context.caller.account._id, input.id)),
+    presentOne(context, await context.services.apiUsers.get(context.caller.account._id, input.id)),
 });
 
 export const createApiUser = defineOperation({
@@ -39,7 +48,7 @@ export const createApiUser = defineOperation({
   input: z.strictObject({ apiUser: newApiUser }),
   result: apiUser,
   handle: async (context, input) =>
-    view(context)(await context.services.apiUsers.create(context.caller.account, input.apiUser)),
+    presentOne(context, await context.services.apiUsers.create(context.caller.account, input.apiUser)),
 });
 
 export const updateApiUser = defineOperation({
@@ -50,7 +59,7 @@ export const updateApiUser = defineOperation({
   input: z.strictObject({ id: apiUserId, apiUser: apiUserChanges }),
   result: apiUser,
   handle: async (context, input) =>
-    view(context)(await context.services.apiUsers.update(context.caller.account._id, input.id, input.apiUser)),
+    presentOne(context, await context.services.apiUsers.update(context.caller.account._id, input.id, input.apiUser)),
 });
 
 export const resetApiUserPassword = defineOperation({
@@ -61,7 +70,7 @@ export const resetApiUserPassword = defineOperation({
   input: z.strictObject({ id: apiUserId, password }),
   result: apiUser,
   handle: async (context, input) =>
-    view(context)(await context.services.apiUsers.resetPassword(context.caller.account, input.id, input.password)),
+    presentOne(context, await context.services.apiUsers.resetPassword(context.caller.account, input.id, input.password)),
 });
 
 export const deleteApiUser = defineOperation({

@@ -2,6 +2,7 @@ import type { Caller } from '../auth/credentials.js';
 import type { Accounts } from '../domain/accounts.js';
 import type { ApiUsers } from '../domain/apiUsers.js';
 import type { QuotaState } from '../domain/callQuota.js';
+import type { LoginActivity } from '../domain/loginActivity.js';
 
 /** What an operation's handler knows of the call, whichever door it came through. */
 export interface CallContext {
@@ -12,6 +13,7 @@ export interface CallContext {
   services: {
     apiUsers: ApiUsers;
     accounts: Accounts;
+    loginActivity: LoginActivity;
   };
   lockoutThreshold: number;
 }

@@ -4,10 +4,16 @@ import type { z } from 'zod';
 import type { AccountRecord, ApiUserRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
 import type { QuotaState } from '../domain/callQuota.js';
+import type { LoginActivitySummary } from '../domain/loginActivity.js';
 import type { apiAccount, apiUser } from './schemas.js';
 
-export function apiUserView(user: ApiUserRecord, account: AccountRecord, lockoutThreshold: number): z.input<typeof apiUser> {
-  const lockReason = lockReasonOf(user, account, lockoutThreshold);
+export function apiUserView(
+  user: ApiUserRecord,
+  account: AccountRecord,
+  activity: LoginActivitySummary,
+  lockoutThreshold: number,
+): z.input<typeof apiUser> {
+  const lockReason = lockReasonOf(user, account, activity.failedLoginCount, lockoutThreshold);
   return {
     id: user._id.toHexString(),
     username: user.username,
@@ -18,7 +24,7 @@ export function apiUserView(user: ApiUserRecord, account: AccountRecord, lockout
     canManageAccount: user.canManageAccount,
     isOwner: user.isOwner,
     created: user.created.toISOString(),
-    lastUsed: user.lastUsed ? user.lastUsed.toISOString() : null,
+    lastUsed: activity.lastUsed ? activity.lastUsed.toISOString() : null,
   };
 }
 

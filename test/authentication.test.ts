@@ -1,0 +1,225 @@
+// Who is let in: HTTP Basic per RFC 7617, one 401 for every reason, lockout after five wrong
+// passwords (atomic, shared by every gateway on the database), account disable and reset.
+import { expect } from 'chai';
+import { parseBasicAuthorization } from '../src/auth/basicStrategy.js';
+import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
+import { expectRestError, expectSoapFault } from './support/expectations.js';
+import { restRequest, type RestResponse } from './support/rest.js';
+import { soapCall, type Credentials } from './support/soap.js';
+
+async function rawAuthorization(gateway: TestGateway, authorization: string | undefined): Promise<RestResponse> {
+  return restRequest(gateway.baseUrl, null, 'GET', '/v2/server-time', undefined, authorization === undefined ? {} : { Authorization: authorization });
+}
+
+describe('authentication', () => {
+  let gateway: TestGateway;
+  let owner: TestAccount;
+
+  const createUser = async (password: string, fields: Record<string, unknown> = {}) => {
+    const response = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password, ...fields });
+    expect(response.status, response.text).to.equal(201);
+    const body = response.body as { id: string; username: string };
+    return { id: body.id, username: body.username, password };
+  };
+  const getUser = async (id: string) => (await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${id}`)).body as Record<string, unknown>;
+  const call = (credentials: Credentials) => restRequest(gateway.baseUrl, credentials, 'GET', '/v2/server-time');
+
+  before(async () => {
+    gateway = await startTestGateway();
+    owner = await gateway.createAccount({ name: 'Auth Inc' });
+  });
+  after(() => gateway.close());
+
+  describe('HTTP Basic, RFC 7617', () => {
+    it('splits at the first colon: passwords may contain ":"', async () => {
+      const user = await createUser('a:b:c:d-1');
+      expect((await call(user)).status).to.equal(200);
+      expect((await soapCall(gateway.baseUrl, user, 'GetServerTime')).status).to.equal(200);
+      expectRestError(await call({ ...user, password: 'a' }), 401, 'ERROR_INVALID_LOGIN');
+      expect(parseBasicAuthorization(`Basic ${Buffer.from('u@x:p:q').toString('base64')}`)).to.deep.equal({ username: 'u@x', password: 'p:q' });
+    });
+
+    it('reads UTF-8 credentials', async () => {
+      const user = await createUser('Grüße-€-密码');
+      expect((await call(user)).status).to.equal(200);
+    });
+
+    it('answers every malformed header with the same 401, never a 400 or 500', async () => {
+      const reference = await rawAuthorization(gateway, undefined);
+      expectRestError(reference, 401, 'ERROR_INVALID_LOGIN');
+      const malformed = [
+        '',
+        'Basic',
+        'Basic ',
+        `Basic ${Buffer.from('no-colon-here').toString('base64')}`,
+        `Basic ${Buffer.from(':password-only').toString('base64')}`,
+        'Basic !!!not-base64!!!',
+        'Basic YQ=',
+        `Bearer ${Buffer.from(`${owner.username}:${owner.password}`).toString('base64')}`,
+        `Digest username="${owner.username}"`,
+        `Basic ${'A'.repeat(8000)}`,
+        `Basic ${Buffer.from(`${owner.username}:${owner.password}`).toString('base64')} extra`,
+      ];
+      for (const header of malformed) {
+        const response = await rawAuthorization(gateway, header);
+        expectRestError(response, 401, 'ERROR_INVALID_LOGIN');
+        expect(response.body, header.slice(0, 40)).to.deep.equal(reference.body);
+        expect(response.headers.get('www-authenticate')).to.equal('Basic realm="dualgate"');
+      }
+      expect((await rawAuthorization(gateway, `basic ${Buffer.from(`${owner.username}:${owner.password}`).toString('base64')}`)).status, 'the scheme is case-insensitive').to.equal(200);
+    });
+
+    it('accepts the WSDL without credentials, and nothing else', async () => {
+      expect((await fetch(`${gateway.baseUrl}/v2/api.svc?wsdl`)).status).to.equal(200);
+      expectRestError(await restRequest(gateway.baseUrl, null, 'GET', '/v2/account-info'), 401, 'ERROR_INVALID_LOGIN');
+      expectSoapFault(await soapCall(gateway.baseUrl, null, 'GetServerTime'), 401, 'ERROR_INVALID_LOGIN');
+    });
+  });
+
+  it('refuses alike an unknown user, a wrong password, a disabled user, a locked user and a disabled account', async () => {
+    const disabled = await createUser('D1sabled-user', { enabled: false });
+    const locked = await createUser('L0cked-user');
+    for (let i = 0; i < 5; i++) await call({ ...locked, password: 'wrong' });
+    const other = await gateway.createAccount({ name: 'Soon Disabled' });
+    await gateway.gateway.services.accounts.disable(other.accountId);
+
+    const refusals = [
+      { username: 'apiuser-000000000000@dualgate.local', password: 'Wh4tever-x' },
+      { username: owner.username, password: 'wrong-password-1' },
+      disabled,
+      locked,
+      other,
+    ];
+    const rest = await Promise.all(refusals.map(call));
+    const soap = await Promise.all(refusals.map((credentials) => soapCall(gateway.baseUrl, credentials, 'GetServerTime')));
+    for (const response of rest) {
+      expectRestError(response, 401, 'ERROR_INVALID_LOGIN');
+      expect(response.body).to.deep.equal(rest[0]!.body);
+      expect([...response.headers.keys()].filter((key) => key !== 'x-request-id' && key !== 'date').sort()).to.deep.equal(
+        [...rest[0]!.headers.keys()].filter((key) => key !== 'x-request-id' && key !== 'date').sort(),
+      );
+    }
+    for (const response of soap) {
+      expectSoapFault(response, 401, 'ERROR_INVALID_LOGIN');
+      expect(response.text).to.equal(soap[0]!.text);
+    }
+  });
+
+  it('lets a disabled user in again once it is enabled', async () => {
+    const user = await createUser('Sw1tch-user', { enabled: false });
+    expectRestError(await call(user), 401, 'ERROR_INVALID_LOGIN');
+    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
+    expect((await call(user)).status).to.equal(200);
+  });
+
+  it('refuses a deleted user', async () => {
+    const user = await createUser('D3leted-user');
+    expect((await call(user)).status).to.equal(200);
+    await restRequest(gateway.baseUrl, owner, 'DELETE', `/v2/api-users/${user.id}`);
+    expectRestError(await call(user), 401, 'ERROR_INVALID_LOGIN');
+  });
+
+  it('records lastUsed on each successful authentication only', async () => {
+    const user = await createUser('La5t-used');
+    expect((await getUser(user.id)).lastUsed).to.equal(null);
+    await call({ ...user, password: 'wrong' });
+    expect((await getUser(user.id)).lastUsed).to.equal(null);
+    const before = Date.now();
+    await call(user);
+    const lastUsed = Date.parse((await getUser(user.id)).lastUsed as string);
+    expect(lastUsed).to.be.within(before - 1000, Date.now());
+  });
+
+  describe('lockout', () => {
+    it('locks after exactly five concurrent wrong passwords; then even the right one fails; a reset unlocks', async () => {
+      const user = await createUser('R1ght-secret');
+      const wrong = await Promise.all(Array.from({ length: 5 }, () => call({ ...user, password: 'Wr0ng-password' })));
+      for (const response of wrong) expectRestError(response, 401, 'ERROR_INVALID_LOGIN');
+      expect(await getUser(user.id)).to.include({ locked: true, lockReason: 'FailedLogins' });
+      expectRestError(await call(user), 401, 'ERROR_INVALID_LOGIN');
+      expectSoapFault(await soapCall(gateway.baseUrl, user, 'GetServerTime'), 401, 'ERROR_INVALID_LOGIN');
+
+      // Reset with the same password as before: unlocked, and it works again.
+      const reset = await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: user.password });
+      expect(reset.status).to.equal(200);
+      expect(reset.body).to.include({ locked: false, lockReason: null });
+      expect((await call(user)).status).to.equal(200);
+    });
+
+    it('does not lock after four, and a success resets the count', async () => {
+      const user = await createUser('C0unt-reset');
+      for (let i = 0; i < 4; i++) await call({ ...user, password: 'nope' });
+      expect((await getUser(user.id)).locked).to.equal(false);
+      expect((await call(user)).status).to.equal(200);
+      for (let i = 0; i < 4; i++) await call({ ...user, password: 'nope' });
+      expect((await getUser(user.id)).locked, 'four after a success are only four').to.equal(false);
+      expect((await call(user)).status).to.equal(200);
+    });
+
+    it('counts wrong passwords from both protocols together', async () => {
+      const user = await createUser('B0th-doors');
+      for (let i = 0; i < 3; i++) await call({ ...user, password: 'nope' });
+      for (let i = 0; i < 2; i++) await soapCall(gateway.baseUrl, { ...user, password: 'nope' }, 'GetServerTime');
+      expect((await getUser(user.id)).lockReason).to.equal('FailedLogins');
+    });
+
+    it('is shared by two gateways on one database: 5 wrong passwords spread over both lock exactly', async () => {
+      const second = await startTestGateway({ databaseUri: gateway.databaseUri });
+      try {
+        const user = await createUser('Tw0-gateways');
+        const attempts = Array.from({ length: 5 }, (_, i) =>
+          restRequest(i % 2 === 0 ? gateway.baseUrl : second.baseUrl, { ...user, password: 'nope' }, 'GET', '/v2/server-time'),
+        );
+        await Promise.all(attempts);
+        expect(await getUser(user.id)).to.include({ locked: true, lockReason: 'FailedLogins' });
+        expectRestError(await restRequest(second.baseUrl, user, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
+        expect(await gateway.database.models.LoginFailure.countDocuments({ userId: user.id })).to.equal(5);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('follows LOCKOUT_THRESHOLD', async () => {
+      const strict = await startTestGateway({ env: { LOCKOUT_THRESHOLD: '2' } });
+      try {
+        const account = await strict.createAccount();
+        const user = (await restRequest(strict.baseUrl, account, 'POST', '/v2/api-users', { password: 'Thr3shold-2' })).body as { id: string; username: string };
+        for (let i = 0; i < 2; i++) await restRequest(strict.baseUrl, { username: user.username, password: 'x' }, 'GET', '/v2/server-time');
+        expectRestError(await restRequest(strict.baseUrl, { username: user.username, password: 'Thr3shold-2' }, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+
+  describe('account disable', () => {
+    it('locks every user of the account (AccountDisabled); enabling the account does not unlock them; a reset does', async () => {
+      const account = await gateway.createAccount({ name: 'Paused Co' });
+      const member = (await restRequest(gateway.baseUrl, account, 'POST', '/v2/api-users', { password: 'M3mber-pass', canManageAccount: true })).body as { id: string; username: string };
+      const memberCredentials = { username: member.username, password: 'M3mber-pass' };
+      expect((await call(memberCredentials)).status).to.equal(200);
+
+      await gateway.gateway.services.accounts.disable(account.accountId);
+      expectRestError(await call(account), 401, 'ERROR_INVALID_LOGIN');
+      expectRestError(await call(memberCredentials), 401, 'ERROR_INVALID_LOGIN');
+
+      await gateway.gateway.services.accounts.enable(account.accountId);
+      expectRestError(await call(account), 401, 'ERROR_INVALID_LOGIN');
+      expectRestError(await call(memberCredentials), 401, 'ERROR_INVALID_LOGIN');
+
+      // The way back in: a password reset from the command line, for the owner.
+      const ownerRecord = await gateway.gateway.services.apiUsers.findByUsername(account.username);
+      const accountRecord = await gateway.gateway.services.accounts.findById(ownerRecord!.accountId);
+      await gateway.gateway.services.apiUsers.setPassword(ownerRecord!, accountRecord!, account.password);
+      expect((await call(account)).status).to.equal(200);
+      const seen = (await restRequest(gateway.baseUrl, account, 'GET', `/v2/api-users/${member.id}`)).body;
+      expect(seen).to.include({ locked: true, lockReason: 'AccountDisabled' });
+      const reset = await restRequest(gateway.baseUrl, account, 'PUT', `/v2/api-users/${member.id}/password`, { password: 'M3mber-pass' });
+      expect(reset.body).to.include({ locked: false, lockReason: null });
+      expect((await call(memberCredentials)).status).to.equal(200);
+      // A user created after the account came back is not locked by the old disable.
+      const fresh = await restRequest(gateway.baseUrl, account, 'POST', '/v2/api-users', { password: 'Fr3sh-user' });
+      expect(fresh.body).to.include({ locked: false });
+    });
+  });
+});
