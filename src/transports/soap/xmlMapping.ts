@@ -65,7 +65,18 @@ export function resultToSoap(value: unknown, schema: JsonSchema): unknown {
     }
     return result;
   }
-  return value;
+  return typeof value === 'string' ? safeFromCdataPassThrough(value) : value;
+}
+
+/**
+ * node-soap writes a string that starts with `<![CDATA[` and ends with `]]>` unescaped, as
+ * raw XML: a description like `<![CDATA[x]]><Injected/><![CDATA[y]]>` would inject elements
+ * into the response. Such a string is written here as a true CDATA section of its exact text
+ * (splitting each `]]>` inside it), which node-soap then passes through harmlessly.
+ */
+function safeFromCdataPassThrough(text: string): string {
+  if (!(text.startsWith('<![CDATA[') && text.endsWith(']]>'))) return text;
+  return `<![CDATA[${text.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
 }
 
 /** How SOAP names a field of the input: `apiUser/Description`, `ids[2]`. */
