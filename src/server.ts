@@ -1,55 +1,83 @@
 // Process entry: configuration, database, HTTP, and a clean stop on SIGINT/SIGTERM.
 import type { Server } from 'node:http';
-import { createGateway } from './app.js';
+import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { connectDatabase } from './db/connection.js';
-import { DatabaseNotFoundError, startDatabaseServer } from './db/databaseServer.js';
+import { connectDatabase, type Database } from './db/connection.js';
+import { DatabaseNotFoundError, startDatabaseServer, type DatabaseServer } from './db/databaseServer.js';
 import { createDemoAccountIfEmpty } from './demoAccount.js';
 import { createLogger } from './logger.js';
+
+/** What is running so far: a stop during startup undoes exactly that much. */
+interface Running {
+  databaseServer?: DatabaseServer;
+  database?: Database;
+  gateway?: Gateway;
+  server?: Server;
+}
+
+const running: Running = {};
+let stopRequested: string | undefined;
+let onStopRequested: (() => void) | undefined;
+
+// Installed first, so that a signal at any moment of startup also stops cleanly.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopRequested) return;
+    stopRequested = signal;
+    onStopRequested?.();
+  });
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const databaseServer = await startDatabaseServer({
+  const stop = async () => {
+    logger.info({ signal: stopRequested }, 'stopping');
+    const { server, gateway, database, databaseServer } = running;
+    if (server) {
+      // Stops accepting; in-flight requests finish, idle keep-alive connections are dropped.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+    }
+    await gateway?.close().catch((error: unknown) => logger.warn({ err: error }, 'flush at shutdown failed'));
+    await database?.close();
+    await databaseServer?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  const stopIfRequested = () => {
+    if (stopRequested) void stop();
+    return stopRequested !== undefined;
+  };
+  // Until the server listens, a signal is acted on between startup steps.
+  running.databaseServer = await startDatabaseServer({
     mongodbUri: config.MONGODB_URI,
     dataDir: config.DATA_DIR,
     onBuild: (message) => console.log(message),
   });
-  const database = await connectDatabase(databaseServer.uri);
-  const gateway = await createGateway(config, database, logger);
-  await createDemoAccountIfEmpty(gateway.services.accounts, (line) => console.log(line));
+  if (stopIfRequested()) return;
+  running.database = await connectDatabase(running.databaseServer.uri);
+  if (stopIfRequested()) return;
+  running.gateway = await createGateway(config, running.database, logger);
+  await createDemoAccountIfEmpty(running.gateway.services.accounts, (line) => console.log(line));
+  if (stopIfRequested()) return;
 
-  const server: Server = gateway.app.listen(config.PORT, config.HOST ?? '0.0.0.0');
+  const server: Server = running.gateway.app.listen(config.PORT, config.HOST ?? '0.0.0.0');
+  running.server = server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  onStopRequested = () => void stop();
+  if (stopIfRequested()) return;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port, database: databaseServer.kind }, `dualgate listening on port ${port}`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    // Stops accepting; in-flight requests finish, idle keep-alive connections are dropped.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    void (async () => {
-      await closed;
-      await gateway.close().catch((error: unknown) => logger.warn({ err: error }, 'flush at shutdown failed'));
-      await database.close();
-      await databaseServer.stop();
-      logger.info('stopped');
-      process.exit(0);
-    })();
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  logger.info({ port, database: running.databaseServer.kind }, `dualgate listening on port ${port}`);
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
+  await running.databaseServer?.stop().catch(() => {});
   if (error instanceof ConfigError || error instanceof DatabaseNotFoundError) {
     console.error(error.message);
     process.exit(2);

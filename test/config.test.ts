@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).to.include({
+      PORT: 8080,
+      BCRYPT_COST: 12,
+      LOCKOUT_THRESHOLD: 5,
+      API_USER_DOMAIN: 'dualgate.local',
+      REST_BODY_LIMIT_BYTES: 100 * 1024,
+      SOAP_BODY_LIMIT_BYTES: 1024 * 1024,
+    });
+    expect(config.MONGODB_URI).to.equal(undefined);
+    expect(config.PUBLIC_URL).to.equal(undefined);
+  });
+
+  it('normalises what it can', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://api.example.com/' }).PUBLIC_URL).to.equal('https://api.example.com');
+    expect(loadConfig({ API_USER_DOMAIN: 'API.Example.COM' }).API_USER_DOMAIN).to.equal('api.example.com');
+  });
+
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'eighty' }, /PORT must be a whole number from 0 to 65535 \(got "eighty"\)/],
+    [{ PORT: '70000' }, /PORT must be/],
+    [{ BCRYPT_COST: '3' }, /BCRYPT_COST must be a whole number from 4 to 31/],
+    [{ LOCKOUT_THRESHOLD: '0' }, /LOCKOUT_THRESHOLD must be/],
+    [{ MONGODB_URI: 'postgres://x' }, /MONGODB_URI must start with mongodb:\/\//],
+    [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute http\(s\) URL/],
+    [{ PUBLIC_URL: 'ftp://example.com' }, /PUBLIC_URL must be a plain http\(s\) base URL/],
+    [{ PUBLIC_URL: 'https://user:pw@example.com' }, /without credentials/],
+    [{ API_USER_DOMAIN: 'not a domain' }, /API_USER_DOMAIN must be a domain name/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+  ];
+  for (const [env, message] of bad) {
+    it(`stops on ${JSON.stringify(env)} with a clear message`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, message);
+    });
+  }
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', BCRYPT_COST: 'y' })).to.throw(/PORT must be.*BCRYPT_COST must be/);
+  });
+});
