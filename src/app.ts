@@ -3,12 +3,15 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { authenticateCalls } from './auth/authenticate.js';
+import { AuthStateCache } from './auth/authStateCache.js';
 import { CredentialVerifier } from './auth/credentials.js';
+import { VerifiedCredentialCache } from './auth/verifiedCredentialCache.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connection.js';
 import { Accounts } from './domain/accounts.js';
 import { ApiUsers } from './domain/apiUsers.js';
 import { CallQuota } from './domain/callQuota.js';
+import { LastUsedRecorder } from './domain/lastUsedRecorder.js';
 import { LoginActivity } from './domain/loginActivity.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { errors } from './errors.js';
@@ -21,6 +24,7 @@ import { soapDoor } from './transports/soap/soapDoor.js';
 
 export interface Services {
   hasher: PasswordHasher;
+  lastUsed: LastUsedRecorder;
   loginActivity: LoginActivity;
   apiUsers: ApiUsers;
   accounts: Accounts;
@@ -30,15 +34,26 @@ export interface Services {
 
 export function createServices(config: Config, database: Database): Services {
   const hasher = new PasswordHasher(config.BCRYPT_COST);
-  const loginActivity = new LoginActivity(database.models);
-  const apiUsers = new ApiUsers(database.models, hasher, loginActivity, config.API_USER_DOMAIN);
+  const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
+  const loginActivity = new LoginActivity(database.models, lastUsed);
+  const authStates = new AuthStateCache(database.models, loginActivity, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX);
+  const apiUsers = new ApiUsers(database.models, hasher, loginActivity, config.API_USER_DOMAIN, (userIds) => {
+    for (const userId of userIds) authStates.forgetUser(userId);
+  });
   return {
     hasher,
+    lastUsed,
     loginActivity,
     apiUsers,
-    accounts: new Accounts(database.models, apiUsers),
+    accounts: new Accounts(database.models, apiUsers, (accountId) => authStates.forgetAccount(accountId)),
     quota: new CallQuota(database.models, config.QUOTA_SYNC_MS),
-    verifier: new CredentialVerifier(database.models, hasher, loginActivity, config.LOCKOUT_THRESHOLD),
+    verifier: new CredentialVerifier(
+      authStates,
+      new VerifiedCredentialCache(config.AUTH_CACHE_TTL_MS, config.AUTH_CACHE_MAX),
+      hasher,
+      loginActivity,
+      config.LOCKOUT_THRESHOLD,
+    ),
   };
 }
 
@@ -91,6 +106,8 @@ export async function createGateway(
   return {
     app,
     services,
-    close: () => services.quota.close(),
+    close: async () => {
+      await Promise.all([services.quota.close(), services.lastUsed.close()]);
+    },
   };
 }

@@ -1,9 +1,11 @@
 // Checking an API user's credentials. Every refusal looks the same to the caller; each path
 // costs one bcrypt compare, so that timing does not tell an unknown user from a wrong password.
-import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
+import type { AccountRecord, ApiUserRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
 import type { LoginActivity } from '../domain/loginActivity.js';
 import type { PasswordHasher } from '../domain/passwords.js';
+import type { AuthStateCache } from './authStateCache.js';
+import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
 
 export interface Caller {
   user: ApiUserRecord;
@@ -16,7 +18,8 @@ export const MAX_PASSWORD_LENGTH = 1024;
 
 export class CredentialVerifier {
   constructor(
-    private readonly models: Models,
+    private readonly states: AuthStateCache,
+    private readonly verified: VerifiedCredentialCache,
     private readonly hasher: PasswordHasher,
     private readonly loginActivity: LoginActivity,
     private readonly lockoutThreshold: number,
@@ -24,26 +27,28 @@ export class CredentialVerifier {
 
   async verify(username: string, password: string): Promise<Caller | null> {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
-    const user = await this.models.ApiUser.findOne({ username }).lean<ApiUserRecord>().exec();
-    if (!user) return this.hasher.verifyNobody(password).then(() => null);
     const countedAt = new Date();
-    const [passwordMatches, account, failures] = await Promise.all([
-      this.hasher.verify(password, user.passwordHash),
-      this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
-      this.loginActivity.failureCount(user),
-    ]);
+    const { user, account, failures } = await this.states.get(username);
+    if (!user) return this.hasher.verifyNobody(password).then(() => null);
+    // Only a password that verified before, against this very hash, skips bcrypt: a wrong
+    // one always pays the full compare.
+    const passwordMatches =
+      this.verified.has(username, password, user.passwordHash) || (await this.hasher.verify(password, user.passwordHash));
     if (!passwordMatches) {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
       if (failures < this.lockoutThreshold) await this.loginActivity.recordFailure(user._id);
+      this.states.forgetUsername(username);
       return null;
     }
+    this.verified.remember(username, password, user.passwordHash);
     if (!account || account.disabled || !user.enabled) return null;
     if (lockReasonOf(user, account, failures, this.lockoutThreshold) !== null) return null;
-    await Promise.all([
-      failures > 0 ? this.loginActivity.clearFailures(user._id, countedAt) : undefined,
-      this.loginActivity.recordSuccess(user._id),
-    ]);
+    if (failures > 0) {
+      await this.loginActivity.clearFailures(user._id, countedAt);
+      this.states.forgetUsername(username);
+    }
+    await this.loginActivity.recordSuccess(user._id);
     return { user, account };
   }
 }

@@ -22,6 +22,8 @@ export class Accounts {
   constructor(
     private readonly models: Models,
     private readonly apiUsers: ApiUsers,
+    /** Told of every disable and enable, so that what authentication caches is dropped. */
+    private readonly accountChanged: (accountId: Types.ObjectId) => void = () => {},
   ) {}
 
   async create(input: NewAccount): Promise<CreatedAccount> {
@@ -56,21 +58,25 @@ export class Accounts {
   async disable(id: string): Promise<AccountRecord | null> {
     const _id = parseObjectId(id);
     if (!_id) return null;
-    return this.models.Account.findByIdAndUpdate(
+    const account = await this.models.Account.findByIdAndUpdate(
       _id,
       { $set: { disabled: true, usersLockedAt: new Date() } },
       { returnDocument: 'after' },
     )
       .lean<AccountRecord>()
       .exec();
+    this.accountChanged(_id);
+    return account;
   }
 
   /** Enables the account; its users stay locked until a password reset. */
   async enable(id: string): Promise<AccountRecord | null> {
     const _id = parseObjectId(id);
     if (!_id) return null;
-    return this.models.Account.findByIdAndUpdate(_id, { $set: { disabled: false } }, { returnDocument: 'after' })
+    const account = await this.models.Account.findByIdAndUpdate(_id, { $set: { disabled: false } }, { returnDocument: 'after' })
       .lean<AccountRecord>()
       .exec();
+    this.accountChanged(_id);
+    return account;
   }
 }

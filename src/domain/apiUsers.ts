@@ -31,6 +31,8 @@ export class ApiUsers {
     private readonly hasher: PasswordHasher,
     private readonly loginActivity: LoginActivity,
     private readonly usernameDomain: string,
+    /** Told of every change, so that what authentication caches of these users is dropped. */
+    private readonly usersChanged: (userIds: readonly Types.ObjectId[]) => void = () => {},
   ) {}
 
   list(accountId: Types.ObjectId, page: { select: number; skip: number }): Promise<ApiUserRecord[]> {
@@ -90,7 +92,10 @@ export class ApiUsers {
     const updated = await this.models.ApiUser.findOneAndUpdate(filter, { $set: set }, { returnDocument: 'after' })
       .lean<ApiUserRecord>()
       .exec();
-    if (updated) return updated;
+    if (updated) {
+      this.usersChanged([_id]);
+      return updated;
+    }
     await this.get(accountId, id); // 404 when it does not exist; otherwise it is the owner:
     throw errors.operationNotAllowed(
       "The account owner cannot be disabled or lose the 'Can manage account' permission.",
@@ -115,6 +120,7 @@ export class ApiUsers {
       .lean<ApiUserRecord>()
       .exec();
     if (!updated) throw errors.apiUserNotFound();
+    this.usersChanged([user._id]);
     return updated;
   }
 
@@ -122,7 +128,10 @@ export class ApiUsers {
     const _id = parseId(id);
     if (!_id) throw errors.apiUserNotFound();
     const { deletedCount } = await this.models.ApiUser.deleteOne({ _id, accountId, isOwner: false }).exec();
-    if (deletedCount === 1) return this.loginActivity.forget([_id]);
+    if (deletedCount === 1) {
+      this.usersChanged([_id]);
+      return this.loginActivity.forget([_id]);
+    }
     await this.get(accountId, id);
     throw errors.operationNotAllowed('The account owner cannot be deleted.');
   }
@@ -139,6 +148,7 @@ export class ApiUsers {
       accountId,
       isOwner: false,
     }).exec();
+    this.usersChanged(objectIds);
     await this.loginActivity.forget(objectIds);
     return deletedCount;
   }

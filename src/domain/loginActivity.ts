@@ -3,6 +3,7 @@
 // and FerretDB alike, where an update is not on FerretDB) and the time of the last success.
 import type { Types } from 'mongoose';
 import type { ApiUserRecord, Models } from '../db/models.js';
+import type { LastUsedRecorder } from './lastUsedRecorder.js';
 
 export interface LoginActivitySummary {
   /** Wrong passwords since the user's last unlock (and since its last success). */
@@ -14,7 +15,10 @@ export interface LoginActivitySummary {
 type UserRef = Pick<ApiUserRecord, '_id' | 'unlockedAt'>;
 
 export class LoginActivity {
-  constructor(private readonly models: Models) {}
+  constructor(
+    private readonly models: Models,
+    private readonly lastUsed: LastUsedRecorder,
+  ) {}
 
   /** Wrong passwords that count against the user now. */
   failureCount(user: UserRef): Promise<number> {
@@ -30,8 +34,8 @@ export class LoginActivity {
     await this.models.LoginFailure.deleteMany({ userId, at: { $lte: upTo } }).exec();
   }
 
-  async recordSuccess(userId: Types.ObjectId, at = new Date()): Promise<void> {
-    await this.models.ApiUserActivity.updateOne({ _id: userId }, { $max: { lastUsed: at } }, { upsert: true }).exec();
+  recordSuccess(userId: Types.ObjectId, at = new Date()): Promise<void> {
+    return this.lastUsed.record(userId, at);
   }
 
   /** Everything recorded of these users, for showing them. */
@@ -48,7 +52,7 @@ export class LoginActivity {
       result.set(user._id.toHexString(), {
         failedLoginCount: counted.length,
         lastFailedLogin: lastFailure,
-        lastUsed: activity.find((record) => record._id.equals(user._id))?.lastUsed ?? null,
+        lastUsed: latest(activity.find((record) => record._id.equals(user._id))?.lastUsed, this.lastUsed.pendingFor(user._id)),
       });
     }
     return result;
@@ -56,9 +60,15 @@ export class LoginActivity {
 
   /** Drops what was recorded of deleted users. */
   async forget(userIds: readonly Types.ObjectId[]): Promise<void> {
+    this.lastUsed.forget(userIds);
     await Promise.all([
       this.models.LoginFailure.deleteMany({ userId: { $in: userIds } }).exec(),
       this.models.ApiUserActivity.deleteMany({ _id: { $in: userIds } }).exec(),
     ]);
   }
+}
+
+function latest(stored: Date | undefined, pending: Date | undefined): Date | null {
+  if (!stored) return pending ?? null;
+  return pending && pending > stored ? pending : stored;
 }

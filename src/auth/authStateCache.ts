@@ -1,0 +1,75 @@
+// What authentication needs to know of a username (the user, its account and its counted
+// wrong passwords), read from the database at most once per AUTH_STATE_TTL_MS and per
+// username, concurrent readers sharing one read. Whatever this process changes is forgotten
+// at once, so the next request here sees it; other processes see it within the TTL.
+// AUTH_STATE_TTL_MS = 0 reads the database on every request.
+import { LRUCache } from 'lru-cache';
+import type { Types } from 'mongoose';
+import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
+import type { LoginActivity } from '../domain/loginActivity.js';
+
+export interface AuthState {
+  user: ApiUserRecord | null;
+  account: AccountRecord | null;
+  /** Wrong passwords counting against the user now. */
+  failures: number;
+}
+
+export class AuthStateCache {
+  private readonly states: LRUCache<string, AuthState> | undefined;
+
+  constructor(
+    private readonly models: Models,
+    private readonly loginActivity: LoginActivity,
+    ttlMs: number,
+    maxEntries: number,
+  ) {
+    this.states =
+      ttlMs > 0
+        ? new LRUCache<string, AuthState>({
+            max: maxEntries,
+            ttl: ttlMs,
+            // A state deleted while its read is under way is not stored by that read.
+            fetchMethod: (username) => this.read(username),
+          })
+        : undefined;
+  }
+
+  async get(username: string): Promise<AuthState> {
+    if (!this.states) return this.read(username);
+    const state = await this.states.fetch(username);
+    return state ?? this.read(username);
+  }
+
+  /** The user changed here (edited, reset, deleted, failed or succeeded to log in). */
+  // Changes are rare next to calls: a scan of at most AUTH_STATE_MAX entries is cheap.
+  forgetUser(userId: Types.ObjectId): void {
+    this.forgetWhere((state) => state.user?._id.equals(userId) === true);
+  }
+
+  forgetUsername(username: string): void {
+    this.states?.delete(username);
+  }
+
+  /** The account changed here (disabled, enabled): every user of it is read again. */
+  forgetAccount(accountId: Types.ObjectId): void {
+    this.forgetWhere((state) => state.account?._id.equals(accountId) === true);
+  }
+
+  private forgetWhere(matches: (state: AuthState) => boolean): void {
+    if (!this.states) return;
+    for (const [username, state] of this.states.entries()) {
+      if (matches(state)) this.states.delete(username);
+    }
+  }
+
+  private async read(username: string): Promise<AuthState> {
+    const user = await this.models.ApiUser.findOne({ username }).lean<ApiUserRecord>().exec();
+    if (!user) return { user: null, account: null, failures: 0 };
+    const [account, failures] = await Promise.all([
+      this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
+      this.loginActivity.failureCount(user),
+    ]);
+    return { user, account, failures };
+  }
+}
