@@ -1,0 +1,183 @@
+// npm run bench: the gateway in production mode (node dist/server.js, BCRYPT_COST=12) on an
+// embedded database, driven by autocannon for a fixed duration per scenario:
+//   a) a bare Express route returning small JSON: the ceiling of this stack here
+//   b) REST GET /v2/account-info with HTTP Basic
+//   c) SOAP GetCurrentAccountInfo with HTTP Basic
+//   d) (b) where 1 request in 100 carries a wrong password
+// Prints req/s, p50 and p99 latency, the ratios b/a, c/a, d/b and the gateway's peak RSS,
+// and writes the same to bench/results.json. Settings: BENCH_DURATION (s, default 10),
+// BENCH_CONNECTIONS (default 32), BENCH_SOAK (s, default 0: a long run of (b) that samples
+// the gateway's RSS every second, to show it stays flat).
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServices } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase } from '../src/db/connection.js';
+import { freePort, startDatabaseServer } from '../src/db/databaseServer.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SOAK = Number(process.env.BENCH_SOAK ?? 0);
+const BCRYPT_COST = process.env.BCRYPT_COST ?? '12';
+
+interface Scenario {
+  name: string;
+  label: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  statusCounts: Record<string, number>;
+}
+
+function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) {
+        // From here on its output is read and dropped (it logs as in production).
+        child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve({ child, port: Number(match[1]) });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MB. */
+function memoryOf(pid: number): { peakMb: number; rssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
+
+async function drive(name: string, label: string, options: autocannon.Options): Promise<Scenario> {
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+  const statusCounts: Record<string, number> = {};
+  for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = (count as { count: number }).count;
+  return {
+    name,
+    label,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    statusCounts,
+  };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-bench-'));
+  const database = await startDatabaseServer({ dataDir, databaseName: 'bench' });
+  const children: ChildProcess[] = [];
+  try {
+    // The account to call as, made through the product's own services at the real cost.
+    const config = loadConfig({ BCRYPT_COST });
+    const connection = await connectDatabase(database.uri);
+    const { accounts } = createServices(config, connection);
+    const { owner, password } = await accounts.create({ name: 'Bench Co', mainEmail: 'bench@example.com', apiCallsPerHour: 1_000_000_000 });
+    await connection.close();
+    const authorization = `Basic ${Buffer.from(`${owner.username}:${password}`).toString('base64')}`;
+    const wrongAuthorization = `Basic ${Buffer.from(`${owner.username}:not-the-password-1`).toString('base64')}`;
+
+    const bare = await startProcess(['bench/bareServer.mjs'], { PORT: String(await freePort()), NODE_ENV: 'production' }, /listening on port (\d+)/);
+    children.push(bare.child);
+    const gateway = await startProcess(
+      ['dist/server.js'],
+      { PORT: String(await freePort()), NODE_ENV: 'production', MONGODB_URI: database.uri, BCRYPT_COST, LOG_LEVEL: 'info' },
+      /listening on port (\d+)/,
+    );
+    children.push(gateway.child);
+    const gatewayUrl = `http://127.0.0.1:${gateway.port}`;
+    const soapBody =
+      '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
+      '<soap:Body><GetCurrentAccountInfo xmlns="urn:dualgate:v2"/></soap:Body></soap:Envelope>';
+    const mix = Array.from({ length: 100 }, (_, i) => ({
+      method: 'GET' as const,
+      path: '/v2/account-info',
+      headers: { authorization: i === 50 ? wrongAuthorization : authorization },
+    }));
+
+    // Warm-up: JIT, connection pools, the credential cache.
+    await autocannon({ url: `${gatewayUrl}/v2/account-info`, headers: { authorization }, connections: 4, duration: 2 });
+    await autocannon({ url: `http://127.0.0.1:${bare.port}/ping`, connections: 4, duration: 2 });
+
+    const scenarios: Scenario[] = [];
+    const run = async (scenario: Promise<Scenario>) => {
+      const result = await scenario;
+      scenarios.push(result);
+      console.error(`  ${result.label}: ${result.requestsPerSecond} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
+    };
+    console.error(`Driving each scenario for ${DURATION} s with ${CONNECTIONS} connections...`);
+    await run(drive('a', 'a) bare Express JSON', { url: `http://127.0.0.1:${bare.port}/ping` }));
+    await run(drive('b', 'b) REST account-info', { url: `${gatewayUrl}/v2/account-info`, headers: { authorization } }));
+    await run(
+      drive('c', 'c) SOAP GetCurrentAccountInfo', {
+        url: `${gatewayUrl}/v2/api.svc`,
+        method: 'POST',
+        headers: { authorization, 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:dualgate:v2/ApiService/GetCurrentAccountInfo"' },
+        body: soapBody,
+      }),
+    );
+    await run(drive('d', 'd) REST, 1 in 100 wrong password', { url: gatewayUrl, requests: mix }));
+
+    let soak: { seconds: number; rssMb: number[]; firstTenAvgMb: number; lastTenAvgMb: number } | undefined;
+    if (SOAK > 0) {
+      const samples: number[] = [];
+      const sampler = setInterval(() => samples.push(Math.round(memoryOf(gateway.child.pid!).rssMb)), 1000);
+      await autocannon({ url: `${gatewayUrl}/v2/account-info`, headers: { authorization }, connections: CONNECTIONS, duration: SOAK });
+      clearInterval(sampler);
+      const average = (values: number[]) => Math.round(values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length));
+      soak = { seconds: SOAK, rssMb: samples, firstTenAvgMb: average(samples.slice(0, 10)), lastTenAvgMb: average(samples.slice(-10)) };
+    }
+
+    const memory = memoryOf(gateway.child.pid!);
+    const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]));
+    const ratio = (x: string, y: string) => Math.round((byName[x]!.requestsPerSecond / byName[y]!.requestsPerSecond) * 100) / 100;
+    const results = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      settings: { durationSeconds: DURATION, connections: CONNECTIONS, bcryptCost: Number(BCRYPT_COST) },
+      scenarios,
+      ratios: { 'b/a': ratio('b', 'a'), 'c/a': ratio('c', 'a'), 'd/b': ratio('d', 'b') },
+      gateway: { peakRssMb: Math.round(memory.peakMb), rssMbAtEnd: Math.round(memory.rssMb) },
+      ...(soak ? { soak } : {}),
+    };
+
+    console.log('');
+    console.log('| scenario | req/s | p50 ms | p99 ms | non-2xx | errors |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const scenario of scenarios) {
+      console.log(`| ${scenario.label} | ${scenario.requestsPerSecond} | ${scenario.p50} | ${scenario.p99} | ${scenario.non2xx} | ${scenario.errors} |`);
+    }
+    console.log('');
+    console.log(`b/a ${results.ratios['b/a']}   c/a ${results.ratios['c/a']}   d/b ${results.ratios['d/b']}   gateway peak RSS ${results.gateway.peakRssMb} MB`);
+    if (soak) console.log(`soak ${soak.seconds} s: RSS first 10 s ${soak.firstTenAvgMb} MB, last 10 s ${soak.lastTenAvgMb} MB`);
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+    await database.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,155 @@
+// The verified-credential cache and the auth state cache: bcrypt is skipped only for a
+// password that verified before against the same stored hash, and no change is hidden by
+// them: the next request in the same process sees it, another process within AUTH_STATE_TTL_MS.
+import { expect } from 'chai';
+import type { PasswordHasher } from '../src/domain/passwords.js';
+import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
+import { exitOf, startEntry, waitForOutput } from './support/processes.js';
+import { restRequest } from './support/rest.js';
+import { soapCall, type Credentials } from './support/soap.js';
+
+/** Counts the bcrypt compares a gateway makes (the hasher itself stays real). */
+function countCompares(hasher: PasswordHasher): { real: number; dummy: number } {
+  const counts = { real: 0, dummy: 0 };
+  const verify = hasher.verify.bind(hasher);
+  const verifyNobody = hasher.verifyNobody.bind(hasher);
+  hasher.verify = (password, hash) => {
+    counts.real++;
+    return verify(password, hash);
+  };
+  hasher.verifyNobody = (password) => {
+    counts.dummy++;
+    return verifyNobody(password);
+  };
+  return counts;
+}
+
+describe('authentication caches', () => {
+  let gateway: TestGateway;
+  let owner: TestAccount;
+  let compares: { real: number; dummy: number };
+  const call = (credentials: Credentials, base = gateway.baseUrl) => restRequest(base, credentials, 'GET', '/v2/server-time').then((r) => r.status);
+  const newUser = async (password: string) => {
+    const body = (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
+    return { ...body, password };
+  };
+
+  before(async () => {
+    gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000' } }); // long: only invalidation can make changes visible here
+    owner = await gateway.createAccount();
+    compares = countCompares(gateway.gateway.services.hasher);
+  });
+  after(() => gateway.close());
+
+  it('checks a right password with bcrypt once, then from the cache, in both protocols', async () => {
+    const user = await newUser('C4ched-secret');
+    const before = compares.real;
+    for (let i = 0; i < 5; i++) expect(await call(user)).to.equal(200);
+    expect((await soapCall(gateway.baseUrl, user, 'GetServerTime')).status).to.equal(200);
+    expect(compares.real - before).to.equal(1);
+  });
+
+  it('never lets a wrong password pass, and pays a full compare for each', async () => {
+    const user = await newUser('R1ght-one!');
+    await call(user);
+    const before = compares.real;
+    for (const wrong of ['R1ght-one', 'R1ght-one!!', 'r1ght-one!', '', 'R1ght-one! ']) {
+      expect(await call({ ...user, password: wrong })).to.equal(401);
+    }
+    expect(compares.real - before).to.equal(5);
+  });
+
+  it('checks unknown usernames against a dummy hash, every time', async () => {
+    const before = compares.dummy;
+    for (let i = 0; i < 3; i++) expect(await call({ username: 'apiuser-ffffffffffff@dualgate.local', password: 'Wh4tever-x' })).to.equal(401);
+    expect(compares.dummy - before).to.equal(3);
+  });
+
+  describe('the next request in the same process sees', () => {
+    it('a password reset: the old password fails at once', async () => {
+      const user = await newUser('Bef0re-reset');
+      expect(await call(user)).to.equal(200);
+      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'Aft3r-reset' });
+      expect(await call(user)).to.equal(401);
+      expect(await call({ ...user, password: 'Aft3r-reset' })).to.equal(200);
+    });
+
+    it('a disable, and an enable', async () => {
+      const user = await newUser('D1sable-me');
+      expect(await call(user)).to.equal(200);
+      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      expect(await call(user)).to.equal(401);
+      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
+      expect(await call(user)).to.equal(200);
+    });
+
+    it('a lock after five wrong passwords, though the right one is cached', async () => {
+      const user = await newUser('L0ck-me-now');
+      expect(await call(user)).to.equal(200);
+      for (let i = 0; i < 5; i++) await call({ ...user, password: 'nope' });
+      expect(await call(user)).to.equal(401);
+    });
+
+    it('a delete', async () => {
+      const user = await newUser('D3lete-me-x');
+      expect(await call(user)).to.equal(200);
+      await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users/delete', { ids: [user.id] });
+      expect(await call(user)).to.equal(401);
+    });
+
+    it('an account disable', async () => {
+      const account = await gateway.createAccount();
+      expect(await call(account)).to.equal(200);
+      await gateway.gateway.services.accounts.disable(account.accountId);
+      expect(await call(account)).to.equal(401);
+    });
+  });
+
+  it('another gateway process sees every change within AUTH_STATE_TTL_MS', async function () {
+    this.timeout(60_000);
+    const ttl = 400;
+    const other = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: gateway.databaseUri, AUTH_STATE_TTL_MS: String(ttl) });
+    try {
+      const otherUrl = `http://127.0.0.1:${(await waitForOutput(other, /listening on port (\d+)/)).match[1]}`;
+      const settle = () => new Promise((resolve) => setTimeout(resolve, ttl + 300));
+      const [reset, disabled, locked, deleted] = await Promise.all([newUser('Res3t-there'), newUser('Dis4ble-there'), newUser('L0ck-there'), newUser('Del3te-there')]);
+      for (const user of [reset, disabled, locked, deleted]) expect(await call(user, otherUrl)).to.equal(200);
+      const account = await gateway.createAccount();
+      expect(await call(account, otherUrl)).to.equal(200);
+
+      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${reset.id}/password`, { password: 'N3w-there!' });
+      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${disabled.id}`, { enabled: false });
+      for (let i = 0; i < 5; i++) await call({ ...locked, password: 'nope' });
+      await restRequest(gateway.baseUrl, owner, 'DELETE', `/v2/api-users/${deleted.id}`);
+      await gateway.gateway.services.accounts.disable(account.accountId);
+      await settle();
+
+      expect(await call(reset, otherUrl), 'reset').to.equal(401);
+      expect(await call({ ...reset, password: 'N3w-there!' }, otherUrl)).to.equal(200);
+      expect(await call(disabled, otherUrl), 'disable').to.equal(401);
+      expect(await call(locked, otherUrl), 'lock').to.equal(401);
+      expect(await call(deleted, otherUrl), 'delete').to.equal(401);
+      expect(await call(account, otherUrl), 'account disable').to.equal(401);
+    } finally {
+      other.kill('SIGTERM');
+      await exitOf(other);
+    }
+  });
+
+  it('reads the database on every request with AUTH_STATE_TTL_MS=0', async () => {
+    const databaseUri = uniqueDatabaseUri();
+    const first = await startTestGateway({ databaseUri, env: { AUTH_STATE_TTL_MS: '0' } });
+    const second = await startTestGateway({ databaseUri });
+    try {
+      const account = await second.createAccount();
+      const user = (await restRequest(second.baseUrl, account, 'POST', '/v2/api-users', { password: 'N0-cache-1' })).body as { id: string; username: string };
+      const credentials = { username: user.username, password: 'N0-cache-1' };
+      expect(await call(credentials, first.baseUrl)).to.equal(200);
+      await restRequest(second.baseUrl, account, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      expect(await call(credentials, first.baseUrl)).to.equal(401);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
