@@ -9,10 +9,15 @@ import { restRequest } from './support/rest.js';
 import { soapCall, type Credentials } from './support/soap.js';
 
 /** Counts the bcrypt compares a gateway makes (the hasher itself stays real). */
-function countCompares(hasher: PasswordHasher): { real: number; dummy: number } {
-  const counts = { real: 0, dummy: 0 };
+function countCompares(hasher: PasswordHasher): { real: number; dummy: number; waited: number } {
+  const counts = { real: 0, dummy: 0, waited: 0 };
   const verify = hasher.verify.bind(hasher);
   const verifyNobody = hasher.verifyNobody.bind(hasher);
+  const waitLikeACompare = hasher.waitLikeACompare.bind(hasher);
+  hasher.waitLikeACompare = () => {
+    counts.waited++;
+    return waitLikeACompare();
+  };
   hasher.verify = (password, hash) => {
     counts.real++;
     return verify(password, hash);
@@ -27,7 +32,7 @@ function countCompares(hasher: PasswordHasher): { real: number; dummy: number } 
 describe('authentication caches', () => {
   let gateway: TestGateway;
   let owner: TestAccount;
-  let compares: { real: number; dummy: number };
+  let compares: { real: number; dummy: number; waited: number };
   const call = (credentials: Credentials, base = gateway.baseUrl) => restRequest(base, credentials, 'GET', '/v2/server-time').then((r) => r.status);
   const newUser = async (password: string) => {
     const body = (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
@@ -49,14 +54,31 @@ describe('authentication caches', () => {
     expect(compares.real - before).to.equal(1);
   });
 
-  it('never lets a wrong password pass, and pays a full compare for each', async () => {
+  it('never lets a wrong password pass: a full compare when the right one is not known here', async () => {
     const user = await newUser('R1ght-one!');
-    await call(user);
     const before = compares.real;
-    for (const wrong of ['R1ght-one', 'R1ght-one!!', 'r1ght-one!', '', 'R1ght-one! ']) {
+    for (const wrong of ['R1ght-one', 'R1ght-one!!']) expect(await call({ ...user, password: wrong })).to.equal(401);
+    expect(compares.real - before).to.equal(2);
+  });
+
+  it('never lets a wrong password pass: the time of a compare when the right one is known here', async () => {
+    const user = await newUser('Kn0wn-right!');
+    expect(await call(user)).to.equal(200);
+    const before = { ...compares };
+    for (const wrong of ['Kn0wn-right', 'Kn0wn-right!!', 'kn0wn-right!', 'Kn0wn-right! ']) {
       expect(await call({ ...user, password: wrong })).to.equal(401);
     }
-    expect(compares.real - before).to.equal(5);
+    expect(compares.real - before.real, 'no bcrypt spent').to.equal(0);
+    expect(compares.waited - before.waited, 'but the time of one, each').to.equal(4);
+    expect(await call(user), 'the right one still passes: four are no lock').to.equal(200);
+    expect(await call({ ...user, password: '' })).to.equal(401);
+    expect(await call({ ...user, password: 'Kno\u0301wn-right!'.normalize('NFD') }), 'a different password').to.equal(401);
+  });
+
+  it('takes a differently composed but equal password as the right one', async () => {
+    const user = await newUser('Caf\u00e9-cr\u00e8me1');
+    expect(await call(user)).to.equal(200);
+    expect(await call({ ...user, password: user.password.normalize('NFD') })).to.equal(200);
   });
 
   it('checks unknown usernames against a dummy hash, every time', async () => {

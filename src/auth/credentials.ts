@@ -30,10 +30,7 @@ export class CredentialVerifier {
     const countedAt = new Date();
     const { user, account, failures } = await this.states.get(username);
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
-    // Only a password that verified before, against this very hash, skips bcrypt: a wrong
-    // one always pays the full compare.
-    const passwordMatches =
-      this.verified.has(username, password, user.passwordHash) || (await this.hasher.verify(password, user.passwordHash));
+    const passwordMatches = await this.checkPassword(username, password, user.passwordHash);
     if (!passwordMatches) {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
@@ -41,7 +38,6 @@ export class CredentialVerifier {
       this.states.forgetUsername(username);
       return null;
     }
-    this.verified.remember(username, password, user.passwordHash);
     if (!account || account.disabled || !user.enabled) return null;
     if (lockReasonOf(user, account, failures, this.lockoutThreshold) !== null) return null;
     if (failures > 0) {
@@ -50,5 +46,23 @@ export class CredentialVerifier {
     }
     await this.loginActivity.recordSuccess(user._id);
     return { user, account };
+  }
+
+  /**
+   * bcrypt, unless the cache knows: the right password (verified before against this very
+   * hash) passes at once; another one is wrong for certain and is refused after the time a
+   * compare takes, so that its timing tells nothing, but without spending the compare's CPU
+   * (a 1% share of wrong passwords at cost 12 would otherwise need more cores than there are).
+   */
+  private async checkPassword(username: string, password: string, storedHash: string): Promise<boolean> {
+    const verdict = this.verified.check(username, password, storedHash);
+    if (verdict === 'right') return true;
+    if (verdict === 'wrong') {
+      await this.hasher.waitLikeACompare();
+      return false;
+    }
+    const matches = await this.hasher.verify(password, storedHash);
+    if (matches) this.verified.remember(username, password, storedHash);
+    return matches;
   }
 }

@@ -2,40 +2,54 @@
 // with every call pays for bcrypt once, not on every request (in the manner of
 // Elasticsearch's realm cache and RabbitMQ's auth backend cache; refusals are never cached).
 //
-// The key is an HMAC-SHA256, under a random key of this process, of the username, the
-// password presented and the stored bcrypt hash (as CouchDB keys its cache by the stored
-// salt): a password reset changes the stored hash and so misses at once, a wrong password can
-// never hit, and the cache holds nothing from which a password could be recovered.
-import { createHmac, randomBytes } from 'node:crypto';
+// Entries are keyed by the username and the stored bcrypt hash (as CouchDB keys its cache by
+// the stored salt): a password reset changes the hash and so misses at once. Each holds an
+// HMAC-SHA256, under a random key of this process, of the password that verified, so the
+// cache holds nothing from which a password could be recovered.
+//
+// Exactly one password (up to Unicode normalisation, which the hasher applies too) verifies
+// against a given hash. So once the right one is known here, any other presented for the same
+// username and hash is known to be wrong without bcrypt: the verifier then spends the time of
+// a compare, not the CPU (see CredentialVerifier).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+
+export type CachedVerdict = 'right' | 'wrong' | 'unknown';
 
 export class VerifiedCredentialCache {
   private readonly secret = randomBytes(32);
-  private readonly entries: LRUCache<string, true> | undefined;
+  private readonly entries: LRUCache<string, Buffer> | undefined;
 
   constructor(ttlMs: number, maxEntries: number) {
-    this.entries = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, true>({ max: maxEntries, ttl: ttlMs, ttlAutopurge: false }) : undefined;
+    this.entries = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, Buffer>({ max: maxEntries, ttl: ttlMs }) : undefined;
   }
 
-  has(username: string, password: string, storedHash: string): boolean {
-    return this.entries?.get(this.key(username, password, storedHash)) === true;
+  check(username: string, password: string, storedHash: string): CachedVerdict {
+    const known = this.entries?.get(this.userKey(username, storedHash));
+    if (!known) return 'unknown';
+    return timingSafeEqual(known, this.passwordMac(username, password, storedHash)) ? 'right' : 'wrong';
   }
 
   remember(username: string, password: string, storedHash: string): void {
-    this.entries?.set(this.key(username, password, storedHash), true);
+    this.entries?.set(this.userKey(username, storedHash), this.passwordMac(username, password, storedHash));
   }
 
   get size(): number {
     return this.entries?.size ?? 0;
   }
 
-  private key(username: string, password: string, storedHash: string): string {
-    // Lengths first, so that no two different triples can be written alike.
-    return createHmac('sha256', this.secret)
-      .update(`${username.length}:${password.length}:${storedHash.length}:`)
-      .update(username)
-      .update(password)
-      .update(storedHash)
-      .digest('base64');
+  private userKey(username: string, storedHash: string): string {
+    return this.mac('user', username, storedHash).toString('base64');
+  }
+
+  private passwordMac(username: string, password: string, storedHash: string): Buffer {
+    return this.mac('password', username, password.normalize('NFC'), storedHash);
+  }
+
+  /** Each part length-prefixed, so that no two different lists of parts read alike. */
+  private mac(...parts: string[]): Buffer {
+    const hmac = createHmac('sha256', this.secret);
+    for (const part of parts) hmac.update(`${Buffer.byteLength(part)}:`).update(part);
+    return hmac.digest();
   }
 }

@@ -4,7 +4,11 @@
 // passwords never verify for each other. Passwords are NFC-normalised first, so the same
 // typed password matches whichever way a client composed its accents.
 import bcrypt from 'bcrypt';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How many recent compare durations are kept to imitate one. */
+const DURATION_SAMPLES = 64;
 
 function prehash(password: string): string {
   return createHash('sha256').update(password.normalize('NFC'), 'utf8').digest('base64');
@@ -13,9 +17,14 @@ function prehash(password: string): string {
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
   private readonly dummyHash: string;
+  /** How long recent compares took (ms), queueing included: what a refusal must look like. */
+  private readonly durations: number[] = [];
 
   constructor(readonly cost: number) {
     this.dummyHash = bcrypt.hashSync(randomBytes(16).toString('hex'), cost);
+    const started = performance.now();
+    bcrypt.compareSync(randomBytes(16).toString('hex'), this.dummyHash);
+    this.durations.push(performance.now() - started);
   }
 
   hash(password: string): Promise<string> {
@@ -23,13 +32,29 @@ export class PasswordHasher {
   }
 
   verify(password: string, hash: string): Promise<boolean> {
-    return bcrypt.compare(prehash(password), hash);
+    return this.timed(bcrypt.compare(prehash(password), hash));
   }
 
   /** Spends the time of a real check and fails: an unknown username must not answer faster. */
   async verifyNobody(password: string): Promise<false> {
-    await bcrypt.compare(prehash(password), this.dummyHash);
+    await this.timed(bcrypt.compare(prehash(password), this.dummyHash));
     return false;
+  }
+
+  /**
+   * Takes as long as a compare does now (a duration drawn from the recent ones), without its
+   * CPU: for a password already known to be wrong, whose refusal must not answer faster.
+   */
+  async waitLikeACompare(): Promise<void> {
+    await sleep(this.durations[randomInt(this.durations.length)] ?? 0);
+  }
+
+  private async timed(compare: Promise<boolean>): Promise<boolean> {
+    const started = performance.now();
+    const result = await compare;
+    if (this.durations.length >= DURATION_SAMPLES) this.durations.shift();
+    this.durations.push(performance.now() - started);
+    return result;
   }
 
   /** Whether a stored hash was made at another cost and should be redone at the next login. */
