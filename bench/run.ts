@@ -107,11 +107,20 @@ async function main(): Promise<void> {
     const soapBody =
       '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
       '<soap:Body><GetCurrentAccountInfo xmlns="urn:dualgate:v2"/></soap:Body></soap:Envelope>';
-    const mix = Array.from({ length: 100 }, (_, i) => ({
-      method: 'GET' as const,
-      path: '/v2/account-info',
-      headers: { authorization: i === 50 ? wrongAuthorization : authorization },
-    }));
+    // Exactly 1 request in 100 on each connection carries a wrong password, at a place of
+    // its own on each, so that the wrong ones are spread in time as in real traffic (32 at
+    // the very same instant would be five consecutive failures, and lock the user).
+    const mix: autocannon.Request[] = [
+      {
+        method: 'GET' as const,
+        path: '/v2/account-info',
+        setupRequest: (request: autocannon.Request, context: { sent?: number }) => {
+          const sent = (context.sent ?? Math.floor(Math.random() * 100)) + 1;
+          context.sent = sent;
+          return { ...request, headers: { authorization: sent % 100 === 0 ? wrongAuthorization : authorization } };
+        },
+      },
+    ];
 
     // Warm-up: JIT, connection pools, the credential cache.
     await autocannon({ url: `${gatewayUrl}/v2/account-info`, headers: { authorization }, connections: 4, duration: 2 });

@@ -77,6 +77,7 @@ export async function createGateway(
 ): Promise<Gateway> {
   const table = options.operations ?? operations;
   const services = createServices(config, database);
+  const operationServices = { apiUsers: services.apiUsers, accounts: services.accounts, loginActivity: services.loginActivity };
   const dependencies: DoorDependencies = {
     config,
     logger,
@@ -84,8 +85,11 @@ export async function createGateway(
     callContext: (req, caller, quota) => ({
       caller,
       quota,
-      publicBaseUrl: publicBaseUrl(req, config.PUBLIC_URL),
-      services: { apiUsers: services.apiUsers, accounts: services.accounts, loginActivity: services.loginActivity },
+      // Worked out only by the operation that shows it.
+      get publicBaseUrl() {
+        return publicBaseUrl(req, config.PUBLIC_URL);
+      },
+      services: operationServices,
       lockoutThreshold: config.LOCKOUT_THRESHOLD,
     }),
   };

@@ -3,18 +3,10 @@
 import { Passport } from 'passport';
 import type { RequestHandler } from 'express';
 import { errors } from '../errors.js';
-import type { CallQuota, QuotaState } from '../domain/callQuota.js';
+import type { CallQuota } from '../domain/callQuota.js';
 import { callState } from '../transports/callState.js';
 import { Rfc7617BasicStrategy } from './basicStrategy.js';
 import type { Caller, CredentialVerifier } from './credentials.js';
-
-export function rateLimitHeaders(quota: QuotaState): Record<string, string> {
-  return {
-    'X-RateLimit-Limit': String(quota.limit),
-    'X-RateLimit-Remaining': String(quota.remaining),
-    'X-RateLimit-Reset': String(quota.resetSeconds),
-  };
-}
 
 export function authenticateCalls(verifier: CredentialVerifier, quota: CallQuota): RequestHandler {
   // A passport of its own, so that two gateways in one process never share strategies.
@@ -41,7 +33,9 @@ export function authenticateCalls(verifier: CredentialVerifier, quota: CallQuota
       .then(async (caller) => {
         if (!caller) return next(errors.invalidLogin());
         const state = await quota.consume(caller.account._id, caller.account.apiCallsPerHour);
-        res.set(rateLimitHeaders(state));
+        res.setHeader('X-RateLimit-Limit', String(state.limit));
+        res.setHeader('X-RateLimit-Remaining', String(state.remaining));
+        res.setHeader('X-RateLimit-Reset', String(state.resetSeconds));
         if (!state.allowed) return next(errors.quotaExceeded(state.limit, state.resetSeconds));
         Object.assign(callState(res), { caller, quota: state });
         next();

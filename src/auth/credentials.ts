@@ -17,6 +17,9 @@ export const MAX_USERNAME_LENGTH = 256;
 export const MAX_PASSWORD_LENGTH = 1024;
 
 export class CredentialVerifier {
+  /** Compares under way, by credentials: concurrent identical ones wait for the same. */
+  private readonly comparing = new Map<string, Promise<boolean>>();
+
   constructor(
     private readonly states: AuthStateCache,
     private readonly verified: VerifiedCredentialCache,
@@ -61,7 +64,15 @@ export class CredentialVerifier {
       await this.hasher.waitLikeACompare();
       return false;
     }
-    const matches = await this.hasher.verify(password, storedHash);
+    // A burst of calls with the same credentials (an integration starting up) shares one
+    // compare instead of queueing one each.
+    const key = this.verified.passwordMac(username, password, storedHash).toString('base64');
+    let compare = this.comparing.get(key);
+    if (!compare) {
+      compare = this.hasher.verify(password, storedHash).finally(() => this.comparing.delete(key));
+      this.comparing.set(key, compare);
+    }
+    const matches = await compare;
     if (matches) this.verified.remember(username, password, storedHash);
     return matches;
   }

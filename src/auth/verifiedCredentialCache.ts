@@ -4,8 +4,8 @@
 //
 // Entries are keyed by the username and the stored bcrypt hash (as CouchDB keys its cache by
 // the stored salt): a password reset changes the hash and so misses at once. Each holds an
-// HMAC-SHA256, under a random key of this process, of the password that verified, so the
-// cache holds nothing from which a password could be recovered.
+// HMAC-SHA256, under a random key of this process, of the username, the password that
+// verified and the hash, so the cache holds nothing from which a password could be recovered.
 //
 // Exactly one password (up to Unicode normalisation, which the hasher applies too) verifies
 // against a given hash. So once the right one is known here, any other presented for the same
@@ -25,31 +25,32 @@ export class VerifiedCredentialCache {
   }
 
   check(username: string, password: string, storedHash: string): CachedVerdict {
-    const known = this.entries?.get(this.userKey(username, storedHash));
+    const known = this.entries?.get(userKey(username, storedHash));
     if (!known) return 'unknown';
     return timingSafeEqual(known, this.passwordMac(username, password, storedHash)) ? 'right' : 'wrong';
   }
 
   remember(username: string, password: string, storedHash: string): void {
-    this.entries?.set(this.userKey(username, storedHash), this.passwordMac(username, password, storedHash));
+    this.entries?.set(userKey(username, storedHash), this.passwordMac(username, password, storedHash));
   }
 
   get size(): number {
     return this.entries?.size ?? 0;
   }
 
-  private userKey(username: string, storedHash: string): string {
-    return this.mac('user', username, storedHash).toString('base64');
+  /** Each part length-prefixed, so that no two different triples read alike. */
+  passwordMac(username: string, password: string, storedHash: string): Buffer {
+    const normalised = password.normalize('NFC');
+    return createHmac('sha256', this.secret)
+      .update(`${Buffer.byteLength(username)}:${Buffer.byteLength(normalised)}:`)
+      .update(username)
+      .update(normalised)
+      .update(storedHash)
+      .digest();
   }
+}
 
-  private passwordMac(username: string, password: string, storedHash: string): Buffer {
-    return this.mac('password', username, password.normalize('NFC'), storedHash);
-  }
-
-  /** Each part length-prefixed, so that no two different lists of parts read alike. */
-  private mac(...parts: string[]): Buffer {
-    const hmac = createHmac('sha256', this.secret);
-    for (const part of parts) hmac.update(`${Buffer.byteLength(part)}:`).update(part);
-    return hmac.digest();
-  }
+/** The lookup key needs no secret: it names a user and a hash, both held in memory anyway. */
+function userKey(username: string, storedHash: string): string {
+  return `${storedHash}\u0000${username}`;
 }

@@ -18,16 +18,17 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
   const router = express.Router({ caseSensitive: true, strict: false });
   const parseJson = express.json({ limit: dependencies.config.REST_BODY_LIMIT_BYTES, type: JSON_TYPES, strict: false });
 
-  router.use('/v2', (_req, res, next) => {
+  router.use('/v2', (req, res, next) => {
     callState(res).protocol = 'rest';
-    next();
+    dependencies.authenticate(req, res, next);
   });
-  router.use('/v2', dependencies.authenticate);
 
   for (const operation of operations) {
     const inputSchema = toJsonSchema(operation.input, 'input');
     const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
-    router[method](`/v2${operation.rest.path}`, requireJsonBody, parseJson, (req, res, next) => {
+    const takesBody = Object.values(operation.rest.sources).some((source) => source === 'body' || source === 'bodyField');
+    const readBody = takesBody ? [requireJsonBody, parseJson] : [refuseBody];
+    router[method](`/v2${operation.rest.path}`, ...readBody, (req, res, next) => {
       callState(res).operation = operation.name;
       const { caller, quota } = authenticatedCall(res);
       const context = dependencies.callContext(req, caller, quota);
@@ -35,7 +36,7 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
         .then(() => runOperation(operation, context, restInput(operation, inputSchema, req)))
         .then((result) => {
           if (operation.rest.successStatus === 204) res.status(204).end();
-          else res.status(operation.rest.successStatus).json(result);
+          else sendJson(res, operation.rest.successStatus, result);
         })
         .catch(next);
     });
@@ -53,6 +54,11 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
   next();
 }
 
+/** An operation that takes no body refuses one rather than ignoring it. */
+function refuseBody(req: Request, _res: Response, next: NextFunction): void {
+  next(hasBody(req) ? new ParameterError([], 'must be empty for this operation') : undefined);
+}
+
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -64,10 +70,6 @@ function restInput(operation: Operation, schema: JsonSchema, req: Request): Reco
   const sources = operation.rest.sources;
   const body: unknown = req.body;
   const bodyFields = Object.keys(sources).filter((field) => sources[field] === 'bodyField');
-  const takesBody = Object.values(sources).includes('body') || bodyFields.length > 0;
-  if (!takesBody && body !== undefined && !(isPlainObject(body) && Object.keys(body).length === 0)) {
-    throw new ParameterError([], 'must be empty for this operation');
-  }
   if (bodyFields.length > 0) {
     if (!isPlainObject(body)) throw new ParameterError([], 'must be a JSON object');
     for (const key of Object.keys(body)) {
@@ -100,8 +102,18 @@ function restFieldName(operation: Operation) {
   };
 }
 
+/** JSON out, without the work of res.json() this API never needs (ETag, freshness, JSONP). */
+function sendJson(res: Response, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
 export function sendRestError(error: ApiError, res: Response): void {
-  res.status(error.status).set(error.headers).json({ message: error.contractMessage });
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  sendJson(res, error.status, { message: error.contractMessage });
 }
 
 /** The REST door's error renderer (also the app's last one). */

@@ -1,9 +1,10 @@
-// Reads a SOAP 1.1 request before node-soap sees it. This is where hostile XML stops: a
+// Reads a SOAP 1.1 request before node-soap sees it (with saxes: strict XML 1.0 and
+// namespaces, and about five times as fast as the sax that node-soap uses). This is where hostile XML stops: a
 // DOCTYPE (and with it every entity trick, XXE and 'billion laughs'; SOAP 1.1 forbids DTDs
 // anyway), nesting deeper than MAX_DEPTH, over-long names, malformed XML. What passes is a
 // small tree of the payload, with its namespaces resolved, from which the door takes the
 // operation's input exactly as sent (node-soap's own reading trims text and guesses types).
-import sax from 'sax';
+import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { ApiError } from '../../errors.js';
 
 export const SOAP11_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -84,46 +85,42 @@ function isEnvelopePart(element: XmlElement | undefined, name: string): element 
 
 /** A strict, namespace-aware parse that refuses DTDs and bounds depth and names. */
 export function parseXml(xml: string): XmlElement {
-  const parser = sax.parser(true, { xmlns: true, position: false });
+  const parser = new SaxesParser({ xmlns: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let failure: ApiError | undefined;
-  const fail = (error: ApiError) => {
+  const fail = (error: ApiError): never => {
     failure ??= error;
-    throw error; // stops sax at once; caught below
+    throw error; // stops the parser at once; caught below
   };
-  parser.ondoctype = () => fail(new EnvelopeError(400, 'The request holds a DOCTYPE; DTDs and entity declarations are not allowed in SOAP messages.'));
-  parser.onprocessinginstruction = (instruction) => {
-    if (instruction.name.toLowerCase() !== 'xml') fail(new EnvelopeError(400, 'Processing instructions are not allowed in SOAP messages.'));
-  };
-  parser.onopentag = (tag) => {
-    const node = tag as sax.QualifiedTag;
+  parser.on('doctype', () => fail(new EnvelopeError(400, 'The request holds a DOCTYPE; DTDs and entity declarations are not allowed in SOAP messages.')));
+  parser.on('processinginstruction', () => fail(new EnvelopeError(400, 'Processing instructions are not allowed in SOAP messages.')));
+  parser.on('opentag', (tag: SaxesTagNS) => {
     if (stack.length >= MAX_DEPTH) fail(new EnvelopeError(400, `The XML is nested deeper than ${MAX_DEPTH} levels.`));
-    if (node.name.length > MAX_NAME_LENGTH) fail(new EnvelopeError(400, `An XML name is longer than ${MAX_NAME_LENGTH} characters.`));
-    const attributes = new Map<string, string>();
-    const attributeList = Object.values(node.attributes);
+    if (tag.name.length > MAX_NAME_LENGTH) fail(new EnvelopeError(400, `An XML name is longer than ${MAX_NAME_LENGTH} characters.`));
+    const attributeList = Object.values(tag.attributes);
     if (attributeList.length > MAX_ATTRIBUTES) fail(new EnvelopeError(400, `An XML element has more than ${MAX_ATTRIBUTES} attributes.`));
+    const attributes = new Map<string, string>();
     for (const attribute of attributeList) {
       if (attribute.prefix === 'xmlns' || attribute.name === 'xmlns') continue;
       attributes.set(`{${attribute.uri}}${attribute.local}`, attribute.value);
     }
-    const element: XmlElement = { namespace: node.uri, name: node.local, attributes, children: [], text: '' };
+    const element: XmlElement = { namespace: tag.uri, name: tag.local, attributes, children: [], text: '' };
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(element);
     else root = element;
     stack.push(element);
-  };
-  parser.onclosetag = () => {
+  });
+  parser.on('closetag', () => {
     stack.pop();
-  };
-  parser.ontext = (text) => {
+  });
+  const addText = (text: string) => {
     const current = stack[stack.length - 1];
     if (current) current.text += text;
   };
-  parser.oncdata = parser.ontext;
-  parser.onerror = (error) => {
-    fail(malformed(error.message.split('\n')[0]?.toLowerCase() ?? 'parse error'));
-  };
+  parser.on('text', addText);
+  parser.on('cdata', addText);
+  parser.on('error', (error) => fail(malformed(error.message.replace(/^[^:]*:\d+:\d+: /, '').replace(/\.$/, ''))));
   try {
     parser.write(withoutByteOrderMark(xml)).close();
   } catch (error) {

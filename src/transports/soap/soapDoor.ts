@@ -13,7 +13,7 @@ import { authenticatedCall, callState } from '../callState.js';
 import type { DoorDependencies } from '../doorDependencies.js';
 import { toApiError } from '../errorMapping.js';
 import { publicBaseUrl } from '../publicUrl.js';
-import { EnvelopeError, readSoapRequest } from './envelopeReader.js';
+import { EnvelopeError, readSoapRequest, SOAP11_ENVELOPE_NS } from './envelopeReader.js';
 import { SOAP_CONTENT_TYPE, soapFault } from './faults.js';
 import { SOAP_PATH, WsdlDocument } from './wsdlDocument.js';
 import { inputFromXml, resultToSoap, soapFieldName, TARGET_NAMESPACE } from './xmlMapping.js';
@@ -22,6 +22,8 @@ interface SoapOperation {
   operation: Operation;
   input: JsonSchema;
   result: JsonSchema | null;
+  /** The smallest envelope that names the operation: what node-soap is given to dispatch. */
+  dispatchEnvelope: Buffer;
 }
 
 /** What the door hands node-soap's service method through res.locals. */
@@ -44,7 +46,14 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
   const byElement = new Map<string, SoapOperation>(
     operations.map((operation) => [
       operation.name,
-      { operation, input: toJsonSchema(operation.input, 'input'), result: operation.result && toJsonSchema(operation.result, 'output') },
+      {
+        operation,
+        input: toJsonSchema(operation.input, 'input'),
+        result: operation.result && toJsonSchema(operation.result, 'output'),
+        dispatchEnvelope: Buffer.from(
+          `<soap:Envelope xmlns:soap="${SOAP11_ENVELOPE_NS}"><soap:Body><${operation.name} xmlns="${TARGET_NAMESPACE}"/></soap:Body></soap:Envelope>`,
+        ),
+      },
     ]),
   );
   const router = express.Router({ caseSensitive: true, strict: false });
@@ -58,10 +67,6 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
 
   router.post(
     SOAP_PATH,
-    (_req, res, next) => {
-      callState(res).protocol = 'soap';
-      next();
-    },
     requireSoap11ContentType,
     dependencies.authenticate,
     readBody,
@@ -77,6 +82,8 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
       res.locals.soapCall = call;
       // node-soap would pick the method by SOAPAction when one is sent, even against the body.
       delete req.headers.soapaction;
+      // The input is read; node-soap needs only to dispatch, so it is spared a second parse.
+      req.body = soapOperation.dispatchEnvelope;
       next();
     },
   );
@@ -126,7 +133,8 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
   return { router, ready };
 }
 
-function requireSoap11ContentType(req: Request, _res: Response, next: NextFunction): void {
+function requireSoap11ContentType(req: Request, res: Response, next: NextFunction): void {
+  callState(res).protocol = 'soap';
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   const mediaType = type.split(';')[0]?.trim();
   if (mediaType === 'application/soap+xml') {
