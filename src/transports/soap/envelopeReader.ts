@@ -85,50 +85,76 @@ function isEnvelopePart(element: XmlElement | undefined, name: string): element 
 
 /** A strict, namespace-aware parse that refuses DTDs and bounds depth and names. */
 export function parseXml(xml: string): XmlElement {
-  const parser = new SaxesParser({ xmlns: true });
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  let failure: ApiError | undefined;
-  const fail = (error: ApiError): never => {
-    failure ??= error;
-    throw error; // stops the parser at once; caught below
-  };
-  parser.on('doctype', () => fail(new EnvelopeError(400, 'The request holds a DOCTYPE; DTDs and entity declarations are not allowed in SOAP messages.')));
-  parser.on('processinginstruction', () => fail(new EnvelopeError(400, 'Processing instructions are not allowed in SOAP messages.')));
-  parser.on('opentag', (tag: SaxesTagNS) => {
-    if (stack.length >= MAX_DEPTH) fail(new EnvelopeError(400, `The XML is nested deeper than ${MAX_DEPTH} levels.`));
-    if (tag.name.length > MAX_NAME_LENGTH) fail(new EnvelopeError(400, `An XML name is longer than ${MAX_NAME_LENGTH} characters.`));
+  return (reader ??= new XmlReader()).read(xml);
+}
+
+let reader: XmlReader | undefined;
+
+/**
+ * One saxes parser, its handlers set once and reused for every document: building a parser
+ * and registering seven handlers per request cost more than the parse itself. Parsing is
+ * synchronous, so one reader serves every request; one that stopped half-way is replaced.
+ */
+class XmlReader {
+  private parser = this.newParser();
+  private stack: XmlElement[] = [];
+  private root: XmlElement | undefined;
+  private failure: ApiError | undefined;
+
+  read(xml: string): XmlElement {
+    this.stack = [];
+    this.root = undefined;
+    this.failure = undefined;
+    try {
+      this.parser.write(withoutByteOrderMark(xml)).close();
+    } catch (error) {
+      this.parser = this.newParser();
+      if (this.failure) throw this.failure;
+      throw error;
+    }
+    if (!this.root) throw malformed('there is no root element');
+    return this.root;
+  }
+
+  private fail(error: ApiError): never {
+    this.failure ??= error;
+    throw error; // stops the parser at once; caught in read()
+  }
+
+  private newParser(): SaxesParser<{ xmlns: true }> {
+    const parser = new SaxesParser({ xmlns: true });
+    parser.on('doctype', () => this.fail(new EnvelopeError(400, 'The request holds a DOCTYPE; DTDs and entity declarations are not allowed in SOAP messages.')));
+    parser.on('processinginstruction', () => this.fail(new EnvelopeError(400, 'Processing instructions are not allowed in SOAP messages.')));
+    parser.on('opentag', (tag: SaxesTagNS) => this.open(tag));
+    parser.on('closetag', () => {
+      this.stack.pop();
+    });
+    const addText = (text: string) => {
+      const current = this.stack[this.stack.length - 1];
+      if (current) current.text += text;
+    };
+    parser.on('text', addText);
+    parser.on('cdata', addText);
+    parser.on('error', (error) => this.fail(malformed(error.message.replace(/^[^:]*:\d+:\d+: /, '').replace(/\.$/, ''))));
+    return parser;
+  }
+
+  private open(tag: SaxesTagNS): void {
+    if (this.stack.length >= MAX_DEPTH) this.fail(new EnvelopeError(400, `The XML is nested deeper than ${MAX_DEPTH} levels.`));
+    if (tag.name.length > MAX_NAME_LENGTH) this.fail(new EnvelopeError(400, `An XML name is longer than ${MAX_NAME_LENGTH} characters.`));
     const attributeList = Object.values(tag.attributes);
-    if (attributeList.length > MAX_ATTRIBUTES) fail(new EnvelopeError(400, `An XML element has more than ${MAX_ATTRIBUTES} attributes.`));
+    if (attributeList.length > MAX_ATTRIBUTES) this.fail(new EnvelopeError(400, `An XML element has more than ${MAX_ATTRIBUTES} attributes.`));
     const attributes = new Map<string, string>();
     for (const attribute of attributeList) {
       if (attribute.prefix === 'xmlns' || attribute.name === 'xmlns') continue;
       attributes.set(`{${attribute.uri}}${attribute.local}`, attribute.value);
     }
     const element: XmlElement = { namespace: tag.uri, name: tag.local, attributes, children: [], text: '' };
-    const parent = stack[stack.length - 1];
+    const parent = this.stack[this.stack.length - 1];
     if (parent) parent.children.push(element);
-    else root = element;
-    stack.push(element);
-  });
-  parser.on('closetag', () => {
-    stack.pop();
-  });
-  const addText = (text: string) => {
-    const current = stack[stack.length - 1];
-    if (current) current.text += text;
-  };
-  parser.on('text', addText);
-  parser.on('cdata', addText);
-  parser.on('error', (error) => fail(malformed(error.message.replace(/^[^:]*:\d+:\d+: /, '').replace(/\.$/, ''))));
-  try {
-    parser.write(withoutByteOrderMark(xml)).close();
-  } catch (error) {
-    if (failure) throw failure;
-    throw error;
+    else this.root = element;
+    this.stack.push(element);
   }
-  if (!root) throw malformed('there is no root element');
-  return root;
 }
 
 /** A leading byte-order mark is legal in XML but not for sax. */

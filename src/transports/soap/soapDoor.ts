@@ -16,7 +16,7 @@ import { publicBaseUrl } from '../publicUrl.js';
 import { EnvelopeError, readSoapRequest, SOAP11_ENVELOPE_NS } from './envelopeReader.js';
 import { SOAP_CONTENT_TYPE, soapFault } from './faults.js';
 import { SOAP_PATH, WsdlDocument } from './wsdlDocument.js';
-import { inputFromXml, resultToSoap, soapFieldName, TARGET_NAMESPACE } from './xmlMapping.js';
+import { inputFromXml, resultXml, soapFieldName, TARGET_NAMESPACE } from './xmlMapping.js';
 
 interface SoapOperation {
   operation: Operation;
@@ -101,7 +101,8 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
     runOperation(operation, dependencies.callContext(req, caller, quota), input).then(
       (result) => {
         res.setHeader('Content-Type', SOAP_CONTENT_TYPE);
-        callback(resultSchema ? { [`${operation.name}Result`]: resultToSoap(result, resultSchema) } : {});
+        // node-soap writes the envelope and the response wrapper around this, verbatim ($xml).
+        callback(resultSchema ? { $xml: resultXml(result, resultSchema, `${operation.name}Result`) } : {});
       },
       // Faults are written here, not by node-soap, so that every fault has the one shape.
       (error: unknown) => sendSoapError(error, res, logger),
@@ -115,6 +116,8 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
       services: { ApiService: { ApiServiceSoap: methods } },
       xml: wsdl.xml,
       suppressStack: true,
+      // One write with a Content-Length, rather than a chunk and then the terminating chunk.
+      enableChunkedEncoding: false,
       callback: (error: unknown, server: soap.Server) => {
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         // node-soap writes xsi:nil for null values without declaring the xsi prefix.

@@ -50,33 +50,35 @@ function readArray(element: XmlElement, schema: JsonSchema, path: Path): unknown
   });
 }
 
-/** A result in the shape node-soap writes: PascalCase keys in schema order, arrays wrapped. */
-export function resultToSoap(value: unknown, schema: JsonSchema): unknown {
-  if (value === null || value === undefined) return null;
+/**
+ * A result as XML, written here rather than by node-soap's schema-walking serializer (which
+ * costs more than the rest of a call, and passes any string that looks like a CDATA section
+ * through unescaped: an XML injection). Elements are unprefixed: the response wrapper
+ * node-soap writes around them declares urn:dualgate:v2 as the default namespace, and the
+ * envelope declares xsi.
+ */
+export function resultXml(value: unknown, schema: JsonSchema, elementName: string): string {
+  if (value === null || value === undefined) return `<${elementName} xsi:nil="true"/>`;
   const { schema: node } = unwrapNullable(schema);
+  let content: string;
   if (node.type === 'array' && Array.isArray(value)) {
-    return { [node.xmlItem ?? 'item']: value.map((item) => resultToSoap(item, node.items ?? {})) };
-  }
-  if (node.type === 'object' && typeof value === 'object') {
+    const item = node.xmlItem ?? 'item';
+    content = value.map((entry) => resultXml(entry, node.items ?? {}, item)).join('');
+  } else if (node.type === 'object' && typeof value === 'object') {
     const source = value as Record<string, unknown>;
-    const result: Record<string, unknown> = {};
+    content = '';
     for (const [field, fieldSchema] of Object.entries(node.properties ?? {})) {
-      if (source[field] !== undefined) result[soapElementName(field)] = resultToSoap(source[field], fieldSchema);
+      if (source[field] !== undefined) content += resultXml(source[field], fieldSchema, soapElementName(field));
     }
-    return result;
+  } else {
+    content = escapeXmlText(String(value));
   }
-  return typeof value === 'string' ? safeFromCdataPassThrough(value) : value;
+  return `<${elementName}>${content}</${elementName}>`;
 }
 
-/**
- * node-soap writes a string that starts with `<![CDATA[` and ends with `]]>` unescaped, as
- * raw XML: a description like `<![CDATA[x]]><Injected/><![CDATA[y]]>` would inject elements
- * into the response. Such a string is written here as a true CDATA section of its exact text
- * (splitting each `]]>` inside it), which node-soap then passes through harmlessly.
- */
-function safeFromCdataPassThrough(text: string): string {
-  if (!(text.startsWith('<![CDATA[') && text.endsWith(']]>'))) return text;
-  return `<![CDATA[${text.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+/** Text content: markup escaped, and CR kept as a reference so that parsers do not drop it. */
+function escapeXmlText(text: string): string {
+  return text.replace(/[&<>\r]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : char === '>' ? '&gt;' : '&#13;'));
 }
 
 /** How SOAP names a field of the input: `apiUser/Description`, `ids[2]`. */
