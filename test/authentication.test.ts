@@ -156,6 +156,25 @@ describe('authentication', () => {
       expect((await call(user)).status).to.equal(200);
     });
 
+    it('is not locked by occasional wrong passwords among concurrent successes', async () => {
+      const user = await createUser('Bu5y-integration');
+      expect((await call(user)).status).to.equal(200);
+      const statuses = { right: [] as number[], wrong: [] as number[] };
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, loop) => {
+          for (let i = 0; i < 30; i++) {
+            const wrong = (i + loop * 3) % 30 === 0; // one each, spread over the run
+            const response = await call(wrong ? { ...user, password: 'Wr0ng-one' } : user);
+            statuses[wrong ? 'wrong' : 'right'].push(response.status);
+          }
+        }),
+      );
+      expect(statuses.wrong).to.have.length(10);
+      expect(statuses.wrong.every((status) => status === 401)).to.equal(true);
+      expect(statuses.right.filter((status) => status !== 200), 'every right password passed').to.deep.equal([]);
+      expect(await getUser(user.id)).to.include({ locked: false });
+    });
+
     it('counts wrong passwords from both protocols together', async () => {
       const user = await createUser('B0th-doors');
       for (let i = 0; i < 3; i++) await call({ ...user, password: 'nope' });

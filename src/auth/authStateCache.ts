@@ -11,7 +11,9 @@ import type { LoginActivity } from '../domain/loginActivity.js';
 export interface AuthState {
   user: ApiUserRecord | null;
   account: AccountRecord | null;
-  /** Wrong passwords counting against the user now. */
+  /** The user's last successful authentication, as far as this process knows. */
+  lastSuccess: Date | null;
+  /** Wrong passwords counting against the user now (since its unlock and last success). */
   failures: number;
 }
 
@@ -37,11 +39,22 @@ export class AuthStateCache {
 
   async get(username: string): Promise<AuthState> {
     if (!this.states) return this.read(username);
-    const state = await this.states.fetch(username);
-    return state ?? this.read(username);
+    try {
+      return (await this.states.fetch(username)) ?? (await this.read(username));
+    } catch (error) {
+      // Forgotten while being read (lru-cache then rejects the read's waiters): read afresh.
+      if (error instanceof Error && error.message === 'deleted') return this.read(username);
+      throw error;
+    }
   }
 
   /** The user changed here (edited, reset, deleted, failed or succeeded to log in). */
+  /** Adjusts a cached state to a change this process just wrote (kept, not read again). */
+  adjust(username: string, change: (state: AuthState) => void): void {
+    const state = this.states?.peek(username);
+    if (state) change(state);
+  }
+
   // Changes are rare next to calls: a scan of at most AUTH_STATE_MAX entries is cheap.
   forgetUser(userId: Types.ObjectId): void {
     this.forgetWhere((state) => state.user?._id.equals(userId) === true);
@@ -65,11 +78,17 @@ export class AuthStateCache {
 
   private async read(username: string): Promise<AuthState> {
     const user = await this.models.ApiUser.findOne({ username }).lean<ApiUserRecord>().exec();
-    if (!user) return { user: null, account: null, failures: 0 };
-    const [account, failures] = await Promise.all([
+    if (!user) return { user: null, account: null, lastSuccess: null, failures: 0 };
+    const [account, { lastSuccess, failures }] = await Promise.all([
       this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
-      this.loginActivity.failureCount(user),
+      this.failuresOf(user),
     ]);
-    return { user, account, failures };
+    return { user, account, lastSuccess, failures };
+  }
+
+  /** The database's word on the user's failures now (other processes' included). */
+  async failuresOf(user: ApiUserRecord): Promise<{ lastSuccess: Date | null; failures: number }> {
+    const lastSuccess = await this.loginActivity.lastSuccess(user._id);
+    return { lastSuccess, failures: await this.loginActivity.failureCount(user, lastSuccess) };
   }
 }

@@ -19,6 +19,8 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export class CredentialVerifier {
   /** Compares under way, by credentials: concurrent identical ones wait for the same. */
   private readonly comparing = new Map<string, Promise<boolean>>();
+  /** Failure counts being read, by user. */
+  private readonly readingFailures = new Map<string, Promise<number>>();
 
   constructor(
     private readonly states: AuthStateCache,
@@ -30,25 +32,51 @@ export class CredentialVerifier {
 
   async verify(username: string, password: string): Promise<Caller | null> {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
-    const countedAt = new Date();
     const { user, account, failures } = await this.states.get(username);
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
     const passwordMatches = await this.checkPassword(username, password, user.passwordHash);
     if (!passwordMatches) {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
-      if (failures < this.lockoutThreshold) await this.loginActivity.recordFailure(user._id);
-      this.states.forgetUsername(username);
+      if (failures < this.lockoutThreshold) {
+        await this.loginActivity.recordFailure(user._id);
+        this.states.adjust(username, (state) => void state.failures++);
+      }
       return null;
     }
     if (!account || account.disabled || !user.enabled) return null;
-    if (lockReasonOf(user, account, failures, this.lockoutThreshold) !== null) return null;
-    if (failures > 0) {
-      await this.loginActivity.clearFailures(user._id, countedAt);
-      this.states.forgetUsername(username);
-    }
-    await this.loginActivity.recordSuccess(user._id);
+    const counted = failures > 0 ? await this.currentFailures(user) : 0;
+    if (lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
+    const now = new Date();
+    await this.loginActivity.recordSuccess(user, now);
+    this.states.adjust(username, (state) => {
+      state.lastSuccess = now;
+      state.failures = 0;
+    });
     return { user, account };
+  }
+
+  /**
+   * When this process has seen wrong passwords of the user, the database decides whether they
+   * lock it (other processes may have added theirs). Concurrent successes share one read.
+   */
+  private currentFailures(user: ApiUserRecord): Promise<number> {
+    const key = user._id.toHexString();
+    let reading = this.readingFailures.get(key);
+    if (!reading) {
+      reading = this.states
+        .failuresOf(user)
+        .then(({ lastSuccess, failures }) => {
+          this.states.adjust(user.username, (state) => {
+            if (lastSuccess && (!state.lastSuccess || lastSuccess > state.lastSuccess)) state.lastSuccess = lastSuccess;
+            state.failures = failures;
+          });
+          return failures;
+        })
+        .finally(() => this.readingFailures.delete(key));
+      this.readingFailures.set(key, reading);
+    }
+    return reading;
   }
 
   /**

@@ -1,41 +1,69 @@
-// What authentication leaves behind: wrong passwords (one inserted row each, so that
-// concurrent failures in any number of processes all count: an insert is atomic on MongoDB
-// and FerretDB alike, where an update is not on FerretDB) and the time of the last success.
+// What authentication leaves behind, and the lockout count derived from it.
+//
+// Each wrong password is one inserted row: concurrent failures in any number of processes all
+// count (an insert is atomic on MongoDB and FerretDB alike, where an update is not on
+// FerretDB). A success is a time: the user's last use. The wrong passwords that count are
+// those after both the user's last unlock (creation or password reset) and its last success,
+// so a success "resets the count" by being a moment, not by deleting anything: no write has to
+// land before the next request can see it, and calls racing each other cannot undo it.
+// Rows a success has made irrelevant are removed afterwards, so the collection stays small.
 import type { Types } from 'mongoose';
 import type { ApiUserRecord, Models } from '../db/models.js';
 import type { LastUsedRecorder } from './lastUsedRecorder.js';
 
 export interface LoginActivitySummary {
-  /** Wrong passwords since the user's last unlock (and since its last success). */
+  /** Wrong passwords since the user's last unlock and its last success. */
   failedLoginCount: number;
+  /** The latest wrong password still on record. */
   lastFailedLogin: Date | null;
   lastUsed: Date | null;
 }
 
 type UserRef = Pick<ApiUserRecord, '_id' | 'unlockedAt'>;
 
+/** How often, at most, one user's forgiven failure rows are removed. */
+const CLEANUP_INTERVAL_MS = 10_000;
+
 export class LoginActivity {
+  private readonly lastCleanup = new Map<string, number>();
+
   constructor(
     private readonly models: Models,
     private readonly lastUsed: LastUsedRecorder,
   ) {}
 
-  /** Wrong passwords that count against the user now. */
-  failureCount(user: UserRef): Promise<number> {
-    return this.models.LoginFailure.countDocuments({ userId: user._id, at: { $gt: user.unlockedAt } }).exec();
+  /** When the user last authenticated: as written, or as recorded here and not yet written. */
+  async lastSuccess(userId: Types.ObjectId): Promise<Date | null> {
+    const stored = await this.models.ApiUserActivity.findById(userId).lean().exec();
+    return latest(stored?.lastUsed, this.lastUsed.pendingFor(userId));
+  }
+
+  /** Wrong passwords that count against the user now (since its unlock and `lastSuccess`). */
+  async failureCount(user: UserRef, lastSuccess: Date | null): Promise<number> {
+    return this.models.LoginFailure.countDocuments({ userId: user._id, at: { $gt: since(user, lastSuccess) } }).exec();
   }
 
   async recordFailure(userId: Types.ObjectId, at = new Date()): Promise<void> {
     await this.models.LoginFailure.create({ userId, at });
   }
 
-  /** A success ends the run of wrong passwords: those seen up to `upTo` no longer count. */
-  async clearFailures(userId: Types.ObjectId, upTo: Date): Promise<void> {
-    await this.models.LoginFailure.deleteMany({ userId, at: { $lte: upTo } }).exec();
-  }
-
-  recordSuccess(userId: Types.ObjectId, at = new Date()): Promise<void> {
-    return this.lastUsed.record(userId, at);
+  /** Records a success, and now and then removes the failure rows it made irrelevant. */
+  async recordSuccess(user: UserRef, at = new Date()): Promise<void> {
+    await this.lastUsed.record(user._id, at);
+    const key = user._id.toHexString();
+    if (at.getTime() - (this.lastCleanup.get(key) ?? 0) < CLEANUP_INTERVAL_MS) return;
+    this.lastCleanup.set(key, at.getTime());
+    if (this.lastCleanup.size > 100_000) this.lastCleanup.clear();
+    // The latest row is kept, so that the last failed login stays on record.
+    void this.models.LoginFailure.findOne({ userId: user._id }, { at: 1 }, { sort: { at: -1 } })
+      .lean()
+      .exec()
+      .then((newest) =>
+        newest ? this.models.LoginFailure.deleteMany({ userId: user._id, at: { $lt: newest.at, $lte: at } }).exec() : undefined,
+      )
+      .catch(() => {
+        /* best effort: the next success tries again */
+      });
   }
 
   /** Everything recorded of these users, for showing them. */
@@ -47,12 +75,13 @@ export class LoginActivity {
     ]);
     const result = new Map<string, LoginActivitySummary>();
     for (const user of users) {
-      const counted = failures.filter((failure) => failure.userId.equals(user._id) && failure.at > user.unlockedAt);
-      const lastFailure = counted.reduce<Date | null>((latest, failure) => (!latest || failure.at > latest ? failure.at : latest), null);
+      const lastUsed = latest(activity.find((record) => record._id.equals(user._id))?.lastUsed, this.lastUsed.pendingFor(user._id));
+      const from = since(user, lastUsed);
+      const own = failures.filter((failure) => failure.userId.equals(user._id));
       result.set(user._id.toHexString(), {
-        failedLoginCount: counted.length,
-        lastFailedLogin: lastFailure,
-        lastUsed: latest(activity.find((record) => record._id.equals(user._id))?.lastUsed, this.lastUsed.pendingFor(user._id)),
+        failedLoginCount: own.filter((failure) => failure.at > from).length,
+        lastFailedLogin: own.reduce<Date | null>((newest, failure) => (!newest || failure.at > newest ? failure.at : newest), null),
+        lastUsed,
       });
     }
     return result;
@@ -68,7 +97,12 @@ export class LoginActivity {
   }
 }
 
-function latest(stored: Date | undefined, pending: Date | undefined): Date | null {
+/** From when wrong passwords count: the later of the last unlock and the last success. */
+export function since(user: UserRef, lastSuccess: Date | null): Date {
+  return lastSuccess && lastSuccess > user.unlockedAt ? lastSuccess : user.unlockedAt;
+}
+
+function latest(stored: Date | undefined | null, pending: Date | undefined): Date | null {
   if (!stored) return pending ?? null;
   return pending && pending > stored ? pending : stored;
 }

@@ -42,11 +42,15 @@ export class PasswordHasher {
   }
 
   /**
-   * Takes as long as a compare does now (a duration drawn from the recent ones), without its
-   * CPU: for a password already known to be wrong, whose refusal must not answer faster.
+   * Takes as long as a compare does (the median of the recent ones, give or take 5%, as real
+   * compares vary), without its CPU: for a password already known to be wrong, whose refusal
+   * must not answer faster. The median, so that one compare slowed by a burst does not make
+   * every refusal after it that slow.
    */
   async waitLikeACompare(): Promise<void> {
-    await sleep(this.durations[randomInt(this.durations.length)] ?? 0);
+    const sorted = [...this.durations].sort((a, b) => a - b);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+    await sleep(median * (0.95 + randomInt(1000) / 10_000));
   }
 
   private async timed(compare: Promise<boolean>): Promise<boolean> {
