@@ -5,9 +5,11 @@
 //   c) SOAP GetCurrentAccountInfo with HTTP Basic
 //   d) (b) where 1 request in 100 carries a wrong password
 // Prints req/s, p50 and p99 latency, the ratios b/a, c/a, d/b and the gateway's peak RSS,
-// and writes the same to bench/results.json. Settings: BENCH_DURATION (s, default 10),
-// BENCH_CONNECTIONS (default 32), BENCH_SOAK (s, default 0: a long run of (b) that samples
-// the gateway's RSS every second, to show it stays flat).
+// and writes the same to bench/results.json. The four run in turn BENCH_ROUNDS times (default
+// 3) and each figure is the median of its rounds: on a shared 2-core machine one run can be
+// off by a quarter. Settings: BENCH_DURATION (s per run, default 10), BENCH_CONNECTIONS
+// (default 32), BENCH_SOAK (s, default 0: then a long run of (b) samples the gateway's RSS
+// every second, to show it stays flat).
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SOAK = Number(process.env.BENCH_SOAK ?? 0);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BCRYPT_COST = process.env.BCRYPT_COST ?? '12';
 
 interface Scenario {
@@ -81,6 +84,23 @@ async function drive(name: string, label: string, options: autocannon.Options): 
   };
 }
 
+/** Each figure the median of the rounds' (the round-by-round figures are kept in the JSON). */
+function medianOf(rounds: Scenario[]): Scenario {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((x, y) => x - y);
+    return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  };
+  const first = rounds[0]!;
+  return {
+    ...first,
+    requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
+    p50: median(rounds.map((round) => round.p50)),
+    p99: median(rounds.map((round) => round.p99)),
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    non2xx: rounds.reduce((sum, round) => sum + round.non2xx, 0),
+  };
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-bench-'));
   const database = await startDatabaseServer({ dataDir, databaseName: 'bench' });
@@ -89,11 +109,15 @@ async function main(): Promise<void> {
     // The account to call as, made through the product's own services at the real cost.
     const config = loadConfig({ BCRYPT_COST });
     const connection = await connectDatabase(database.uri);
-    const { accounts } = createServices(config, connection);
-    const { owner, password } = await accounts.create({ name: 'Bench Co', mainEmail: 'bench@example.com', apiCallsPerHour: 1_000_000_000 });
+    const { accounts, apiUsers } = createServices(config, connection);
+    const { account, owner, password } = await accounts.create({ name: 'Bench Co', mainEmail: 'bench@example.com', apiCallsPerHour: 1_000_000_000 });
+    // (d) calls as an API user of its own, so that whatever its wrong passwords do cannot touch (b) and (c).
+    const mixUser = await apiUsers.create(account, { description: 'mix', password: 'M1x-secret-not' });
     await connection.close();
-    const authorization = `Basic ${Buffer.from(`${owner.username}:${password}`).toString('base64')}`;
-    const wrongAuthorization = `Basic ${Buffer.from(`${owner.username}:not-the-password-1`).toString('base64')}`;
+    const basic = (username: string, secret: string) => `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}`;
+    const authorization = basic(owner.username, password);
+    const mixAuthorization = basic(mixUser.username, 'M1x-secret-not');
+    const wrongAuthorization = basic(mixUser.username, 'not-the-password-1');
 
     const bare = await startProcess(['bench/bareServer.mjs'], { PORT: String(await freePort()), NODE_ENV: 'production' }, /listening on port (\d+)/);
     children.push(bare.child);
@@ -118,33 +142,37 @@ async function main(): Promise<void> {
         setupRequest: (request: autocannon.Request, context: { sent?: number }) => {
           const sent = (context.sent ?? Math.floor(Math.random() * 100)) + 1;
           context.sent = sent;
-          return { ...request, headers: { authorization: sent % 100 === 0 ? wrongAuthorization : authorization } };
+          return { ...request, headers: { authorization: sent % 100 === 0 ? wrongAuthorization : mixAuthorization } };
         },
       },
     ];
 
     // Warm-up: JIT, connection pools, the credential cache.
     await autocannon({ url: `${gatewayUrl}/v2/account-info`, headers: { authorization }, connections: 4, duration: 2 });
+    await autocannon({ url: `${gatewayUrl}/v2/account-info`, headers: { authorization: mixAuthorization }, connections: 4, duration: 1 });
     await autocannon({ url: `http://127.0.0.1:${bare.port}/ping`, connections: 4, duration: 2 });
 
-    const scenarios: Scenario[] = [];
+    const runs: Scenario[] = [];
     const run = async (scenario: Promise<Scenario>) => {
       const result = await scenario;
-      scenarios.push(result);
+      runs.push(result);
       console.error(`  ${result.label}: ${result.requestsPerSecond} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
     };
-    console.error(`Driving each scenario for ${DURATION} s with ${CONNECTIONS} connections...`);
-    await run(drive('a', 'a) bare Express JSON', { url: `http://127.0.0.1:${bare.port}/ping` }));
-    await run(drive('b', 'b) REST account-info', { url: `${gatewayUrl}/v2/account-info`, headers: { authorization } }));
-    await run(
-      drive('c', 'c) SOAP GetCurrentAccountInfo', {
-        url: `${gatewayUrl}/v2/api.svc`,
-        method: 'POST',
-        headers: { authorization, 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:dualgate:v2/ApiService/GetCurrentAccountInfo"' },
-        body: soapBody,
-      }),
-    );
-    await run(drive('d', 'd) REST, 1 in 100 wrong password', { url: gatewayUrl, requests: mix }));
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.error(`Round ${round} of ${ROUNDS}: each scenario for ${DURATION} s with ${CONNECTIONS} connections...`);
+      await run(drive('a', 'a) bare Express JSON', { url: `http://127.0.0.1:${bare.port}/ping` }));
+      await run(drive('b', 'b) REST account-info', { url: `${gatewayUrl}/v2/account-info`, headers: { authorization } }));
+      await run(
+        drive('c', 'c) SOAP GetCurrentAccountInfo', {
+          url: `${gatewayUrl}/v2/api.svc`,
+          method: 'POST',
+          headers: { authorization, 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:dualgate:v2/ApiService/GetCurrentAccountInfo"' },
+          body: soapBody,
+        }),
+      );
+      await run(drive('d', 'd) REST, 1 in 100 wrong password', { url: gatewayUrl, requests: mix }));
+    }
+    const scenarios = ['a', 'b', 'c', 'd'].map((name) => medianOf(runs.filter((scenario) => scenario.name === name)));
 
     let soak: { seconds: number; rssMb: number[]; firstTenAvgMb: number; lastTenAvgMb: number } | undefined;
     if (SOAK > 0) {
@@ -162,15 +190,18 @@ async function main(): Promise<void> {
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { durationSeconds: DURATION, connections: CONNECTIONS, bcryptCost: Number(BCRYPT_COST) },
+      settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS, bcryptCost: Number(BCRYPT_COST) },
       scenarios,
+      runs,
       ratios: { 'b/a': ratio('b', 'a'), 'c/a': ratio('c', 'a'), 'd/b': ratio('d', 'b') },
       gateway: { peakRssMb: Math.round(memory.peakMb), rssMbAtEnd: Math.round(memory.rssMb) },
       ...(soak ? { soak } : {}),
     };
 
     console.log('');
-    console.log('| scenario | req/s | p50 ms | p99 ms | non-2xx | errors |');
+    console.log(`Medians of ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, BCRYPT_COST=${BCRYPT_COST}; ${results.machine.cpus} × ${results.machine.cpuModel}`);
+    console.log('');
+    console.log('| scenario | req/s | p50 ms | p99 ms | non-2xx (all rounds) | errors |');
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const scenario of scenarios) {
       console.log(`| ${scenario.label} | ${scenario.requestsPerSecond} | ${scenario.p50} | ${scenario.p99} | ${scenario.non2xx} | ${scenario.errors} |`);

@@ -32,6 +32,9 @@ export class CredentialVerifier {
 
   async verify(username: string, password: string): Promise<Caller | null> {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
+    // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
+    // waits the time of a compare, and must not count as after a success that came later.
+    const arrived = new Date();
     const { user, account, failures } = await this.states.get(username);
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
     const passwordMatches = await this.checkPassword(username, password, user.passwordHash);
@@ -39,7 +42,7 @@ export class CredentialVerifier {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
       if (failures < this.lockoutThreshold) {
-        await this.loginActivity.recordFailure(user._id);
+        await this.loginActivity.recordFailure(user._id, arrived);
         this.states.adjust(username, (state) => void state.failures++);
       }
       return null;
@@ -47,10 +50,9 @@ export class CredentialVerifier {
     if (!account || account.disabled || !user.enabled) return null;
     const counted = failures > 0 ? await this.currentFailures(user) : 0;
     if (lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
-    const now = new Date();
-    await this.loginActivity.recordSuccess(user, now);
+    await this.loginActivity.recordSuccess(user, arrived);
     this.states.adjust(username, (state) => {
-      state.lastSuccess = now;
+      if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
       state.failures = 0;
     });
     return { user, account };
