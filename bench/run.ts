@@ -17,6 +17,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServices } from '../src/app.js';
+import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/connection.js';
 import { freePort, startDatabaseServer } from '../src/db/databaseServer.js';
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
     const { accounts, apiUsers } = createServices(config, connection);
     const { account, owner, password } = await accounts.create({ name: 'Bench Co', mainEmail: 'bench@example.com', apiCallsPerHour: 1_000_000_000 });
     // (d) calls as an API user of its own, so that whatever its wrong passwords do cannot touch (b) and (c).
-    const mixUser = await apiUsers.create(account, { description: 'mix', password: 'M1x-secret-not' });
+    const mixUser = await apiUsers.create(account, { description: 'mix', password: 'M1x-secret-not' }, COMMAND_LINE);
     await connection.close();
     const basic = (username: string, secret: string) => `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}`;
     const authorization = basic(owner.username, password);

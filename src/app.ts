@@ -9,6 +9,7 @@ import { VerifiedCredentialCache } from './auth/verifiedCredentialCache.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connection.js';
 import { Accounts } from './domain/accounts.js';
+import { AuditTrail } from './domain/auditTrail.js';
 import { ApiUsers } from './domain/apiUsers.js';
 import { CallQuota } from './domain/callQuota.js';
 import { LastUsedRecorder } from './domain/lastUsedRecorder.js';
@@ -26,6 +27,7 @@ export interface Services {
   hasher: PasswordHasher;
   lastUsed: LastUsedRecorder;
   loginActivity: LoginActivity;
+  auditTrail: AuditTrail;
   apiUsers: ApiUsers;
   accounts: Accounts;
   quota: CallQuota;
@@ -37,21 +39,28 @@ export function createServices(config: Config, database: Database): Services {
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
   const loginActivity = new LoginActivity(database.models, lastUsed);
   const authStates = new AuthStateCache(database.models, loginActivity, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX);
-  const apiUsers = new ApiUsers(database.models, hasher, loginActivity, config.API_USER_DOMAIN, (userIds) => {
-    for (const userId of userIds) authStates.forgetUser(userId);
+  const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds));
+  const apiUsers = new ApiUsers(database.models, hasher, loginActivity, auditTrail, {
+    usernameDomain: config.API_USER_DOMAIN,
+    lockoutThreshold: config.LOCKOUT_THRESHOLD,
+    usersChanged: (userIds) => {
+      for (const userId of userIds) authStates.forgetUser(userId);
+    },
   });
   return {
     hasher,
     lastUsed,
     loginActivity,
+    auditTrail,
     apiUsers,
-    accounts: new Accounts(database.models, apiUsers, (accountId) => authStates.forgetAccount(accountId)),
+    accounts: new Accounts(database.models, apiUsers, auditTrail, (accountId) => authStates.forgetAccount(accountId)),
     quota: new CallQuota(database.models, config.QUOTA_SYNC_MS),
     verifier: new CredentialVerifier(
       authStates,
       new VerifiedCredentialCache(config.AUTH_CACHE_TTL_MS, config.AUTH_CACHE_MAX),
       hasher,
       loginActivity,
+      auditTrail,
       config.LOCKOUT_THRESHOLD,
     ),
   };
@@ -77,13 +86,19 @@ export async function createGateway(
 ): Promise<Gateway> {
   const table = options.operations ?? operations;
   const services = createServices(config, database);
-  const operationServices = { apiUsers: services.apiUsers, accounts: services.accounts, loginActivity: services.loginActivity };
+  const operationServices = {
+    apiUsers: services.apiUsers,
+    accounts: services.accounts,
+    loginActivity: services.loginActivity,
+    auditTrail: services.auditTrail,
+  };
   const dependencies: DoorDependencies = {
     config,
     logger,
     authenticate: authenticateCalls(services.verifier, services.quota),
     callContext: (req, caller, quota) => ({
       caller,
+      actor: { id: caller.user._id.toHexString(), username: caller.user.username, clientIp: req.ip ?? null },
       quota,
       // Worked out only by the operation that shows it.
       get publicBaseUrl() {
@@ -106,11 +121,15 @@ export async function createGateway(
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
   app.use(restErrorHandler(logger, table));
   await soap.ready;
+  // Whatever a crashed process left half-published is finished before serving, then watched for.
+  await services.auditTrail.recover();
+  services.auditTrail.startRecovery((error) => logger.warn({ err: error }, 'audit recovery failed'));
 
   return {
     app,
     services,
     close: async () => {
+      services.auditTrail.stopRecovery();
       await Promise.all([services.quota.close(), services.lastUsed.close()]);
     },
   };

@@ -8,6 +8,7 @@ import { createServices } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/connection.js';
 import { DatabaseNotFoundError, startDatabaseServer } from './db/databaseServer.js';
+import { COMMAND_LINE } from './domain/auditTrail.js';
 import { generatePassword } from './domain/generatedSecrets.js';
 import { ApiError } from './errors.js';
 
@@ -99,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
         const account = user && (await accounts.findById(user.accountId));
         if (!user || !account) throw new CliFailure(`No API user named ${argument}.`);
         const password = values.password ?? generatePassword({ username: user.username, companyName: account.name });
-        await apiUsers.setPassword(user, account, password);
+        await apiUsers.setPassword(user, account, password, COMMAND_LINE);
         print(
           values.password === undefined
             ? `The password of ${user.username} is reset and the user unlocked. New password (shown this once):\npassword: ${password}`

@@ -19,6 +19,8 @@ interface ApiUser {
   isOwner: boolean;
   created: string;
   lastUsed: string | null;
+  failedLoginCount: number;
+  lastFailedLogin: string | null;
 }
 
 describe('API user management', () => {
@@ -41,7 +43,7 @@ describe('API user management', () => {
     expect(user.username).to.match(/^apiuser-[0-9a-f]{12}@api\.example\.com$/);
     expect(user).to.include({ description: '', enabled: true, locked: false, lockReason: null, canManageAccount: false, isOwner: false, lastUsed: null });
     expect(Date.parse(user.created)).to.be.closeTo(Date.now(), 60_000);
-    expect(Object.keys(user)).to.deep.equal(['id', 'username', 'description', 'enabled', 'locked', 'lockReason', 'canManageAccount', 'isOwner', 'created', 'lastUsed']);
+    expect(Object.keys(user)).to.deep.equal(['id', 'username', 'description', 'enabled', 'locked', 'lockReason', 'canManageAccount', 'isOwner', 'created', 'lastUsed', 'failedLoginCount', 'lastFailedLogin']);
   });
 
   it('gives every user a different username', async () => {

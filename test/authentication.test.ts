@@ -2,6 +2,7 @@
 // passwords (atomic, shared by every gateway on the database), account disable and reset.
 import { expect } from 'chai';
 import { parseBasicAuthorization } from '../src/auth/basicStrategy.js';
+import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { restRequest, type RestResponse } from './support/rest.js';
@@ -229,7 +230,7 @@ describe('authentication', () => {
       // The way back in: a password reset from the command line, for the owner.
       const ownerRecord = await gateway.gateway.services.apiUsers.findByUsername(account.username);
       const accountRecord = await gateway.gateway.services.accounts.findById(ownerRecord!.accountId);
-      await gateway.gateway.services.apiUsers.setPassword(ownerRecord!, accountRecord!, account.password);
+      await gateway.gateway.services.apiUsers.setPassword(ownerRecord!, accountRecord!, account.password, COMMAND_LINE);
       expect((await call(account)).status).to.equal(200);
       const seen = (await restRequest(gateway.baseUrl, account, 'GET', `/v2/api-users/${member.id}`)).body;
       expect(seen).to.include({ locked: true, lockReason: 'AccountDisabled' });

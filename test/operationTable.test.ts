@@ -37,7 +37,7 @@ describe('the operation table', () => {
     expect(new Set(routes).size).to.equal(routes.length);
     const management = operations.filter((operation) => operation.permission === 'manageAccount').map((operation) => operation.name);
     expect(management.sort()).to.deep.equal(
-      ['GetApiUsers', 'GetApiUserById', 'CreateApiUser', 'UpdateApiUser', 'ResetApiUserPassword', 'DeleteApiUser', 'DeleteApiUsers'].sort(),
+      ['GetApiUsers', 'GetApiUserById', 'CreateApiUser', 'UpdateApiUser', 'ResetApiUserPassword', 'DeleteApiUser', 'DeleteApiUsers', 'GetAuditEvents'].sort(),
     );
   });
 });

@@ -2,6 +2,7 @@
 // operation of the table, and a test that fails when an operation has no row.
 import { expect } from 'chai';
 import { operations } from '../src/operations/index.js';
+import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import type { Operation } from '../src/operations/define.js';
 import { toJsonSchema } from '../src/operations/jsonSchema.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
@@ -87,6 +88,9 @@ const rows: Record<string, ParityRow> = {
       ids: [(await fixture.newUser('a')).id, (await fixture.newUser('b')).id, '000000000000000000000000'],
     }),
   },
+  GetAuditEvents: {
+    input: async () => ({ select: 5, skip: 0 }),
+  },
 };
 
 describe('REST and SOAP parity, walking the operation table', () => {
@@ -98,13 +102,13 @@ describe('REST and SOAP parity, walking the operation table', () => {
     gateway = await startTestGateway();
     const owner = await gateway.createAccount();
     credentials = owner;
-    const account = { _id: (await gateway.gateway.services.accounts.list())[0]!._id, name: owner.name };
+    const account = (await gateway.gateway.services.accounts.list())[0]!;
     fixture = {
       gateway,
       owner,
       async newUser(description = 'twin') {
         const password = 'Tw1n-secret-x';
-        const user = await gateway.gateway.services.apiUsers.create(account, { description, password });
+        const user = await gateway.gateway.services.apiUsers.create(account, { description, password }, COMMAND_LINE);
         return { id: user._id.toHexString(), username: user.username, password };
       },
     };

@@ -2,7 +2,8 @@
 // costs one bcrypt compare, so that timing does not tell an unknown user from a wrong password.
 import type { AccountRecord, ApiUserRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
-import type { LoginActivity } from '../domain/loginActivity.js';
+import type { AuditTrail } from '../domain/auditTrail.js';
+import { since, type LoginActivity } from '../domain/loginActivity.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 import type { AuthStateCache } from './authStateCache.js';
 import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
@@ -27,6 +28,7 @@ export class CredentialVerifier {
     private readonly verified: VerifiedCredentialCache,
     private readonly hasher: PasswordHasher,
     private readonly loginActivity: LoginActivity,
+    private readonly auditTrail: AuditTrail,
     private readonly lockoutThreshold: number,
   ) {}
 
@@ -35,7 +37,7 @@ export class CredentialVerifier {
     // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
     // waits the time of a compare, and must not count as after a success that came later.
     const arrived = new Date();
-    const { user, account, failures } = await this.states.get(username);
+    const { user, account, failures, lastSuccess } = await this.states.get(username);
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
     const passwordMatches = await this.checkPassword(username, password, user.passwordHash);
     if (!passwordMatches) {
@@ -44,6 +46,11 @@ export class CredentialVerifier {
       if (failures < this.lockoutThreshold) {
         await this.loginActivity.recordFailure(user._id, arrived);
         this.states.adjust(username, (state) => void state.failures++);
+        if (failures + 1 === this.lockoutThreshold) {
+          // Reported to the account's managers (the audit log), never to the caller.
+          const runStart = since(user, lastSuccess);
+          await this.auditTrail.recordLock(user, runStart, `${this.lockoutThreshold} wrong passwords in a row`);
+        }
       }
       return null;
     }

@@ -7,6 +7,11 @@
 // atomic. So no document is updated by concurrent writers on a hot path: wrong passwords are
 // rows inserted (inserts are atomic everywhere), last-used times live apart from the user
 // document that management edits, and each gateway process keeps its own quota counter.
+//
+// Audit events follow the outbox pattern: a change and its event are one write (the event
+// rides in the changed document's pendingAudit), then the event is copied to auditevents
+// (idempotently, by its id) and taken out of the document. A crash in between leaves the event
+// pending, and the next publication completes it: a change is never without its event.
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 export interface AccountRecord {
@@ -19,6 +24,8 @@ export interface AccountRecord {
   /** Set on every disable: users not unlocked since this moment count as locked (AccountDisabled). */
   usersLockedAt: Date | null;
   created: Date;
+  /** Audit events written in the same write as the change they record, until published. */
+  pendingAudit: PendingAuditEvent[];
 }
 
 export interface ApiUserRecord {
@@ -36,6 +43,28 @@ export interface ApiUserRecord {
    */
   unlockedAt: Date;
   created: Date;
+  /** Set by a delete, in the same write as its audit event; the document goes once that is published. */
+  deletedAt: Date | null;
+  /** Audit events written in the same write as the change they record, until published. */
+  pendingAudit: PendingAuditEvent[];
+}
+
+/** An audit event as the change that caused it carries it (its target is that document). */
+export interface PendingAuditEvent {
+  _id: string;
+  at: Date;
+  type: string;
+  actorId: string | null;
+  actorUsername: string | null;
+  clientIp: string | null;
+  details: string | null;
+}
+
+/** One entry of an account's append-only audit log. */
+export interface AuditEventRecord extends PendingAuditEvent {
+  accountId: Types.ObjectId;
+  targetId: string | null;
+  targetUsername: string | null;
 }
 
 /** One wrong password: the user is locked (FailedLogins) at LOCKOUT_THRESHOLD of them since its unlock. */
@@ -60,6 +89,19 @@ export interface QuotaCounterRecord {
   count: number;
 }
 
+const pendingAuditSchema = new Schema<PendingAuditEvent>(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    type: { type: String, required: true },
+    actorId: { type: String, default: null },
+    actorUsername: { type: String, default: null },
+    clientIp: { type: String, default: null },
+    details: { type: String, default: null },
+  },
+  { versionKey: false },
+);
+
 const accountSchema = new Schema<AccountRecord>(
   {
     name: { type: String, required: true },
@@ -69,6 +111,7 @@ const accountSchema = new Schema<AccountRecord>(
     locale: { type: String, required: true, default: 'en-GB' },
     usersLockedAt: { type: Date, default: null },
     created: { type: Date, required: true, default: () => new Date() },
+    pendingAudit: { type: [pendingAuditSchema], default: [] },
   },
   { collection: 'accounts', versionKey: false, strict: 'throw' },
 );
@@ -84,12 +127,32 @@ const apiUserSchema = new Schema<ApiUserRecord>(
     isOwner: { type: Boolean, required: true, default: false },
     unlockedAt: { type: Date, required: true, default: () => new Date() },
     created: { type: Date, required: true, default: () => new Date() },
+    deletedAt: { type: Date, default: null },
+    pendingAudit: { type: [pendingAuditSchema], default: [] },
   },
   { collection: 'apiusers', versionKey: false, strict: 'throw' },
 );
 apiUserSchema.index({ username: 1 }, { unique: true });
 // Listing is per account, oldest first; _id breaks ties between users created in the same ms.
 apiUserSchema.index({ accountId: 1, created: 1, _id: 1 });
+
+const auditEventSchema = new Schema<AuditEventRecord>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: Schema.Types.ObjectId, required: true },
+    at: { type: Date, required: true },
+    type: { type: String, required: true },
+    actorId: { type: String, default: null },
+    actorUsername: { type: String, default: null },
+    targetId: { type: String, default: null },
+    targetUsername: { type: String, default: null },
+    clientIp: { type: String, default: null },
+    details: { type: String, default: null },
+  },
+  { collection: 'auditevents', versionKey: false, strict: 'throw' },
+);
+// Newest first, per account.
+auditEventSchema.index({ accountId: 1, at: -1, _id: -1 });
 
 const loginFailureSchema = new Schema<LoginFailureRecord>(
   {
@@ -123,6 +186,7 @@ quotaCounterSchema.index({ windowStart: 1 });
 export interface Models {
   Account: Model<AccountRecord>;
   ApiUser: Model<ApiUserRecord>;
+  AuditEvent: Model<AuditEventRecord>;
   LoginFailure: Model<LoginFailureRecord>;
   ApiUserActivity: Model<ApiUserActivityRecord>;
   QuotaCounter: Model<QuotaCounterRecord>;
@@ -133,6 +197,7 @@ export function bindModels(connection: Connection): Models {
   return {
     Account: connection.model<AccountRecord>('Account', accountSchema),
     ApiUser: connection.model<ApiUserRecord>('ApiUser', apiUserSchema),
+    AuditEvent: connection.model<AuditEventRecord>('AuditEvent', auditEventSchema),
     LoginFailure: connection.model<LoginFailureRecord>('LoginFailure', loginFailureSchema),
     ApiUserActivity: connection.model<ApiUserActivityRecord>('ApiUserActivity', apiUserActivitySchema),
     QuotaCounter: connection.model<QuotaCounterRecord>('QuotaCounter', quotaCounterSchema),

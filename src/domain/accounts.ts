@@ -1,9 +1,10 @@
 // Accounts (tenants). Created and switched on or off only from the command line.
 import type { Types } from 'mongoose';
-import { parseObjectId } from './ids.js';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import type { ApiUsers } from './apiUsers.js';
+import { COMMAND_LINE, type Actor, type AuditTrail } from './auditTrail.js';
 import { generatePassword } from './generatedSecrets.js';
+import { parseObjectId } from './ids.js';
 
 export interface NewAccount {
   name: string;
@@ -22,11 +23,12 @@ export class Accounts {
   constructor(
     private readonly models: Models,
     private readonly apiUsers: ApiUsers,
+    private readonly auditTrail: AuditTrail,
     /** Told of every disable and enable, so that what authentication caches is dropped. */
     private readonly accountChanged: (accountId: Types.ObjectId) => void = () => {},
   ) {}
 
-  async create(input: NewAccount): Promise<CreatedAccount> {
+  async create(input: NewAccount, actor: Actor = COMMAND_LINE): Promise<CreatedAccount> {
     const created = await this.models.Account.create({
       name: input.name,
       mainEmail: input.mainEmail,
@@ -34,11 +36,13 @@ export class Accounts {
       disabled: false,
       usersLockedAt: null,
       created: new Date(),
+      pendingAudit: [this.auditTrail.event('AccountCreated', actor, `name=${JSON.stringify(input.name)}`)],
     });
-    const account = created.toObject<AccountRecord>();
+    await this.auditTrail.publishAccount(created._id);
+    const account = { ...created.toObject<AccountRecord>(), pendingAudit: [] };
     // The username is not known yet (create() makes it and checks the policy against it again).
     const password = generatePassword({ username: '', companyName: account.name });
-    const owner = await this.apiUsers.create(account, { description: 'Account owner', password }, { isOwner: true });
+    const owner = await this.apiUsers.create(account, { description: 'Account owner', password }, actor, { isOwner: true });
     return { account, owner, password };
   }
 
@@ -55,28 +59,33 @@ export class Accounts {
   }
 
   /** Disables the account and, in the same write, locks every one of its users (AccountDisabled). */
-  async disable(id: string): Promise<AccountRecord | null> {
+  disable(id: string, actor: Actor = COMMAND_LINE): Promise<AccountRecord | null> {
+    return this.change(id, { disabled: true, usersLockedAt: new Date() }, 'AccountDisabled', actor);
+  }
+
+  /** Enables the account; its users stay locked until a password reset. */
+  enable(id: string, actor: Actor = COMMAND_LINE): Promise<AccountRecord | null> {
+    return this.change(id, { disabled: false }, 'AccountEnabled', actor);
+  }
+
+  private async change(
+    id: string,
+    set: Partial<AccountRecord>,
+    type: 'AccountDisabled' | 'AccountEnabled',
+    actor: Actor,
+  ): Promise<AccountRecord | null> {
     const _id = parseObjectId(id);
     if (!_id) return null;
     const account = await this.models.Account.findByIdAndUpdate(
       _id,
-      { $set: { disabled: true, usersLockedAt: new Date() } },
+      { $set: set, $push: { pendingAudit: this.auditTrail.event(type, actor) } },
       { returnDocument: 'after' },
     )
       .lean<AccountRecord>()
       .exec();
+    if (!account) return null;
     this.accountChanged(_id);
-    return account;
-  }
-
-  /** Enables the account; its users stay locked until a password reset. */
-  async enable(id: string): Promise<AccountRecord | null> {
-    const _id = parseObjectId(id);
-    if (!_id) return null;
-    const account = await this.models.Account.findByIdAndUpdate(_id, { $set: { disabled: false } }, { returnDocument: 'after' })
-      .lean<AccountRecord>()
-      .exec();
-    this.accountChanged(_id);
-    return account;
+    await this.auditTrail.publishAccount(_id);
+    return { ...account, pendingAudit: [] };
   }
 }

@@ -48,7 +48,7 @@ export const createApiUser = defineOperation({
   input: z.strictObject({ apiUser: newApiUser }),
   result: apiUser,
   handle: async (context, input) =>
-    presentOne(context, await context.services.apiUsers.create(context.caller.account, input.apiUser)),
+    presentOne(context, await context.services.apiUsers.create(context.caller.account, input.apiUser, context.actor)),
 });
 
 export const updateApiUser = defineOperation({
@@ -59,7 +59,7 @@ export const updateApiUser = defineOperation({
   input: z.strictObject({ id: apiUserId, apiUser: apiUserChanges }),
   result: apiUser,
   handle: async (context, input) =>
-    presentOne(context, await context.services.apiUsers.update(context.caller.account._id, input.id, input.apiUser)),
+    presentOne(context, await context.services.apiUsers.update(context.caller.account._id, input.id, input.apiUser, context.actor)),
 });
 
 export const resetApiUserPassword = defineOperation({
@@ -70,7 +70,7 @@ export const resetApiUserPassword = defineOperation({
   input: z.strictObject({ id: apiUserId, password }),
   result: apiUser,
   handle: async (context, input) =>
-    presentOne(context, await context.services.apiUsers.resetPassword(context.caller.account, input.id, input.password)),
+    presentOne(context, await context.services.apiUsers.resetPassword(context.caller.account, input.id, input.password, context.actor)),
 });
 
 export const deleteApiUser = defineOperation({
@@ -81,7 +81,7 @@ export const deleteApiUser = defineOperation({
   input: z.strictObject({ id: apiUserId }),
   result: null,
   handle: async (context, input) => {
-    await context.services.apiUsers.delete(context.caller.account._id, input.id);
+    await context.services.apiUsers.delete(context.caller.account._id, input.id, context.actor);
   },
 });
 
@@ -93,6 +93,6 @@ export const deleteApiUsers = defineOperation({
   input: z.strictObject({ ids: apiUserIds }),
   result: deleteResult,
   handle: async (context, input) => ({
-    deletedCount: await context.services.apiUsers.deleteMany(context.caller.account._id, input.ids),
+    deletedCount: await context.services.apiUsers.deleteMany(context.caller.account._id, input.ids, context.actor),
   }),
 });

@@ -10,6 +10,7 @@ import {
   resetApiUserPassword,
   updateApiUser,
 } from './apiUsers.js';
+import { getAuditEvents } from './audit.js';
 import type { Operation } from './define.js';
 
 export const operations: readonly Operation[] = [
@@ -22,6 +23,7 @@ export const operations: readonly Operation[] = [
   resetApiUserPassword,
   deleteApiUser,
   deleteApiUsers,
+  getAuditEvents,
 ];
 
 export type { Operation } from './define.js';

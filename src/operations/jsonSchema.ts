@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 export interface JsonSchema {
-  type?: string;
+  type?: string | string[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema;
@@ -31,6 +31,11 @@ export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSch
 
 /** The schema without its `| null`, and whether it had one. */
 export function unwrapNullable(schema: JsonSchema): { schema: JsonSchema; nullable: boolean } {
+  // zod writes `type: ["string", "null"]` for simple types and anyOf for the others.
+  if (Array.isArray(schema.type) && schema.type.includes('null')) {
+    const types = schema.type.filter((type) => type !== 'null');
+    return { schema: { ...schema, type: types.length === 1 ? types[0] : types }, nullable: true };
+  }
   const variants = schema.anyOf;
   if (variants?.length === 2) {
     const other = variants.find((variant) => variant.type !== 'null');

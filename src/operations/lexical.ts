@@ -17,7 +17,7 @@ export function readIntegerText(text: string): number | string {
 }
 
 /** The typed value of a text, for a field of the given JSON Schema type. */
-export function readText(text: string, type: string | undefined): unknown {
+export function readText(text: string, type: string | string[] | undefined): unknown {
   if (type === 'boolean') return readBooleanText(text);
   if (type === 'integer') return readIntegerText(text);
   return text;

@@ -70,6 +70,9 @@ export const apiUser = z
     isOwner: z.boolean(),
     created: dateTime(),
     lastUsed: dateTime().nullable(),
+    /** Wrong passwords since the last success or unlock (LOCKOUT_THRESHOLD of them lock). */
+    failedLoginCount: z.int(),
+    lastFailedLogin: dateTime().nullable(),
   })
   .meta({ xmlType: 'ApiUser' });
 
@@ -93,5 +96,21 @@ export const apiAccount = z
 export const deleteResult = z.strictObject({ deletedCount: z.int() }).meta({ xmlType: 'DeleteResult' });
 
 export const serverTime = dateTime();
+
+export const auditEvent = z
+  .strictObject({
+    id: z.string(),
+    time: dateTime(),
+    type: z.string(),
+    actorId: z.string().nullable(),
+    actorUsername: z.string().nullable(),
+    targetId: z.string().nullable(),
+    targetUsername: z.string().nullable(),
+    clientIp: z.string().nullable(),
+    details: z.string().nullable(),
+  })
+  .meta({ xmlType: 'ApiAuditEvent' });
+
+export const auditEventList = z.array(auditEvent).meta({ xmlType: 'ArrayOfApiAuditEvent', xmlItem: 'ApiAuditEvent' });
 
 export const noInput = z.strictObject({});

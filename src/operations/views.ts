@@ -1,11 +1,11 @@
 // Records as the contract shows them. The password hash and the lockout bookkeeping never
 // appear here, so no response can carry them.
 import type { z } from 'zod';
-import type { AccountRecord, ApiUserRecord } from '../db/models.js';
+import type { AccountRecord, ApiUserRecord, AuditEventRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
 import type { QuotaState } from '../domain/callQuota.js';
 import type { LoginActivitySummary } from '../domain/loginActivity.js';
-import type { apiAccount, apiUser } from './schemas.js';
+import type { apiAccount, apiUser, auditEvent } from './schemas.js';
 
 export function apiUserView(
   user: ApiUserRecord,
@@ -25,6 +25,8 @@ export function apiUserView(
     isOwner: user.isOwner,
     created: user.created.toISOString(),
     lastUsed: activity.lastUsed ? activity.lastUsed.toISOString() : null,
+    failedLoginCount: activity.failedLoginCount,
+    lastFailedLogin: activity.lastFailedLogin ? activity.lastFailedLogin.toISOString() : null,
   };
 }
 
@@ -39,5 +41,19 @@ export function apiAccountView(account: AccountRecord, quota: QuotaState, public
       { name: 'ApiCallsRemaining', type: 'Int', value: String(quota.remaining) },
       { name: 'APILocale', type: 'String', value: account.locale },
     ],
+  };
+}
+
+export function auditEventView(event: AuditEventRecord): z.input<typeof auditEvent> {
+  return {
+    id: event._id,
+    time: event.at.toISOString(),
+    type: event.type,
+    actorId: event.actorId,
+    actorUsername: event.actorUsername,
+    targetId: event.targetId,
+    targetUsername: event.targetUsername,
+    clientIp: event.clientIp,
+    details: event.details,
   };
 }

@@ -1,0 +1,150 @@
+// Each account's append-only audit log, for the people who run its integrations: who created,
+// changed, enabled, disabled, reset, unlocked or deleted which API user, when the account was
+// disabled or enabled, and when a user was locked by wrong passwords. Never a password; failed
+// logins are counted on the user, not logged one by one (an attacker must not flood the log).
+//
+// A change and its event are written together (the outbox pattern, see db/models.ts); publish()
+// copies pending events into the log and takes them out of their document, and finishes a
+// delete once its event is out. recover() does the same for whatever a crash left pending.
+import { randomBytes } from 'node:crypto';
+import { Types, type Model } from 'mongoose';
+import { isDuplicateKey } from '../db/connection.js';
+import type { AccountRecord, ApiUserRecord, AuditEventRecord, Models, PendingAuditEvent } from '../db/models.js';
+
+export type AuditEventType =
+  | 'AccountCreated'
+  | 'AccountDisabled'
+  | 'AccountEnabled'
+  | 'ApiUserCreated'
+  | 'ApiUserUpdated'
+  | 'ApiUserEnabled'
+  | 'ApiUserDisabled'
+  | 'ApiUserPasswordReset'
+  | 'ApiUserUnlocked'
+  | 'ApiUserLocked'
+  | 'ApiUserDeleted';
+
+/** Who made a change: an API user calling from an address, or the command line. */
+export interface Actor {
+  id: string | null;
+  username: string | null;
+  clientIp: string | null;
+}
+
+export const COMMAND_LINE: Actor = { id: null, username: '(command line)', clientIp: null };
+
+/** How often leftovers of interrupted changes are looked for. */
+const RECOVERY_INTERVAL_MS = 30_000;
+
+export class AuditTrail {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly models: Models,
+    /** Told of users whose delete publication finished (their records can go). */
+    private readonly usersDeleted: (userIds: readonly Types.ObjectId[]) => Promise<void> = async () => {},
+  ) {}
+
+  /** An event to write together with the change it records. */
+  event(type: AuditEventType, actor: Actor, details: string | null = null): PendingAuditEvent {
+    return {
+      _id: `${new Types.ObjectId().toHexString()}${randomBytes(2).toString('hex')}`,
+      at: new Date(),
+      type,
+      actorId: actor.id,
+      actorUsername: actor.username,
+      clientIp: actor.clientIp,
+      details,
+    };
+  }
+
+  /** Publishes the pending events of these users (and finishes their deletes). */
+  async publishUsers(userIds: readonly Types.ObjectId[]): Promise<void> {
+    const users = await this.models.ApiUser.find({ _id: { $in: userIds } }).lean<ApiUserRecord[]>().exec();
+    await this.publishAll(users);
+  }
+
+  async publishAccount(accountId: Types.ObjectId): Promise<void> {
+    const account = await this.models.Account.findById(accountId).lean<AccountRecord>().exec();
+    if (account) await this.publish(this.models.Account, account, account._id, null);
+  }
+
+  /**
+   * An event that no single write carries: a lock is derived from wrong passwords, which are
+   * rows of their own. Its id names the lock (user and the start of the run of failures), so
+   * that several processes seeing the same lock write it once.
+   */
+  async recordLock(user: ApiUserRecord, runStart: Date, details: string): Promise<void> {
+    const event = { ...this.event('ApiUserLocked', { id: null, username: null, clientIp: null }, details) };
+    event._id = `lock-${user._id.toHexString()}-${runStart.getTime()}`;
+    await this.insert([{ ...event, accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username }]);
+  }
+
+  /** Newest first. */
+  list(accountId: Types.ObjectId, page: { select: number; skip: number }): Promise<AuditEventRecord[]> {
+    return this.models.AuditEvent.find({ accountId }).sort({ at: -1, _id: -1 }).skip(page.skip).limit(page.select).lean<AuditEventRecord[]>().exec();
+  }
+
+  /** Finishes what crashed processes left half-published; then keeps looking now and then. */
+  async recover(): Promise<void> {
+    const [users, accounts] = await Promise.all([
+      this.models.ApiUser.find({ $or: [{ 'pendingAudit.0': { $exists: true } }, { deletedAt: { $ne: null } }] }).lean<ApiUserRecord[]>().exec(),
+      this.models.Account.find({ 'pendingAudit.0': { $exists: true } }).lean<AccountRecord[]>().exec(),
+    ]);
+    await this.publishAll(users);
+    for (const account of accounts) await this.publish(this.models.Account, account, account._id, null);
+  }
+
+  startRecovery(onError: (error: unknown) => void): void {
+    this.timer ??= setInterval(() => void this.recover().catch(onError), RECOVERY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stopRecovery(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async publishAll(users: readonly ApiUserRecord[]): Promise<void> {
+    await Promise.all(users.map((user) => this.publish(this.models.ApiUser, user, user.accountId, user)));
+    const deleted = users.filter((user) => user.deletedAt !== null);
+    if (deleted.length === 0) return;
+    const ids = deleted.map((user) => user._id);
+    // Only once its events are out; a user whose events failed to publish stays for the next try.
+    const { deletedCount } = await this.models.ApiUser.deleteMany({ _id: { $in: ids }, deletedAt: { $ne: null }, 'pendingAudit.0': { $exists: false } }).exec();
+    if (deletedCount > 0) await this.usersDeleted(ids);
+  }
+
+  private async publish<T extends { _id: Types.ObjectId; pendingAudit: PendingAuditEvent[] }>(
+    model: Model<T>,
+    document: T,
+    accountId: Types.ObjectId,
+    target: ApiUserRecord | null,
+  ): Promise<void> {
+    const pending = document.pendingAudit ?? [];
+    if (pending.length === 0) return;
+    await this.insert(
+      pending.map((event) => ({
+        ...event,
+        // updateMany writes one event into many users: each publishes its own copy.
+        _id: target ? `${event._id}-${target._id.toHexString()}` : event._id,
+        accountId,
+        targetId: target ? target._id.toHexString() : null,
+        targetUsername: target ? target.username : null,
+      })),
+    );
+    // $pullAll by the exact events read: FerretDB ignores $pull with a condition.
+    await model.updateOne({ _id: document._id } as never, { $pullAll: { pendingAudit: pending } } as never).exec();
+  }
+
+  /** Inserts that may have happened already (a retried publication) are no error. */
+  private async insert(events: AuditEventRecord[]): Promise<void> {
+    try {
+      await this.models.AuditEvent.insertMany(events, { ordered: false });
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+      const onlyDuplicates = writeErrors?.every((writeError) => (writeError.code ?? writeError.err?.code) === 11000);
+      if (!isDuplicateKey(error) && !onlyDuplicates) throw error;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// The account's audit log, for its managers.
+import { z } from 'zod';
+import { defineOperation } from './define.js';
+import { auditEventList, page } from './schemas.js';
+import { auditEventView } from './views.js';
+
+export const getAuditEvents = defineOperation({
+  name: 'GetAuditEvents',
+  summary: "The account's audit log, newest first: who changed which API user, account switches, locks.",
+  permission: 'manageAccount',
+  rest: { method: 'GET', path: '/audit-events', successStatus: 200, sources: { select: 'query', skip: 'query' } },
+  input: z.strictObject(page),
+  result: auditEventList,
+  handle: async (context, input) =>
+    (await context.services.auditTrail.list(context.caller.account._id, input)).map(auditEventView),
+});
