@@ -6,6 +6,7 @@ import { connectDatabase, type Database } from './db/connection.js';
 import { DatabaseNotFoundError, startDatabaseServer, type DatabaseServer } from './db/databaseServer.js';
 import { createDemoAccountIfEmpty } from './demoAccount.js';
 import { createLogger } from './logger.js';
+import { createHttpServer } from './transports/httpServer.js';
 
 /** What is running so far: a stop during startup undoes exactly that much. */
 interface Running {
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   await createDemoAccountIfEmpty(running.gateway.services.accounts, (line) => console.log(line));
   if (stopIfRequested()) return;
 
-  const server: Server = running.gateway.app.listen(config.PORT, config.HOST ?? '0.0.0.0');
+  const server: Server = createHttpServer(running.gateway.app).listen(config.PORT, config.HOST ?? '0.0.0.0');
   running.server = server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -39,8 +39,8 @@ export class CredentialVerifier {
     const arrived = new Date();
     const { user, account, failures, lastSuccess } = await this.states.get(username);
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
-    const passwordMatches = await this.checkPassword(username, password, user.passwordHash);
-    if (!passwordMatches) {
+    const checked = await this.checkPassword(username, password, user.passwordHash);
+    if (!checked.matches) {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
       if (failures < this.lockoutThreshold) {
@@ -54,9 +54,13 @@ export class CredentialVerifier {
       }
       return null;
     }
-    if (!account || account.disabled || !user.enabled) return null;
     const counted = failures > 0 ? await this.currentFailures(user) : 0;
-    if (lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
+    if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) {
+      // The right password of a user who may not come in: as slow as any other refusal, so
+      // that timing does not tell a disabled or locked user from a wrong password.
+      if (checked.fromCache) await this.hasher.waitLikeACompare();
+      return null;
+    }
     await this.loginActivity.recordSuccess(user, arrived);
     this.states.adjust(username, (state) => {
       if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
@@ -94,12 +98,12 @@ export class CredentialVerifier {
    * compare takes, so that its timing tells nothing, but without spending the compare's CPU
    * (a 1% share of wrong passwords at cost 12 would otherwise need more cores than there are).
    */
-  private async checkPassword(username: string, password: string, storedHash: string): Promise<boolean> {
+  private async checkPassword(username: string, password: string, storedHash: string): Promise<{ matches: boolean; fromCache: boolean }> {
     const verdict = this.verified.check(username, password, storedHash);
-    if (verdict === 'right') return true;
+    if (verdict === 'right') return { matches: true, fromCache: true };
     if (verdict === 'wrong') {
       await this.hasher.waitLikeACompare();
-      return false;
+      return { matches: false, fromCache: false };
     }
     // A burst of calls with the same credentials (an integration starting up) shares one
     // compare instead of queueing one each.
@@ -111,6 +115,6 @@ export class CredentialVerifier {
     }
     const matches = await compare;
     if (matches) this.verified.remember(username, password, storedHash);
-    return matches;
+    return { matches, fromCache: false };
   }
 }

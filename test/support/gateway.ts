@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { connectDatabase, type Database } from '../../src/db/connection.js';
+import { createHttpServer } from '../../src/transports/httpServer.js';
 import type { Operation } from '../../src/operations/define.js';
 import { databaseServerUri } from './rootHooks.js';
 
@@ -50,7 +51,7 @@ export async function startTestGateway(
     ? pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) })
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const gateway = await createGateway(config, database, logger, { operations: options.operations });
-  const server = gateway.app.listen(0, '127.0.0.1');
+  const server = createHttpServer(gateway.app).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let accounts = 0;

@@ -31,14 +31,18 @@ export interface SoapRequest {
   headers: XmlElement[];
 }
 
-/** A problem with the envelope itself: a soap:Client fault, or VersionMismatch / MustUnderstand. */
+/**
+ * A problem with the message itself, always the caller's: a soap:Client fault, or
+ * VersionMismatch / MustUnderstand. `httpStatus` is 400 (or 405) for what is refused before
+ * the message is read as SOAP, and 500 for a SOAP message that is wrong (WS-I R1126).
+ */
 export class EnvelopeError extends ApiError {
   constructor(
-    status: number,
+    readonly httpStatus: 400 | 405 | 500,
     sentence: string,
     readonly faultCode: 'Client' | 'VersionMismatch' | 'MustUnderstand' = 'Client',
   ) {
-    super(status, 'ERROR_PARAMETER_INVALID', sentence);
+    super(httpStatus === 500 ? 400 : httpStatus, 'ERROR_PARAMETER_INVALID', sentence);
   }
 }
 

@@ -13,8 +13,8 @@ export const SOAP_CONTENT_TYPE = 'text/xml; charset=utf-8';
  * XML that is not well-formed (or hostile), 405, 413 and 415.
  */
 function faultStatus(error: ApiError): number {
-  if ([401, 405, 413, 415, 429].includes(error.status)) return error.status;
-  if (error instanceof EnvelopeError && error.status === 400) return 400;
+  if (error instanceof EnvelopeError) return error.httpStatus;
+  if ([401, 413, 415, 429].includes(error.status)) return error.status;
   return 500;
 }
 

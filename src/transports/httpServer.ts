@@ -1,0 +1,27 @@
+// The HTTP server the app runs in. Headers may reach 64 KB, so that an oversized
+// Authorization header is refused by the gateway like any bad credentials (401) rather than
+// by Node's parser; what Node's parser itself refuses still gets the contract's JSON shape.
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+export function createHttpServer(app: RequestListener): Server {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const message = tooLarge
+      ? `The request headers are larger than ${MAX_HEADER_BYTES / 1024} KB. ERROR_REQUEST_TOO_LARGE`
+      : 'The request is not valid HTTP. ERROR_PARAMETER_INVALID';
+    const body = JSON.stringify({ message });
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
