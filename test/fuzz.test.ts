@@ -1,0 +1,111 @@
+// Thousands of generated bad inputs per protocol (fast-check): truncated, mutated and random
+// envelopes and JSON bodies. Each gets a client error of the contract, promptly, no internals
+// in it; the process stays up and its memory flat.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
+import { expectNoInternals } from './support/expectations.js';
+import { basicAuth, envelope } from './support/soap.js';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
+/** Not a speed check: only that no input makes the gateway hang. */
+const ANSWER_WITHIN_MS = 10_000;
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+function heapUsedAfterGc(): number {
+  collectGarbage();
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
+const validEnvelopes = [
+  envelope('GetServerTime'),
+  envelope('GetApiUsers', '<select>10</select><skip>0</skip>'),
+  envelope('CreateApiUser', '<apiUser><Description>x</Description><Password>G00d-pass</Password><Enabled>true</Enabled></apiUser>'),
+  envelope('DeleteApiUsers', '<ids><string>000000000000000000000000</string></ids>'),
+  envelope('UpdateApiUser', '<id>000000000000000000000000</id><apiUser><Enabled>false</Enabled></apiUser>'),
+];
+const validBodies = ['{"password":"G00d-pass","description":"x","enabled":true}', '{"ids":["000000000000000000000000"]}', '{"password":"G00d-pass"}'];
+
+/** Truncations, byte mutations, insertions of markup, and plain random strings. */
+function mutated(seeds: string[]): fc.Arbitrary<string> {
+  const seed = fc.constantFrom(...seeds);
+  const markup = fc.constantFrom('<', '>', '&', '"', '<!DOCTYPE a>', '<!ENTITY e "x">', '&e;', ']]>', '<![CDATA[', '\u0000', '\uD800', '<?pi?>', 'xmlns:a="b"', '</soap:Body>', '{', '}', '[', ']', ',', ':', 'null', '1e999', '"__proto__":{}');
+  return fc.oneof(
+    fc.tuple(seed, fc.nat()).map(([text, cut]) => text.slice(0, cut % Math.max(1, text.length))),
+    fc.tuple(seed, fc.nat(), fc.string({ minLength: 1, maxLength: 3 })).map(([text, at, noise]) => {
+      const position = at % Math.max(1, text.length);
+      return text.slice(0, position) + noise + text.slice(position + noise.length);
+    }),
+    fc.tuple(seed, fc.nat(), markup).map(([text, at, insert]) => {
+      const position = at % Math.max(1, text.length);
+      return text.slice(0, position) + insert + text.slice(position);
+    }),
+    fc.string({ maxLength: 200 }),
+    fc.json({ maxDepth: 4 }),
+  );
+}
+
+describe('fuzzing both doors', function () {
+  this.timeout(300_000);
+  let gateway: TestGateway;
+  let owner: TestAccount;
+
+  before(async () => {
+    gateway = await startTestGateway({ env: { QUOTA_SYNC_MS: '250' } });
+    owner = await gateway.createAccount({ callsPerHour: 10_000_000 });
+  });
+  after(() => gateway.close());
+
+  const send = async (path: string, contentType: string, body: string) => {
+    const response = await fetch(`${gateway.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': contentType, Authorization: basicAuth(owner) },
+      body,
+      signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+
+  it(`answers ${RUNS} mutated SOAP envelopes with client faults only`, async () => {
+    const before = heapUsedAfterGc();
+    await fc.assert(
+      fc.asyncProperty(mutated(validEnvelopes), async (body) => {
+        const { status, text } = await send('/v2/api.svc', 'text/xml; charset=utf-8', body);
+        expectNoInternals(text);
+        if (status === 200) return; // the mutation left a valid call
+        // A fault the caller caused: 400 before the message is SOAP, 500 after (WS-I R1126).
+        expect([400, 500], text).to.include(status);
+        expect(text).to.match(/<faultcode>soap:(Client|VersionMismatch|MustUnderstand)<\/faultcode>/);
+        expect(text).to.not.include('ERROR_UNKNOWN');
+      }),
+      { numRuns: RUNS },
+    );
+    expect(heapUsedAfterGc() - before, 'heap growth in bytes').to.be.below(30 * 1024 * 1024);
+  });
+
+  it(`answers ${RUNS} mutated JSON bodies with 4xx only`, async () => {
+    const before = heapUsedAfterGc();
+    const paths = fc.constantFrom('/v2/api-users', '/v2/api-users/delete');
+    await fc.assert(
+      fc.asyncProperty(paths, mutated(validBodies), async (path, body) => {
+        const { status, text } = await send(path, 'application/json', body);
+        expectNoInternals(text);
+        if (status === 200 || status === 201) return;
+        expect(status, text).to.be.within(400, 499);
+        expect(JSON.parse(text)).to.have.property('message').that.matches(/ ERROR_[A-Z_]+$/);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(heapUsedAfterGc() - before, 'heap growth in bytes').to.be.below(30 * 1024 * 1024);
+  });
+
+  it('still serves afterwards', async () => {
+    const response = await fetch(`${gateway.baseUrl}/v2/server-time`, { headers: { Authorization: basicAuth(owner) } });
+    expect(response.status).to.equal(200);
+  });
+});
