@@ -34,11 +34,11 @@ export interface Services {
   verifier: CredentialVerifier;
 }
 
-export function createServices(config: Config, database: Database): Services {
+export function createServices(config: Config, database: Database, logger?: Logger): Services {
   const hasher = new PasswordHasher(config.BCRYPT_COST);
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
   const loginActivity = new LoginActivity(database.models, lastUsed);
-  const authStates = new AuthStateCache(database.models, loginActivity, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX);
+  const authStates = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX);
   const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds));
   const apiUsers = new ApiUsers(database.models, hasher, loginActivity, auditTrail, {
     usernameDomain: config.API_USER_DOMAIN,
@@ -62,6 +62,7 @@ export function createServices(config: Config, database: Database): Services {
       loginActivity,
       auditTrail,
       config.LOCKOUT_THRESHOLD,
+      (error) => logger?.warn({ err: error }, 'recording a failed login failed'),
     ),
   };
 }
@@ -85,7 +86,7 @@ export async function createGateway(
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const table = options.operations ?? operations;
-  const services = createServices(config, database);
+  const services = createServices(config, database, logger);
   const operationServices = {
     apiUsers: services.apiUsers,
     accounts: services.accounts,

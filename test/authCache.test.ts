@@ -13,10 +13,10 @@ function countCompares(hasher: PasswordHasher): { real: number; dummy: number; w
   const counts = { real: 0, dummy: 0, waited: 0 };
   const verify = hasher.verify.bind(hasher);
   const verifyNobody = hasher.verifyNobody.bind(hasher);
-  const waitLikeACompare = hasher.waitLikeACompare.bind(hasher);
-  hasher.waitLikeACompare = () => {
+  const holdRefusal = hasher.holdRefusal.bind(hasher);
+  hasher.holdRefusal = (arrivedMs) => {
     counts.waited++;
-    return waitLikeACompare();
+    return holdRefusal(arrivedMs);
   };
   hasher.verify = (password, hash) => {
     counts.real++;

@@ -4,8 +4,9 @@
 // at once, so the next request here sees it; other processes see it within the TTL.
 // AUTH_STATE_TTL_MS = 0 reads the database on every request.
 import { LRUCache } from 'lru-cache';
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
+import { LIVE_USERS } from '../domain/apiUsers.js';
 import type { LoginActivity } from '../domain/loginActivity.js';
 
 export interface AuthState {
@@ -23,6 +24,7 @@ export class AuthStateCache {
   constructor(
     private readonly models: Models,
     private readonly loginActivity: LoginActivity,
+    private readonly lockoutThreshold: number,
     ttlMs: number,
     maxEntries: number,
   ) {
@@ -49,10 +51,16 @@ export class AuthStateCache {
   }
 
   /** The user changed here (edited, reset, deleted, failed or succeeded to log in). */
-  /** Adjusts a cached state to a change this process just wrote (kept, not read again). */
-  adjust(username: string, change: (state: AuthState) => void): void {
+  /** Whether states are kept at all (AUTH_STATE_TTL_MS > 0). */
+  get caching(): boolean {
+    return this.states !== undefined;
+  }
+
+  /** Adjusts a cached state to a change this process just made (kept, not read again). */
+  adjust(username: string, change: (state: AuthState) => void): AuthState | undefined {
     const state = this.states?.peek(username);
     if (state) change(state);
+    return state;
   }
 
   // Changes are rare next to calls: a scan of at most AUTH_STATE_MAX entries is cheap.
@@ -76,19 +84,41 @@ export class AuthStateCache {
     }
   }
 
+  /**
+   * The same queries whether the username exists or not (an unknown one is looked up as a
+   * user that has nothing), so that the time taken does not tell which.
+   */
   private async read(username: string): Promise<AuthState> {
-    const user = await this.models.ApiUser.findOne({ username }).lean<ApiUserRecord>().exec();
-    if (!user) return { user: null, account: null, lastSuccess: null, failures: 0 };
+    const found = await this.models.ApiUser.findOne({ username, ...LIVE_USERS }).lean<ApiUserRecord>().exec();
+    const user = found ?? NOBODY;
     const [account, { lastSuccess, failures }] = await Promise.all([
       this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
       this.failuresOf(user),
     ]);
-    return { user, account, lastSuccess, failures };
+    if (!found) return { user: null, account: null, lastSuccess: null, failures: 0 };
+    return { user: found, account, lastSuccess, failures };
   }
 
   /** The database's word on the user's failures now (other processes' included). */
   async failuresOf(user: ApiUserRecord): Promise<{ lastSuccess: Date | null; failures: number }> {
-    const lastSuccess = await this.loginActivity.lastSuccess(user._id);
-    return { lastSuccess, failures: await this.loginActivity.failureCount(user, lastSuccess) };
+    const lastSuccess = this.loginActivity.lastSuccess(user._id);
+    const failures = await this.loginActivity.failureCount(user, lastSuccess, this.lockoutThreshold);
+    return { lastSuccess: await lastSuccess, failures };
   }
 }
+
+/** Who an unknown username is looked up as: ids that name nothing. */
+const NOBODY: ApiUserRecord = {
+  _id: new Types.ObjectId('000000000000000000000000'),
+  accountId: new Types.ObjectId('000000000000000000000000'),
+  username: '',
+  description: '',
+  passwordHash: '',
+  enabled: false,
+  canManageAccount: false,
+  isOwner: false,
+  unlockedAt: new Date(0),
+  created: new Date(0),
+  deletedAt: null,
+  pendingAudit: [],
+};

@@ -30,43 +30,56 @@ export class CredentialVerifier {
     private readonly loginActivity: LoginActivity,
     private readonly auditTrail: AuditTrail,
     private readonly lockoutThreshold: number,
+    private readonly onBackgroundError: (error: unknown) => void = () => {},
   ) {}
 
+  /** The caller, or null after the time any refusal takes (see PasswordHasher.holdRefusal). */
   async verify(username: string, password: string): Promise<Caller | null> {
+    const arrivedMs = performance.now();
+    const caller = await this.check(username, password);
+    if (!caller) await this.hasher.holdRefusal(arrivedMs);
+    return caller;
+  }
+
+  private async check(username: string, password: string): Promise<Caller | null> {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
     // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
-    // waits the time of a compare, and must not count as after a success that came later.
+    // takes the time of a compare, and must not count as after a success that came later.
     const arrived = new Date();
     const { user, account, failures, lastSuccess } = await this.states.get(username);
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
-    const checked = await this.checkPassword(username, password, user.passwordHash);
-    if (!checked.matches) {
+    if (!(await this.checkPassword(username, password, user.passwordHash))) {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
       if (failures < this.lockoutThreshold) {
-        await this.loginActivity.recordFailure(user._id, arrived);
-        this.states.adjust(username, (state) => void state.failures++);
-        if (failures + 1 === this.lockoutThreshold) {
-          // Reported to the account's managers (the audit log), never to the caller.
-          const runStart = since(user, lastSuccess);
-          await this.auditTrail.recordLock(user, runStart, `${this.lockoutThreshold} wrong passwords in a row`);
-        }
+        // Counted here at once and written without making the caller wait: a refusal must
+        // take a compare's time and no more. (Without a state cache there is nowhere to count
+        // it at once, so the write is waited for.)
+        const counted = this.states.adjust(username, (state) => void state.failures++)?.failures ?? failures + 1;
+        const written = this.recordFailure(user, arrived, counted === this.lockoutThreshold ? since(user, lastSuccess) : null);
+        if (!this.states.caching) await written;
       }
       return null;
     }
-    const counted = failures > 0 ? await this.currentFailures(user) : 0;
-    if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) {
-      // The right password of a user who may not come in: as slow as any other refusal, so
-      // that timing does not tell a disabled or locked user from a wrong password.
-      if (checked.fromCache) await this.hasher.waitLikeACompare();
-      return null;
-    }
+    // What this process counted may not be written yet: it counts too.
+    const counted = failures > 0 ? Math.max(failures, await this.currentFailures(user)) : 0;
+    if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
     await this.loginActivity.recordSuccess(user, arrived);
     this.states.adjust(username, (state) => {
       if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
       state.failures = 0;
     });
     return { user, account };
+  }
+
+  private async recordFailure(user: ApiUserRecord, arrived: Date, lockedRunStart: Date | null): Promise<void> {
+    try {
+      await this.loginActivity.recordFailure(user._id, arrived);
+      // Reported to the account's managers (the audit log), never to the caller.
+      if (lockedRunStart) await this.auditTrail.recordLock(user, lockedRunStart, `${this.lockoutThreshold} wrong passwords in a row`);
+    } catch (error) {
+      this.onBackgroundError(error);
+    }
   }
 
   /**
@@ -94,17 +107,13 @@ export class CredentialVerifier {
 
   /**
    * bcrypt, unless the cache knows: the right password (verified before against this very
-   * hash) passes at once; another one is wrong for certain and is refused after the time a
-   * compare takes, so that its timing tells nothing, but without spending the compare's CPU
-   * (a 1% share of wrong passwords at cost 12 would otherwise need more cores than there are).
+   * hash) passes at once; another one is wrong for certain, and is refused without spending a
+   * compare's CPU (its refusal still takes a compare's time, see verify()): a 1% share of wrong
+   * passwords at cost 12 would otherwise need more cores than there are.
    */
-  private async checkPassword(username: string, password: string, storedHash: string): Promise<{ matches: boolean; fromCache: boolean }> {
+  private async checkPassword(username: string, password: string, storedHash: string): Promise<boolean> {
     const verdict = this.verified.check(username, password, storedHash);
-    if (verdict === 'right') return { matches: true, fromCache: true };
-    if (verdict === 'wrong') {
-      await this.hasher.waitLikeACompare();
-      return { matches: false, fromCache: false };
-    }
+    if (verdict !== 'unknown') return verdict === 'right';
     // A burst of calls with the same credentials (an integration starting up) shares one
     // compare instead of queueing one each.
     const key = this.verified.passwordMac(username, password, storedHash).toString('base64');
@@ -115,6 +124,6 @@ export class CredentialVerifier {
     }
     const matches = await compare;
     if (matches) this.verified.remember(username, password, storedHash);
-    return { matches, fromCache: false };
+    return matches;
   }
 }

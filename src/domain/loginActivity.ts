@@ -38,9 +38,22 @@ export class LoginActivity {
     return latest(stored?.lastUsed, this.lastUsed.pendingFor(userId));
   }
 
-  /** Wrong passwords that count against the user now (since its unlock and `lastSuccess`). */
-  async failureCount(user: UserRef, lastSuccess: Date | null): Promise<number> {
-    return this.models.LoginFailure.countDocuments({ userId: user._id, at: { $gt: since(user, lastSuccess) } }).exec();
+  /**
+   * Wrong passwords that count against the user now (since its unlock and `lastSuccess`), up
+   * to `cap` (the lockout threshold: more tells nothing more). One query, which needs only the
+   * unlock time, so that it can run beside the read of the last success.
+   */
+  async failureCount(user: UserRef, lastSuccess: Promise<Date | null> | Date | null, cap: number): Promise<number> {
+    const [newest, successAt] = await Promise.all([
+      this.models.LoginFailure.find({ userId: user._id, at: { $gt: user.unlockedAt } }, { at: 1 })
+        .sort({ at: -1 })
+        .limit(cap)
+        .lean()
+        .exec(),
+      lastSuccess,
+    ]);
+    const from = since(user, successAt);
+    return newest.filter((failure) => failure.at > from).length;
   }
 
   async recordFailure(userId: Types.ObjectId, at = new Date()): Promise<void> {

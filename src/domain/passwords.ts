@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
+/** Room, in a refusal's time, for the reads of a cold auth state (a few round trips). */
+const REFUSAL_ALLOWANCE_MS = 20;
 
 function prehash(password: string): string {
   return createHash('sha256').update(password.normalize('NFC'), 'utf8').digest('base64');
@@ -42,15 +44,23 @@ export class PasswordHasher {
   }
 
   /**
-   * Takes as long as a compare does (the median of the recent ones, give or take 5%, as real
-   * compares vary), without its CPU: for a password already known to be wrong, whose refusal
-   * must not answer faster. The median, so that one compare slowed by a burst does not make
-   * every refusal after it that slow.
+   * How long a refusal takes from the moment a call arrived: the median of recent compares
+   * (give or take 5%, as real compares vary) plus room for the database reads of a cold cache.
+   * Every refusal is held to it, whichever path it took, so that no path is faster: not a
+   * wrong password refused from the cache without a compare, not a locked user whose right
+   * password was cached, not a cached state against a cold one. The median, so that one
+   * compare slowed by a burst does not make every refusal after it that slow.
    */
-  async waitLikeACompare(): Promise<void> {
+  refusalDuration(): number {
     const sorted = [...this.durations].sort((a, b) => a - b);
     const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
-    await sleep(median * (0.95 + randomInt(1000) / 10_000));
+    return median * (0.95 + randomInt(1000) / 10_000) + REFUSAL_ALLOWANCE_MS;
+  }
+
+  /** Waits until a refusal of a call that arrived at `arrivedMs` (performance.now()) may go. */
+  async holdRefusal(arrivedMs: number): Promise<void> {
+    const remaining = arrivedMs + this.refusalDuration() - performance.now();
+    if (remaining > 0) await sleep(remaining);
   }
 
   private async timed(compare: Promise<boolean>): Promise<boolean> {
