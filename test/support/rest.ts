@@ -45,6 +45,8 @@ export async function restRequest(
       ...headers,
     },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    // No call may hang a test: a gateway that does not answer fails it.
+    signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();
   let parsed: unknown;
