@@ -56,7 +56,7 @@ describe('a gateway killed mid-burst', function () {
     let running = 12;
     const lanes = Array.from({ length: running }, (_, lane) => worker(lane).finally(() => running--));
     while (acks < 80 && running > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(failures, 'no call failed before the kill').to.deep.equal([]);
+    expect(failures, "no call failed before the kill").to.deep.equal([]);
     first.kill('SIGKILL');
     killed = true;
     await Promise.all(lanes);
