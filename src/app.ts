@@ -19,7 +19,9 @@ import { errors } from './errors.js';
 import { operations, type Operation } from './operations/index.js';
 import type { DoorDependencies } from './transports/doorDependencies.js';
 import { publicBaseUrl } from './transports/publicUrl.js';
-import { assignRequestId } from './transports/requestId.js';
+import { Health } from './observability/health.js';
+import { Metrics } from './observability/metrics.js';
+import { requestLog } from './observability/requestLog.js';
 import { restDoor, restErrorHandler } from './transports/rest/restDoor.js';
 import { soapDoor } from './transports/soap/soapDoor.js';
 
@@ -34,7 +36,7 @@ export interface Services {
   verifier: CredentialVerifier;
 }
 
-export function createServices(config: Config, database: Database, logger?: Logger): Services {
+export function createServices(config: Config, database: Database, logger?: Logger, metrics?: Metrics): Services {
   const hasher = new PasswordHasher(config.BCRYPT_COST);
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
   const loginActivity = new LoginActivity(database.models, lastUsed);
@@ -62,7 +64,11 @@ export function createServices(config: Config, database: Database, logger?: Logg
       loginActivity,
       auditTrail,
       config.LOCKOUT_THRESHOLD,
-      (error) => logger?.warn({ err: error }, 'recording a failed login failed'),
+      {
+        backgroundError: (error) => logger?.warn({ err: error }, 'recording a failed login failed'),
+        lockedOut: () => metrics?.lockouts.inc(),
+        cacheLookup: (decided) => metrics?.credentialCache.inc({ result: decided ? 'hit' : 'miss' }),
+      },
     ),
   };
 }
@@ -70,6 +76,8 @@ export function createServices(config: Config, database: Database, logger?: Logg
 export interface Gateway {
   app: Express;
   services: Services;
+  metrics: Metrics;
+  health: Health;
   /** Flushes what is buffered; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -86,7 +94,9 @@ export async function createGateway(
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const table = options.operations ?? operations;
-  const services = createServices(config, database, logger);
+  const metrics = new Metrics();
+  const health = new Health(database.connection);
+  const services = createServices(config, database, logger, metrics);
   const operationServices = {
     apiUsers: services.apiUsers,
     accounts: services.accounts,
@@ -113,7 +123,11 @@ export async function createGateway(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(assignRequestId);
+  app.use(requestLog(logger));
+  app.use(metrics.recordRequests());
+  app.get('/healthz', health.liveness());
+  app.get('/readyz', health.readiness());
+  app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
   // SOAP first: node-soap mounts its route on this router when the WSDL is read, and a
   // catch-all placed before it would swallow SOAP calls.
   const soap = soapDoor(table, dependencies);
@@ -129,6 +143,8 @@ export async function createGateway(
   return {
     app,
     services,
+    metrics,
+    health,
     close: async () => {
       services.auditTrail.stopRecovery();
       await Promise.all([services.quota.close(), services.lastUsed.close()]);

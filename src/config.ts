@@ -73,6 +73,18 @@ const environment = z.object({
   QUOTA_SYNC_MS: integer('QUOTA_SYNC_MS', 0, 60_000, 250),
   REST_BODY_LIMIT_BYTES: integer('REST_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024, 100 * 1024),
   SOAP_BODY_LIMIT_BYTES: integer('SOAP_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 0, 600_000, 10_000),
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      if (raw.length < 16 || /\s/.test(raw)) {
+        ctx.addIssue({ code: 'custom', message: 'METRICS_TOKEN must be at least 16 characters, without spaces' });
+        return z.NEVER;
+      }
+      return raw;
+    }),
   DATA_DIR: z.string().optional().transform((raw) => (raw && raw.trim() !== '' ? raw.trim() : '.data')),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -35,11 +35,18 @@ async function main(): Promise<void> {
   const stop = async () => {
     logger.info({ signal: stopRequested }, 'stopping');
     const { server, gateway, database, databaseServer } = running;
+    gateway?.health.draining();
     if (server) {
-      // Stops accepting; in-flight requests finish, idle keep-alive connections are dropped.
+      // Stops accepting; in-flight requests finish (for SHUTDOWN_TIMEOUT_MS at most), idle
+      // keep-alive connections are dropped.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const deadline = setTimeout(() => {
+        logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'requests still running at the shutdown deadline: closing their connections');
+        server.closeAllConnections();
+      }, config.SHUTDOWN_TIMEOUT_MS);
       await closed;
+      clearTimeout(deadline);
     }
     await gateway?.close().catch((error: unknown) => logger.warn({ err: error }, 'flush at shutdown failed'));
     await database?.close();

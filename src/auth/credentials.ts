@@ -17,6 +17,13 @@ export interface Caller {
 export const MAX_USERNAME_LENGTH = 256;
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/** What the verifier tells the outside (metrics, logs). */
+export interface CredentialObserver {
+  backgroundError?(error: unknown): void;
+  lockedOut?(): void;
+  cacheLookup?(decided: boolean): void;
+}
+
 export class CredentialVerifier {
   /** Compares under way, by credentials: concurrent identical ones wait for the same. */
   private readonly comparing = new Map<string, Promise<boolean>>();
@@ -30,7 +37,7 @@ export class CredentialVerifier {
     private readonly loginActivity: LoginActivity,
     private readonly auditTrail: AuditTrail,
     private readonly lockoutThreshold: number,
-    private readonly onBackgroundError: (error: unknown) => void = () => {},
+    private readonly observer: CredentialObserver = {},
   ) {}
 
   /** The caller, or null after the time any refusal takes (see PasswordHasher.holdRefusal). */
@@ -76,9 +83,12 @@ export class CredentialVerifier {
     try {
       await this.loginActivity.recordFailure(user._id, arrived);
       // Reported to the account's managers (the audit log), never to the caller.
-      if (lockedRunStart) await this.auditTrail.recordLock(user, lockedRunStart, `${this.lockoutThreshold} wrong passwords in a row`);
+      if (lockedRunStart) {
+        this.observer.lockedOut?.();
+        await this.auditTrail.recordLock(user, lockedRunStart, `${this.lockoutThreshold} wrong passwords in a row`);
+      }
     } catch (error) {
-      this.onBackgroundError(error);
+      this.observer.backgroundError?.(error);
     }
   }
 
@@ -113,6 +123,7 @@ export class CredentialVerifier {
    */
   private async checkPassword(username: string, password: string, storedHash: string): Promise<boolean> {
     const verdict = this.verified.check(username, password, storedHash);
+    this.observer.cacheLookup?.(verdict !== 'unknown');
     if (verdict !== 'unknown') return verdict === 'right';
     // A burst of calls with the same credentials (an integration starting up) shares one
     // compare instead of queueing one each.

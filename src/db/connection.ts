@@ -11,8 +11,8 @@ export interface Database {
 
 export async function connectDatabase(uri: string): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
-    serverSelectionTimeoutMS: 2000,
-    connectTimeoutMS: 2000,
+    serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
+    connectTimeoutMS: 1500,
     socketTimeoutMS: 10_000,
     bufferCommands: false,
     autoIndex: false,

@@ -1,0 +1,85 @@
+// Prometheus metrics (prom-client), in a registry of this gateway's own (two gateways in one
+// process, as in tests, do not mix). Served at GET /metrics to a METRICS_TOKEN bearer only.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { callState } from '../transports/callState.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'dualgate_requests_total',
+    help: 'Requests answered, by protocol, operation and status.',
+    labelNames: ['protocol', 'operation', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'dualgate_request_duration_seconds',
+    help: 'Time to answer a request, by protocol and operation.',
+    labelNames: ['protocol', 'operation'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({ name: 'dualgate_auth_failures_total', help: 'Refused authentications (401).', registers: [this.registry] });
+  readonly lockouts = new Counter({ name: 'dualgate_lockouts_total', help: 'API users locked by wrong passwords.', registers: [this.registry] });
+  readonly credentialCache = new Counter({
+    name: 'dualgate_credential_cache_lookups_total',
+    help: 'Password checks the verified-credential cache decided (hit) or left to bcrypt (miss).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly quotaRejections = new Counter({ name: 'dualgate_quota_rejections_total', help: 'Calls refused for a spent hourly quota (429).', registers: [this.registry] });
+  readonly databaseErrors = new Counter({ name: 'dualgate_database_errors_total', help: 'Calls failed because the database could not be reached (503).', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'dualgate_' });
+    const lookups = this.credentialCache;
+    new Gauge({
+      name: 'dualgate_credential_cache_hit_ratio',
+      help: 'Share of password checks decided by the cache since start.',
+      registers: [this.registry],
+      async collect() {
+        const values = (await lookups.get()).values;
+        const count = (result: string) => values.find((value) => value.labels.result === result)?.value ?? 0;
+        const total = count('hit') + count('miss');
+        this.set(total === 0 ? 0 : count('hit') / total);
+      },
+    });
+  }
+
+  /** Counts and times every answered request (once it is answered). */
+  recordRequests(): RequestHandler {
+    return (_req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const state = callState(res);
+        const protocol = state.protocol ?? 'other';
+        const operation = state.operation ?? 'none';
+        this.requests.inc({ protocol, operation, status: String(res.statusCode) });
+        this.duration.observe({ protocol, operation }, Number(process.hrtime.bigint() - started) / 1e9);
+        // Only the doors set a protocol: the probes' own 503s are not calls.
+        if (state.protocol && res.statusCode === 401) this.authFailures.inc();
+        if (state.protocol && res.statusCode === 429) this.quotaRejections.inc();
+        if (state.protocol && res.statusCode === 503) this.databaseErrors.inc();
+      });
+      next();
+    };
+  }
+
+  /** GET /metrics for `Authorization: Bearer <token>`; without a token configured, not served. */
+  endpoint(token: string | undefined): RequestHandler {
+    const expected = token ? createHash('sha256').update(token).digest() : undefined;
+    return (req, res, next) => {
+      if (!expected) return next(); // falls through to the 404 of unknown routes
+      const offered = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      if (!timingSafeEqual(createHash('sha256').update(offered).digest(), expected)) {
+        res.status(401).set('WWW-Authenticate', 'Bearer realm="dualgate-metrics"').json({ message: 'This needs the metrics token. ERROR_INVALID_LOGIN' });
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.type(this.registry.contentType).send(text),
+        (error: unknown) => next(error),
+      );
+    };
+  }
+}
