@@ -24,6 +24,8 @@ export interface DatabaseServerOptions {
   /** Where a server started here keeps its data. */
   dataDir: string;
   databaseName?: string;
+  /** The port to listen on; a free one when not given (a restart on the same port keeps the URI). */
+  port?: number;
   /** Told once, before a build of a few minutes starts. */
   onBuild?: (message: string) => void;
 }
@@ -65,7 +67,7 @@ async function startOwnServer(options: DatabaseServerOptions, databaseName: stri
   const mongod = findOnPath('mongod');
   if (mongod) {
     const dbPath = ensureDir(join(options.dataDir, 'mongod'));
-    return launch('mongod', mongod, (port) => ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'], databaseName);
+    return launch('mongod', mongod, (port) => ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'], databaseName, options.port);
   }
 
   let ferretdb = findFerretDb();
@@ -95,6 +97,7 @@ async function startOwnServer(options: DatabaseServerOptions, databaseName: stri
       '--log-level=error',
     ],
     databaseName,
+    options.port,
   );
 }
 
@@ -139,8 +142,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function launch(kind: string, binary: string, args: (port: number) => string[], databaseName: string): Promise<DatabaseServer> {
-  const port = await freePort();
+async function launch(
+  kind: string,
+  binary: string,
+  args: (port: number) => string[],
+  databaseName: string,
+  fixedPort: number | undefined,
+): Promise<DatabaseServer> {
+  const port = fixedPort ?? (await freePort());
   const child = spawn(binary, args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
