@@ -50,12 +50,6 @@ export class AuthStateCache {
     }
   }
 
-  /** The user changed here (edited, reset, deleted, failed or succeeded to log in). */
-  /** Whether states are kept at all (AUTH_STATE_TTL_MS > 0). */
-  get caching(): boolean {
-    return this.states !== undefined;
-  }
-
   /** Adjusts a cached state to a change this process just made (kept, not read again). */
   adjust(username: string, change: (state: AuthState) => void): AuthState | undefined {
     const state = this.states?.peek(username);

@@ -59,12 +59,11 @@ export class CredentialVerifier {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
       if (failures < this.lockoutThreshold) {
-        // Counted here at once and written without making the caller wait: a refusal must
-        // take a compare's time and no more. (Without a state cache there is nowhere to count
-        // it at once, so the write is waited for.)
+        // Counted here at once (concurrent attempts see it before the row lands), and written
+        // before the refusal goes out, so that whoever was refused five times finds the user
+        // locked. The insert takes far less than the refusal is held anyway (verify()).
         const counted = this.states.adjust(username, (state) => void state.failures++)?.failures ?? failures + 1;
-        const written = this.recordFailure(user, arrived, counted === this.lockoutThreshold ? since(user, lastSuccess) : null);
-        if (!this.states.caching) await written;
+        await this.recordFailure(user, arrived, counted === this.lockoutThreshold ? since(user, lastSuccess) : null);
       }
       return null;
     }

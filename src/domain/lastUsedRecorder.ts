@@ -6,6 +6,8 @@ import type { Models } from '../db/models.js';
 
 export class LastUsedRecorder {
   private pending = new Map<string, { userId: Types.ObjectId; at: Date }>();
+  /** The batch being written: still the news until the database has it. */
+  private writing = new Map<string, { userId: Types.ObjectId; at: Date }>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
@@ -29,18 +31,23 @@ export class LastUsedRecorder {
 
   /** The last use recorded here and not yet written, if any (so that reads see it at once). */
   pendingFor(userId: Types.ObjectId): Date | undefined {
-    return this.pending.get(userId.toHexString())?.at;
+    const key = userId.toHexString();
+    return this.pending.get(key)?.at ?? this.writing.get(key)?.at;
   }
 
   /** Deleted users: nothing more is written for them. */
   forget(userIds: readonly Types.ObjectId[]): void {
-    for (const userId of userIds) this.pending.delete(userId.toHexString());
+    for (const userId of userIds) {
+      this.pending.delete(userId.toHexString());
+      this.writing.delete(userId.toHexString());
+    }
   }
 
   async flush(): Promise<void> {
     if (this.flushing) await this.flushing;
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
+    this.writing = this.pending;
     this.pending = new Map();
     this.flushing = this.write(batch)
       .catch((error: unknown) => {
@@ -52,6 +59,7 @@ export class LastUsedRecorder {
         throw error;
       })
       .finally(() => {
+        this.writing = new Map();
         this.flushing = undefined;
       });
     await this.flushing;

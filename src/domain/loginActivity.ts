@@ -34,8 +34,11 @@ export class LoginActivity {
 
   /** When the user last authenticated: as written, or as recorded here and not yet written. */
   async lastSuccess(userId: Types.ObjectId): Promise<Date | null> {
+    // Taken before the read too: a flush that lands while the read is under way would
+    // otherwise hide the time from both.
+    const pendingBefore = this.lastUsed.pendingFor(userId);
     const stored = await this.models.ApiUserActivity.findById(userId).lean().exec();
-    return latest(stored?.lastUsed, this.lastUsed.pendingFor(userId));
+    return latest(latest(stored?.lastUsed, pendingBefore), this.lastUsed.pendingFor(userId));
   }
 
   /**
@@ -82,13 +85,15 @@ export class LoginActivity {
   /** Everything recorded of these users, for showing them. */
   async summaries(users: readonly UserRef[]): Promise<Map<string, LoginActivitySummary>> {
     const ids = users.map((user) => user._id);
+    const pendingBefore = new Map(users.map((user) => [user._id.toHexString(), this.lastUsed.pendingFor(user._id)]));
     const [failures, activity] = await Promise.all([
       this.models.LoginFailure.find({ userId: { $in: ids } }).lean().exec(),
       this.models.ApiUserActivity.find({ _id: { $in: ids } }).lean().exec(),
     ]);
     const result = new Map<string, LoginActivitySummary>();
     for (const user of users) {
-      const lastUsed = latest(activity.find((record) => record._id.equals(user._id))?.lastUsed, this.lastUsed.pendingFor(user._id));
+      const stored = activity.find((record) => record._id.equals(user._id))?.lastUsed;
+      const lastUsed = latest(latest(stored, pendingBefore.get(user._id.toHexString())), this.lastUsed.pendingFor(user._id));
       const from = since(user, lastUsed);
       const own = failures.filter((failure) => failure.userId.equals(user._id));
       result.set(user._id.toHexString(), {
