@@ -9,24 +9,74 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function connectDatabase(uri: string): Promise<Database> {
-  const connection = mongoose.createConnection(uri, {
+const connectionOptions = {
     serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
     connectTimeoutMS: 1500,
     socketTimeoutMS: 10_000,
     bufferCommands: false,
     autoIndex: false,
     maxPoolSize: 20,
-  });
+    // A database that comes back is found within a second, not the default ten.
+    heartbeatFrequencyMS: 1000,
+    // Polled, not streamed: FerretDB's answer to a streaming hello leaves a restarted server
+    // undiscovered; polling works with every server.
+    serverMonitoringMode: 'poll',
+} as const;
+
+/** A heartbeat that has neither answered nor failed after this long has hung. */
+const HUNG_HEARTBEAT_MS = 5000;
+
+export async function connectDatabase(uri: string): Promise<Database> {
+  const connection = mongoose.createConnection(uri, connectionOptions);
   await connection.asPromise();
+  const watchdog = watchHeartbeats(connection, uri);
   const models = bindModels(connection);
   // Indexes are created once here (not lazily), so a missing unique index is a startup error.
   await Promise.all(Object.values(models).map((model) => model.createIndexes()));
   return {
     connection,
     models,
-    close: () => connection.close(),
+    close: async () => {
+      clearInterval(watchdog);
+      await connection.close();
+    },
   };
+}
+
+/**
+ * The driver's server monitor can hang on a heartbeat to a server that went away mid-answer
+ * (seen with FerretDB stopping under load: the heartbeat never completes, the server stays
+ * Unknown, and every call fails server selection although the database is back). When a
+ * heartbeat has been in flight for HUNG_HEARTBEAT_MS, the client is closed and opened again.
+ */
+function watchHeartbeats(connection: Connection, uri: string): NodeJS.Timeout {
+  let startedAt: number | undefined;
+  let reopening = false;
+  const attach = () => {
+    const client = connection.getClient();
+    client.on('serverHeartbeatStarted', () => (startedAt ??= Date.now()));
+    client.on('serverHeartbeatSucceeded', () => (startedAt = undefined));
+    client.on('serverHeartbeatFailed', () => (startedAt = undefined));
+  };
+  attach();
+  const timer = setInterval(() => {
+    if (reopening || startedAt === undefined || Date.now() - startedAt < HUNG_HEARTBEAT_MS) return;
+    reopening = true;
+    startedAt = undefined;
+    void (async () => {
+      try {
+        await connection.getClient().close(true);
+        await connection.openUri(uri, connectionOptions);
+        attach();
+      } catch {
+        /* still away: the next hung heartbeat tries again */
+      } finally {
+        reopening = false;
+      }
+    })();
+  }, 1000);
+  timer.unref();
+  return timer;
 }
 
 const unavailableErrorNames = new Set([
@@ -44,8 +94,11 @@ const unavailableErrorNames = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (unavailableErrorNames.has(error.name)) return true;
-  // mongoose with bufferCommands off refuses commands while disconnected with a plain Error.
-  if (/Cannot call `.+` before initial connection is complete|Client must be connected/.test(error.message)) return true;
+  // mongoose with bufferCommands off refuses commands while disconnected with a plain Error;
+  // a connection the server dropped can fail a write with the socket's own error.
+  if (/Cannot call `.+` before initial connection is complete|Client must be connected|socket has been ended by the other party/.test(error.message)) return true;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && ['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT'].includes(code)) return true;
   const label = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
   return typeof label === 'function' && label.call(error, 'ResetPool');
 }

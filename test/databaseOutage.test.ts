@@ -1,0 +1,109 @@
+// The database goes away under load and comes back: while it is away calls answer 503 quickly
+// and the process stays up with flat memory; when it is back calls succeed again without a
+// restart, and no acknowledged write is lost.
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServices } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase } from '../src/db/connection.js';
+import { freePort, startDatabaseServer, type DatabaseServer } from '../src/db/databaseServer.js';
+import { exitOf, startEntry, waitForOutput } from './support/processes.js';
+import { restRequest } from './support/rest.js';
+
+/** A bound on the answer, not a speed target: "quickly, never a hang". */
+const ANSWER_WITHIN_MS = 3000;
+
+function rssMb(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+describe('the database going away and coming back', function () {
+  this.timeout(180_000);
+
+  it('answers 503 quickly while it is away, and recovers without a restart, losing nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-outage-'));
+    const port = await freePort();
+    let databaseServer: DatabaseServer = await startDatabaseServer({ dataDir, port, databaseName: 'outage' });
+    const setup = await connectDatabase(databaseServer.uri);
+    const created = await createServices(loadConfig({ BCRYPT_COST: '4' }), setup).accounts.create({ name: 'Outage Ltd', mainEmail: 'o@example.com', apiCallsPerHour: 1_000_000 });
+    await setup.close();
+    const owner = { username: created.owner.username, password: created.password };
+    // A short state TTL, so that authentication itself soon needs the database.
+    const gateway = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: databaseServer.uri, AUTH_STATE_TTL_MS: '200' });
+    const started = await waitForOutput(gateway, /listening on port (\d+)/);
+    const url = `http://127.0.0.1:${started.match[1]}`;
+    try {
+      // Writes acknowledged before the outage.
+      const acknowledged: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const response = await restRequest(url, owner, 'POST', '/v2/api-users', { password: 'Bef0re-outage', description: `before ${i}` });
+        expect(response.status).to.equal(201);
+        acknowledged.push((response.body as { id: string }).id);
+      }
+      // Load before, during and after.
+      const statuses: number[] = [];
+      const slowest = { during: 0 };
+      let phase: 'before' | 'during' | 'after' = 'before';
+      let stop = false;
+      const load = Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (!stop) {
+            const started = performance.now();
+            const response = await restRequest(url, owner, 'GET', '/v2/api-users?select=5');
+            const took = performance.now() - started;
+            if (phase === 'during') {
+              statuses.push(response.status);
+              slowest.during = Math.max(slowest.during, took);
+            }
+          }
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const rssBefore = rssMb(gateway.pid!);
+
+      await databaseServer.stop();
+      phase = 'during';
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status, 'not ready while the database is away').to.equal(503);
+      expect((await fetch(`${url}/healthz`)).status, 'but alive').to.equal(200);
+      const during = await restRequest(url, owner, 'POST', '/v2/api-users', { password: 'Dur1ng-outage' });
+      expect(during.status).to.equal(503);
+      expect((during.body as { message: string }).message).to.match(/ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE$/);
+      expect(rssMb(gateway.pid!) - rssBefore, 'memory stays flat').to.be.below(50);
+
+      databaseServer = await startDatabaseServer({ dataDir, port, databaseName: 'outage' });
+      phase = 'after';
+      let recovered = false;
+      for (let attempt = 0; attempt < 40 && !recovered; attempt++) {
+        const probe = await restRequest(url, owner, 'GET', '/v2/api-users?select=1');
+        recovered = probe.status === 200;
+        if (!recovered) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      stop = true;
+      await load;
+      expect(recovered, 'serving again without a restart').to.equal(true);
+      expect(statuses.length, 'calls kept being answered during the outage').to.be.above(4);
+      expect(statuses.every((status) => status === 503 || status === 200), JSON.stringify([...new Set(statuses)])).to.equal(true);
+      expect(statuses.filter((status) => status === 503).length).to.be.above(0);
+      expect(slowest.during, 'every call during the outage answered promptly').to.be.below(ANSWER_WITHIN_MS);
+      let readyAgain = false;
+      for (let attempt = 0; attempt < 20 && !readyAgain; attempt++) {
+        readyAgain = (await fetch(`${url}/readyz`)).status === 200;
+        if (!readyAgain) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(readyAgain, 'ready again').to.equal(true);
+      for (const id of acknowledged) {
+        expect((await restRequest(url, owner, 'GET', `/v2/api-users/${id}`)).status, `acknowledged ${id}`).to.equal(200);
+      }
+      expect(gateway.exitCode, 'the process never stopped').to.equal(null);
+    } finally {
+      gateway.kill('SIGTERM');
+      await exitOf(gateway);
+      await databaseServer.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
