@@ -124,6 +124,7 @@ export async function createGateway(
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(logger));
+  app.use(health.closeConnectionsWhenDraining());
   app.use(metrics.recordRequests());
   app.get('/healthz', health.liveness());
   app.get('/readyz', health.readiness());

@@ -6,7 +6,7 @@ import { connectDatabase, type Database } from './db/connection.js';
 import { DatabaseNotFoundError, startDatabaseServer, type DatabaseServer } from './db/databaseServer.js';
 import { createDemoAccountIfEmpty } from './demoAccount.js';
 import { createLogger } from './logger.js';
-import { createHttpServer } from './transports/httpServer.js';
+import { createHttpServer, stopAccepting } from './transports/httpServer.js';
 
 /** What is running so far: a stop during startup undoes exactly that much. */
 interface Running {
@@ -37,16 +37,10 @@ async function main(): Promise<void> {
     const { server, gateway, database, databaseServer } = running;
     gateway?.health.draining();
     if (server) {
-      // Stops accepting; in-flight requests finish (for SHUTDOWN_TIMEOUT_MS at most), idle
-      // keep-alive connections are dropped.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const deadline = setTimeout(() => {
-        logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'requests still running at the shutdown deadline: closing their connections');
-        server.closeAllConnections();
-      }, config.SHUTDOWN_TIMEOUT_MS);
-      await closed;
-      clearTimeout(deadline);
+      // In-flight requests finish, for SHUTDOWN_TIMEOUT_MS at most.
+      await stopAccepting(server, config.SHUTDOWN_TIMEOUT_MS, () =>
+        logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'connections still open at the shutdown deadline: closing them'),
+      );
     }
     await gateway?.close().catch((error: unknown) => logger.warn({ err: error }, 'flush at shutdown failed'));
     await database?.close();

@@ -20,6 +20,18 @@ export class Health {
     this.stopping = true;
   }
 
+  /**
+   * Once draining, every answer closes its connection: a client does not send its next call
+   * down a kept-alive socket that the stopping server is about to drop (which would fail it
+   * mid-flight); it opens a new connection, which the load balancer sends elsewhere.
+   */
+  closeConnectionsWhenDraining(): RequestHandler {
+    return (_req, res, next) => {
+      if (this.stopping) res.setHeader('Connection', 'close');
+      next();
+    };
+  }
+
   liveness(): RequestHandler {
     return (_req, res) => {
       res.json({ status: 'alive' });
