@@ -21,6 +21,10 @@ COPY --from=build /app/dist ./dist
 COPY wsdl ./wsdl
 USER node
 EXPOSE 8080
+# Liveness only (/healthz): a database outage is /readyz's business, and restarting the
+# gateway would not bring the database back.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/v2/api.svc?wsdl').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# SIGTERM drains: in-flight calls finish within SHUTDOWN_TIMEOUT_MS (10 s), buffers are flushed.
+STOPSIGNAL SIGTERM
 CMD ["node", "--max-old-space-size=160", "dist/server.js"]
