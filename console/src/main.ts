@@ -1,0 +1,327 @@
+// The Access page: sign in, list the account's API users, create, edit, reset, delete. The
+// credentials live in this module's memory only (no storage, no cookie): a reload signs out.
+import { ApiClient, ApiProblem, type AccountInfo, type ApiUser } from './api.js';
+import { problemSentence } from './messages.js';
+import { PasswordChecklist } from './passwordChecklist.js';
+import { UsersTable } from './usersTable.js';
+
+function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) throw new Error(`The page has no ${type.name} #${id}.`);
+  return element;
+}
+
+const views = {
+  signIn: byId('sign-in-view', HTMLElement),
+  forbidden: byId('forbidden-view', HTMLElement),
+  users: byId('users-view', HTMLElement),
+};
+const signOutButton = byId('sign-out', HTMLButtonElement);
+const notice = byId('notice', HTMLElement);
+const usersError = byId('users-error', HTMLElement);
+const deleteSelected = byId('delete-selected', HTMLButtonElement);
+
+let client: ApiClient | null = null;
+let companyName = '';
+/** The user being edited. */
+let editing: ApiUser | null = null;
+
+function show(view: keyof typeof views): void {
+  for (const [name, element] of Object.entries(views)) element.hidden = name !== view;
+  signOutButton.hidden = view === 'signIn';
+}
+
+/** Runs a call with its form's buttons disabled, showing a failure in `errorElement`. */
+async function busy(form: HTMLFormElement, errorElement: HTMLElement, work: () => Promise<void>): Promise<void> {
+  const buttons = [...form.querySelectorAll('button')];
+  for (const button of buttons) button.disabled = true;
+  errorElement.textContent = '';
+  try {
+    await work();
+  } catch (problem) {
+    if (problem instanceof ApiProblem && problem.status === 401 && client) {
+      signOut('Your sign-in stopped working (the password was changed, or the user was disabled or locked). Sign in again.');
+      return;
+    }
+    errorElement.textContent = problemSentence(problem);
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
+}
+
+// --- signing in and out ---------------------------------------------------------------------
+
+const signInForm = byId('sign-in-form', HTMLFormElement);
+const signInError = byId('sign-in-error', HTMLElement);
+
+signInForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const username = byId('sign-in-username', HTMLInputElement).value.trim();
+  const password = byId('sign-in-password', HTMLInputElement).value;
+  if (!username || !password) {
+    signInError.textContent = 'Enter both the username and the password.';
+    return;
+  }
+  const candidate = new ApiClient({ username, password });
+  void busy(signInForm, signInError, async () => {
+    try {
+      await loadUsers(candidate);
+    } catch (problem) {
+      if (problem instanceof ApiProblem && problem.status === 403) {
+        client = candidate;
+        byId('sign-in-password', HTMLInputElement).value = '';
+        byId('forbidden-username', HTMLElement).textContent = username;
+        show('forbidden');
+        return;
+      }
+      throw problem;
+    }
+    client = candidate;
+    byId('sign-in-password', HTMLInputElement).value = '';
+    show('users');
+    await loadAccount();
+    byId('users-title', HTMLElement).focus();
+  });
+});
+
+function signOut(message = ''): void {
+  client = null;
+  companyName = '';
+  table.show([]);
+  for (const dialog of document.querySelectorAll('dialog')) dialog.close();
+  byId('sign-in-password', HTMLInputElement).value = '';
+  signInError.textContent = message;
+  notice.textContent = '';
+  usersError.textContent = '';
+  show('signIn');
+  byId('sign-in-username', HTMLInputElement).focus();
+}
+signOutButton.addEventListener('click', () => signOut());
+byId('forbidden-sign-out', HTMLButtonElement).addEventListener('click', () => signOut());
+
+// --- the list -------------------------------------------------------------------------------
+
+const table = new UsersTable(byId('users-body', HTMLTableSectionElement), byId('select-all', HTMLInputElement), {
+  edit: (user) => openEdit(user),
+  selectionChanged: (selected) => {
+    deleteSelected.disabled = selected.size === 0;
+    deleteSelected.textContent = selected.size > 0 ? `Delete selected (${selected.size})` : 'Delete selected';
+  },
+});
+
+const PAGE_SIZE = 1000;
+
+async function loadUsers(using: ApiClient | null = client): Promise<void> {
+  if (!using) return;
+  const users: ApiUser[] = [];
+  for (let skip = 0; ; skip += PAGE_SIZE) {
+    const page = await using.request<ApiUser[]>('GET', `/api-users?select=${PAGE_SIZE}&skip=${skip}`);
+    users.push(...page);
+    if (page.length < PAGE_SIZE) break;
+  }
+  table.show(users);
+  byId('users-empty', HTMLElement).hidden = users.length > 1;
+}
+
+async function loadAccount(): Promise<void> {
+  if (!client) return;
+  const account = await client.request<AccountInfo>('GET', '/account-info');
+  const property = (name: string) => account.properties.find((candidate) => candidate.name === name)?.value ?? '';
+  companyName = property('Name');
+  byId('account-name', HTMLElement).textContent = companyName;
+  byId('account-endpoint', HTMLElement).textContent = property('ApiEndpoint');
+  byId('account-calls', HTMLElement).textContent = Number(property('ApiCallsRemaining')).toLocaleString();
+}
+
+async function refresh(): Promise<void> {
+  await loadUsers();
+  await loadAccount();
+}
+
+byId('refresh', HTMLButtonElement).addEventListener('click', () => {
+  notice.textContent = '';
+  usersError.textContent = '';
+  void refresh().catch((problem: unknown) => {
+    if (problem instanceof ApiProblem && problem.status === 401) signOut('Your sign-in stopped working. Sign in again.');
+    else usersError.textContent = problemSentence(problem);
+  });
+});
+
+/** After a change: the list as it is now, and what was done. */
+async function done(message: string): Promise<void> {
+  notice.textContent = message;
+  usersError.textContent = '';
+  try {
+    await refresh();
+  } catch (problem) {
+    usersError.textContent = problemSentence(problem);
+  }
+}
+
+// Every dialog's Cancel button closes it.
+for (const cancel of document.querySelectorAll<HTMLButtonElement>('dialog button.cancel')) {
+  cancel.addEventListener('click', () => cancel.closest('dialog')?.close());
+}
+
+// --- new user -------------------------------------------------------------------------------
+
+const createDialog = byId('create-dialog', HTMLDialogElement);
+const createForm = byId('create-form', HTMLFormElement);
+const createChecklist = new PasswordChecklist(
+  {
+    password: byId('create-password', HTMLInputElement),
+    confirm: byId('create-confirm', HTMLInputElement),
+    rules: byId('create-policy', HTMLUListElement),
+    confirmError: byId('create-confirm-error', HTMLElement),
+  },
+  // The username is generated on save: only the company name can be checked beforehand.
+  () => ({ username: '', companyName }),
+);
+
+byId('new-user', HTMLButtonElement).addEventListener('click', () => {
+  createForm.reset();
+  createChecklist.clear();
+  byId('create-error', HTMLElement).textContent = '';
+  createDialog.showModal();
+  byId('create-description', HTMLInputElement).focus();
+});
+
+createForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const error = byId('create-error', HTMLElement);
+  if (!createChecklist.show()) {
+    error.textContent = 'Choose a password that meets every rule, and type it twice.';
+    byId('create-password', HTMLInputElement).focus();
+    return;
+  }
+  void busy(createForm, error, async () => {
+    const created = await client!.request<ApiUser>('POST', '/api-users', {
+      description: byId('create-description', HTMLInputElement).value,
+      password: byId('create-password', HTMLInputElement).value,
+      enabled: byId('create-enabled', HTMLInputElement).checked,
+      canManageAccount: byId('create-manage', HTMLInputElement).checked,
+    });
+    createChecklist.clear();
+    createDialog.close();
+    byId('created-username', HTMLInputElement).value = created.username;
+    byId('copy-status', HTMLElement).textContent = '';
+    byId('created-dialog', HTMLDialogElement).showModal();
+    byId('copy-username', HTMLButtonElement).focus();
+    await done(`Created ${created.username}.`);
+  });
+});
+
+byId('copy-username', HTMLButtonElement).addEventListener('click', () => {
+  const field = byId('created-username', HTMLInputElement);
+  const status = byId('copy-status', HTMLElement);
+  field.select();
+  navigator.clipboard
+    .writeText(field.value)
+    .then(() => (status.textContent = 'Copied to the clipboard.'))
+    .catch(() => (status.textContent = 'Selected: press Ctrl+C (⌘C) to copy.'));
+});
+
+// --- edit and reset password ----------------------------------------------------------------
+
+const editDialog = byId('edit-dialog', HTMLDialogElement);
+const editForm = byId('edit-form', HTMLFormElement);
+const resetForm = byId('reset-form', HTMLFormElement);
+const resetChecklist = new PasswordChecklist(
+  {
+    password: byId('reset-password', HTMLInputElement),
+    confirm: byId('reset-confirm', HTMLInputElement),
+    rules: byId('reset-policy', HTMLUListElement),
+    confirmError: byId('reset-confirm-error', HTMLElement),
+  },
+  () => ({ username: editing?.username ?? '', companyName }),
+);
+
+function openEdit(user: ApiUser): void {
+  editing = user;
+  byId('edit-username', HTMLElement).textContent = user.username;
+  byId('edit-status', HTMLElement).textContent = user.locked ? 'This user is locked: resetting its password unlocks it.' : '';
+  byId('edit-description', HTMLInputElement).value = user.description;
+  const enabled = byId('edit-enabled', HTMLInputElement);
+  const manage = byId('edit-manage', HTMLInputElement);
+  enabled.checked = user.enabled;
+  manage.checked = user.canManageAccount;
+  enabled.disabled = user.isOwner;
+  manage.disabled = user.isOwner;
+  byId('edit-owner-note', HTMLElement).hidden = !user.isOwner;
+  byId('edit-error', HTMLElement).textContent = '';
+  byId('reset-error', HTMLElement).textContent = '';
+  resetChecklist.clear();
+  editDialog.showModal();
+  byId('edit-description', HTMLInputElement).focus();
+}
+
+editForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const user = editing;
+  if (!user) return;
+  const changes: Partial<Pick<ApiUser, 'description' | 'enabled' | 'canManageAccount'>> = {};
+  const description = byId('edit-description', HTMLInputElement).value;
+  const enabled = byId('edit-enabled', HTMLInputElement).checked;
+  const canManageAccount = byId('edit-manage', HTMLInputElement).checked;
+  if (description !== user.description) changes.description = description;
+  if (enabled !== user.enabled) changes.enabled = enabled;
+  if (canManageAccount !== user.canManageAccount) changes.canManageAccount = canManageAccount;
+  if (Object.keys(changes).length === 0) {
+    editDialog.close();
+    return;
+  }
+  void busy(editForm, byId('edit-error', HTMLElement), async () => {
+    await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}`, changes);
+    editDialog.close();
+    await done(`Saved the changes to ${user.username}.`);
+  });
+});
+
+resetForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const user = editing;
+  if (!user) return;
+  const error = byId('reset-error', HTMLElement);
+  if (!resetChecklist.show()) {
+    error.textContent = 'Choose a password that meets every rule, and type it twice.';
+    byId('reset-password', HTMLInputElement).focus();
+    return;
+  }
+  const password = byId('reset-password', HTMLInputElement).value;
+  void busy(resetForm, error, async () => {
+    await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}/password`, { password });
+    // Resetting one's own password: the page goes on with the new one.
+    if (client && user.username === client.username) client = new ApiClient({ username: user.username, password });
+    resetChecklist.clear();
+    editDialog.close();
+    await done(`Reset the password of ${user.username}${user.locked ? ' and unlocked it' : ''}.`);
+  });
+});
+
+// --- delete ---------------------------------------------------------------------------------
+
+const deleteDialog = byId('delete-dialog', HTMLDialogElement);
+const deleteForm = byId('delete-form', HTMLFormElement);
+
+deleteSelected.addEventListener('click', () => {
+  const count = table.selection.size;
+  if (count === 0) return;
+  byId('delete-text', HTMLElement).textContent =
+    `Delete ${count === 1 ? '1 API user' : `${count} API users`}? Integrations using ${count === 1 ? 'it' : 'them'} will stop working at once. This cannot be undone.`;
+  byId('delete-error', HTMLElement).textContent = '';
+  deleteDialog.showModal();
+  deleteForm.querySelector<HTMLButtonElement>('button.cancel')?.focus();
+});
+
+deleteForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const ids = [...table.selection];
+  void busy(deleteForm, byId('delete-error', HTMLElement), async () => {
+    const result = await client!.request<{ deletedCount: number }>('POST', '/api-users/delete', { ids });
+    deleteDialog.close();
+    await done(`Deleted ${result.deletedCount === 1 ? '1 API user' : `${result.deletedCount} API users`}.`);
+  });
+});
+
+show('signIn');
+byId('sign-in-username', HTMLInputElement).focus();

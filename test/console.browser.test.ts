@@ -1,0 +1,248 @@
+// The Access page in a real browser: Debian's headless Chromium driven by playwright-core,
+// against a gateway on a real port and a real database. One owner works through the page as a
+// person would; what the page shows is checked against what the API then says.
+import { expect } from 'chai';
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
+import { restRequest } from './support/rest.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = 'test-artifacts';
+
+interface UserRecord {
+  id: string;
+  username: string;
+  description: string;
+  enabled: boolean;
+  locked: boolean;
+  isOwner: boolean;
+}
+
+describe('the Access page in Chromium', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let gateway: TestGateway;
+  let owner: TestAccount;
+  let page: Page;
+  /** Requests the page made anywhere but the gateway, and errors it threw. */
+  const foreignRequests: string[] = [];
+  const pageErrors: string[] = [];
+
+  const userNamed = async (username: string) => {
+    const users = (await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users')).body as UserRecord[];
+    return users.find((user) => user.username === username);
+  };
+  const createOverRest = async (description: string, extra: Record<string, unknown> = {}) =>
+    (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Integr4tion-pw', description, ...extra })).body as UserRecord;
+  const row = (username: string) => page.locator('#users-body tr', { has: page.locator('td.username', { hasText: username }) });
+
+  async function openPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const opened = await context.newPage();
+    opened.on('request', (request) => {
+      if (!request.url().startsWith(gateway.baseUrl)) foreignRequests.push(request.url());
+    });
+    opened.on('pageerror', (error) => pageErrors.push(error.message));
+    await opened.goto(`${gateway.baseUrl}/console/`);
+    return opened;
+  }
+
+  async function signIn(on: Page, username: string, password: string): Promise<void> {
+    const form = on.locator('#sign-in-form');
+    await form.getByLabel('Username').fill(username);
+    await form.getByLabel('Password').fill(password);
+    await form.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  before(async () => {
+    gateway = await startTestGateway();
+    owner = await gateway.createAccount({ name: 'Northwind Traders' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await openPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await gateway?.close();
+  });
+
+  it('signs the owner in with the keyboard alone and lists the account', async () => {
+    // The username field has the focus on arrival; Tab and Enter do the rest.
+    await page.keyboard.type(owner.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(owner.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'API users' }).waitFor();
+    await row(owner.username).waitFor();
+    expect(await row(owner.username).textContent()).to.contain('Owner');
+    expect(await page.locator('#account-name').textContent()).to.equal('Northwind Traders');
+    expect(await page.locator('#account-endpoint').textContent()).to.equal(gateway.baseUrl);
+    expect(await page.locator('#account-calls').textContent()).to.match(/^[\d,. ]+$/);
+  });
+
+  it('keeps the credentials in memory only: nothing stored, and a reload asks again', async () => {
+    const stored = await page.evaluate(() => localStorage.length + sessionStorage.length + document.cookie.length);
+    expect(stored).to.equal(0);
+    expect(await page.context().cookies()).to.deep.equal([]);
+    const again = await openPage();
+    await again.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await again.locator('#users-view').isHidden()).to.equal(true);
+    await again.context().close();
+  });
+
+  it('tells a wrong password and a user without the permission apart from success, in sentences', async () => {
+    const other = await openPage();
+    await signIn(other, owner.username, 'Not-the-passw0rd');
+    await other.getByText('The username or password is wrong').waitFor();
+
+    const plain = await createOverRest('Reporting tool');
+    await signIn(other, plain.username, 'Integr4tion-pw');
+    await other.getByRole('heading', { name: 'You need the Can manage account permission' }).waitFor();
+    expect(await other.locator('#users-view').isHidden()).to.equal(true);
+    await other.context().close();
+  });
+
+  it('shows each failing password rule while typing, then creates the user and shows its generated username', async () => {
+    await page.getByRole('button', { name: 'New user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New API user' });
+    await dialog.getByLabel('Description').fill('Magento shop');
+    const password = dialog.getByLabel('Password', { exact: true });
+    await password.pressSequentially('short');
+    await dialog.getByText('It must be at least 8 characters long.').waitFor();
+    await dialog.getByText('It must contain at least one digit or non-alphanumeric character.').waitFor();
+    await password.fill('');
+    await password.pressSequentially('northwind traders 1');
+    await dialog.getByText('It must not contain the company name.').waitFor();
+    expect(await dialog.getByText('It must be at least 8 characters long.').count()).to.equal(0);
+    expect(await password.getAttribute('aria-invalid')).to.equal('true');
+
+    // Saving with a weak password is stopped here; the server would refuse it too.
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByText('Choose a password that meets every rule').waitFor();
+
+    await password.fill('Sh0p-integration');
+    await dialog.getByLabel('Confirm password').fill('Sh0p-integratio');
+    await dialog.getByText('The two passwords are not the same.').waitFor();
+    await dialog.getByLabel('Confirm password').fill('Sh0p-integration');
+    await dialog.getByText('It meets the password policy.').waitFor();
+    expect(await dialog.getByLabel('Enabled').isChecked(), 'Enabled ticked by default').to.equal(true);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+
+    const created = page.getByRole('dialog', { name: 'API user created' });
+    await created.waitFor();
+    const username = await created.getByLabel('Username').inputValue();
+    expect(username).to.match(/^apiuser-[0-9a-f]{12}@dualgate\.local$/);
+    await created.getByRole('button', { name: 'Copy' }).waitFor();
+    await created.getByRole('button', { name: 'Done' }).click();
+    await row(username).waitFor();
+
+    const stored = await userNamed(username);
+    expect(stored).to.include({ description: 'Magento shop', enabled: true });
+    const works = await restRequest(gateway.baseUrl, { username, password: 'Sh0p-integration' }, 'GET', '/v2/server-time');
+    expect(works.status).to.equal(200);
+  });
+
+  it('edits a description, and disables and re-enables a user', async () => {
+    const user = await createOverRest('CRM sync');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await row(user.username).getByRole('button', { name: `Edit ${user.username}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit API user' });
+    await dialog.getByLabel('Description').fill('CRM sync (Salesforce)');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await row(user.username).getByRole('cell', { name: 'CRM sync (Salesforce)' }).waitFor();
+    expect((await userNamed(user.username))?.description).to.equal('CRM sync (Salesforce)');
+
+    await row(user.username).getByRole('button', { name: `Edit ${user.username}` }).click();
+    await dialog.getByLabel('Enabled').uncheck();
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await row(user.username).getByRole('cell', { name: 'Disabled', exact: true }).waitFor();
+    expect((await userNamed(user.username))?.enabled).to.equal(false);
+
+    await row(user.username).getByRole('button', { name: `Edit ${user.username}` }).click();
+    await dialog.getByLabel('Enabled').check();
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await row(user.username).getByRole('cell', { name: 'Enabled', exact: true }).waitFor();
+    expect((await userNamed(user.username))?.enabled).to.equal(true);
+  });
+
+  it('shows a user locked by five wrong passwords after a refresh, and unlocks it by a password reset', async () => {
+    const user = await createOverRest('Legacy ERP');
+    for (let i = 0; i < 5; i++) {
+      expect((await restRequest(gateway.baseUrl, { username: user.username, password: 'Wr0ng-guess' }, 'GET', '/v2/server-time')).status).to.equal(401);
+    }
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await row(user.username).getByText('Locked: too many wrong passwords').waitFor();
+
+    await row(user.username).getByRole('button', { name: `Edit ${user.username}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit API user' });
+    await dialog.getByText('Resetting the password also unlocks the user.').waitFor();
+    await dialog.getByLabel('New password', { exact: true }).fill('Fr3sh-start-pw');
+    await dialog.getByLabel('Confirm new password').fill('Fr3sh-start-pw');
+    await dialog.getByRole('button', { name: 'Reset password' }).click();
+    await page.getByText(`Reset the password of ${user.username} and unlocked it.`).waitFor();
+    await row(user.username).getByRole('cell', { name: 'Enabled', exact: true }).waitFor();
+    const works = await restRequest(gateway.baseUrl, { username: user.username, password: 'Fr3sh-start-pw' }, 'GET', '/v2/server-time');
+    expect(works.status).to.equal(200);
+  });
+
+  it("protects the owner's row: it cannot be ticked, disabled or lose the permission, and says why", async () => {
+    const ownerRow = row(owner.username);
+    expect(await ownerRow.getByRole('checkbox').isDisabled()).to.equal(true);
+    await ownerRow.getByRole('button', { name: `Edit ${owner.username}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit API user' });
+    expect(await dialog.getByLabel('Enabled').isDisabled()).to.equal(true);
+    expect(await dialog.getByLabel('Can manage account').isDisabled()).to.equal(true);
+    await dialog.getByText('This is the account owner: it cannot be disabled, deleted').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  it('deletes two users ticked in the list, after a confirmation naming how many', async () => {
+    const [first, second] = [await createOverRest('Old shop'), await createOverRest('Old CRM')];
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await row(first.username).getByRole('checkbox').check();
+    await row(second.username).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Delete selected (2)' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete API users' });
+    const text = await dialog.locator('#delete-text').textContent();
+    expect(text).to.contain('Delete 2 API users?').and.to.contain('Integrations using them will stop working');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Deleted 2 API users.').waitFor();
+    expect(await row(first.username).count()).to.equal(0);
+    expect(await row(second.username).count()).to.equal(0);
+    for (const user of [first, second]) {
+      expect((await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${user.id}`)).status).to.equal(404);
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}/console-api-users.png`, fullPage: true });
+  });
+
+  it('says when to retry once the hourly quota is spent', async () => {
+    const small = await gateway.createAccount({ name: 'Tiny Co', callsPerHour: 2 });
+    const other = await openPage();
+    await signIn(other, small.username, small.password); // two calls: the list and the account
+    await other.getByRole('heading', { name: 'API users' }).waitFor();
+    await other.getByRole('button', { name: 'Refresh' }).click();
+    await other.getByText(/used all its API calls for this hour\. Try again in \d+ minutes? \(at .+\)\./).waitFor();
+    await other.context().close();
+  });
+
+  it('labels every control, loads nothing from elsewhere and throws no error', async () => {
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, button, select, textarea')]
+        .filter((control) => {
+          const labelled = control instanceof HTMLInputElement ? (control.labels?.length ?? 0) > 0 : false;
+          return !labelled && !control.getAttribute('aria-label') && !(control.textContent ?? '').trim();
+        })
+        .map((control) => control.outerHTML),
+    );
+    expect(unlabelled).to.deep.equal([]);
+    expect(foreignRequests).to.deep.equal([]);
+    expect(pageErrors).to.deep.equal([]);
+    const response = await fetch(`${gateway.baseUrl}/console/`);
+    expect(response.headers.get('content-security-policy')).to.contain("script-src 'self'");
+  });
+});
