@@ -6,8 +6,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.console.json ./
 COPY src ./src
+COPY console ./console
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
@@ -19,6 +20,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY wsdl ./wsdl
+COPY console/public ./console/public
 USER node
 EXPOSE 8080
 # Liveness only (/healthz): a database outage is /readyz's business, and restarting the

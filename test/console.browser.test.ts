@@ -245,4 +245,17 @@ describe('the Access page in Chromium', function () {
     const response = await fetch(`${gateway.baseUrl}/console/`);
     expect(response.headers.get('content-security-policy')).to.contain("script-src 'self'");
   });
+
+  it('serves the page and its compiled scripts, and nothing else of the disk', async () => {
+    const bare = await fetch(`${gateway.baseUrl}/console`, { redirect: 'manual' });
+    expect([bare.status, bare.headers.get('location')]).to.deep.equal([301, '/console/']);
+    const script = await fetch(`${gateway.baseUrl}/console/js/console/src/main.js`);
+    expect(script.status).to.equal(200);
+    expect(script.headers.get('content-type')).to.match(/javascript/);
+    for (const path of ['/console/js/%2e%2e/%2e%2e/package.json', '/console/%2e%2e/package.json', '/console/js/console/src/main.ts', '/console/.env']) {
+      const response = await fetch(`${gateway.baseUrl}${path}`);
+      expect(response.status, path).to.be.oneOf([403, 404]);
+      expect(await response.text(), path).not.to.contain('"dependencies"');
+    }
+  });
 });

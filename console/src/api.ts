@@ -66,7 +66,9 @@ export class ApiClient {
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        // Never the browser's own stored credentials or cookies: only what was typed in.
+        // Never the browser's own stored credentials or cookies: only what was typed in. This
+        // also keeps a 401's `WWW-Authenticate: Basic` from opening the browser's own login
+        // prompt (the Fetch standard prompts only when credentials are included).
         credentials: 'omit',
         cache: 'no-store',
       });

@@ -1,13 +1,13 @@
 // The Access page at /console/: static files only (the page calls the REST API from the
 // browser with the credentials the person types in). The HTML and CSS are served from
 // console/public/, the front end compiled from console/src/ (by `npm run build`) from
-// dist/console/. Every asset comes from here: no CDN, nothing inline, so the page runs under a
+// dist/browser/. Every asset comes from here: no CDN, nothing inline, so the page runs under a
 // strict Content-Security-Policy.
 import express, { type RequestHandler, Router } from 'express';
 import { fileURLToPath } from 'node:url';
 
 const PAGE_DIR = fileURLToPath(new URL('../../console/public/', import.meta.url));
-const CONSOLE_SCRIPTS_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
+const CONSOLE_SCRIPTS_DIR = fileURLToPath(new URL('../../dist/browser/', import.meta.url));
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
@@ -28,7 +28,7 @@ export function consoleRouter(): Router {
   const router = Router({ strict: true });
   router.get('/console', (_req, res) => res.redirect(301, '/console/'));
   router.use('/console', securityHeaders);
-  // Only the compiled scripts: no source maps, nothing else that may sit in dist/console/.
+  // Only the compiled scripts: no source maps, nothing else that may sit in dist/browser/.
   const scripts = express.static(CONSOLE_SCRIPTS_DIR, { index: false, dotfiles: 'deny', fallthrough: true });
   router.use('/console/js', (req, res, next) => (req.path.endsWith('.js') ? scripts(req, res, next) : next()));
   router.use('/console', express.static(PAGE_DIR, { index: 'index.html', dotfiles: 'deny', redirect: false }));
