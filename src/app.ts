@@ -21,6 +21,7 @@ import type { DoorDependencies } from './transports/doorDependencies.js';
 import { publicBaseUrl } from './transports/publicUrl.js';
 import { Health } from './observability/health.js';
 import { Metrics } from './observability/metrics.js';
+import { openApiRoute } from './openapi/route.js';
 import { requestLog } from './observability/requestLog.js';
 import { restDoor, restErrorHandler } from './transports/rest/restDoor.js';
 import { soapDoor } from './transports/soap/soapDoor.js';
@@ -129,6 +130,7 @@ export async function createGateway(
   app.get('/healthz', health.liveness());
   app.get('/readyz', health.readiness());
   app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
+  app.use(openApiRoute(table, config)); // public, like the WSDL: before the REST door's gate
   // SOAP first: node-soap mounts its route on this router when the WSDL is read, and a
   // catch-all placed before it would swallow SOAP calls.
   const soap = soapDoor(table, dependencies);
