@@ -7,6 +7,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { expect } from 'chai';
 import { z } from 'zod';
+import type { AccountRecord } from '../src/db/models.js';
 import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { defineOperation } from '../src/operations/define.js';
 import { operations } from '../src/operations/index.js';
@@ -38,6 +39,7 @@ interface CallInput {
 
 interface Fixture {
   gateway: TestGateway;
+  account: AccountRecord;
   owner: TestAccount & { id: string };
   /** A fresh API user of the owner's account (a mutating call acts on its own). */
   newUserId(): Promise<string>;
@@ -143,6 +145,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
     const ownerRecord = (await gateway.gateway.services.apiUsers.list(account._id, { select: 1, skip: 0 }))[0]!;
     fixture = {
       gateway,
+      account,
       owner: { ...owner, id: ownerRecord._id.toHexString() },
       async newUserId() {
         const user = await gateway.gateway.services.apiUsers.create(account, { description: 'walked', password: 'W4lk-the-doc' }, COMMAND_LINE);
@@ -165,6 +168,11 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
     return validate;
   }
 
+  const requestBodySchema = (route: DocumentedRoute) =>
+    validator('paths', route.path, route.method, 'requestBody', 'content', 'application/json', 'schema');
+  const responseSchema = (route: DocumentedRoute, status: string) =>
+    validator('paths', route.path, route.method, 'responses', status, 'content', 'application/json', 'schema');
+
   function expectMatches(validate: ValidateFunction, value: unknown, what: string): void {
     validate(value);
     expect(validate.errors ?? [], `${what}: ${JSON.stringify(value)}`).to.deep.equal([]);
@@ -180,7 +188,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
     }
     if (documented!.content) {
       expect(response.headers.get('content-type')).to.match(/^application\/json/);
-      expectMatches(validator('paths', route.path, route.method, 'responses', status, 'content', 'application/json', 'schema'), response.body, what);
+      expectMatches(responseSchema(route, status), response.body, what);
     } else {
       expect(response.text, `${what}: no content`).to.equal('');
     }
@@ -269,14 +277,13 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
       const name = route.operation.operationId;
       const input = await rows[name]!.valid(fixture);
       // What the test sends must be what the document allows...
-      for (const parameter of route.operation.parameters ?? []) {
+      for (const [index, parameter] of (route.operation.parameters ?? []).entries()) {
         const value = input.params?.[parameter.name];
-        const index = route.operation.parameters!.indexOf(parameter);
         if (value !== undefined) expectMatches(validator('paths', route.path, route.method, 'parameters', String(index), 'schema'), value, `${name} ${parameter.name}`);
       }
       expect(input.body !== undefined, `${name} takes a body`).to.equal(route.operation.requestBody !== undefined);
       if (input.body !== undefined) {
-        expectMatches(validator('paths', route.path, route.method, 'requestBody', 'content', 'application/json', 'schema'), input.body, `${name} request`);
+        expectMatches(requestBodySchema(route), input.body, `${name} request`);
       }
       // ...and the answer what it promises.
       const response = await call(route, fixture.owner, input);
@@ -285,8 +292,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
       expectDocumentedAnswer(route, response, name);
       if (response.status !== 204) {
         // The schema the answer matched is no empty one that any value would match.
-        const schema = validator('paths', route.path, route.method, 'responses', String(response.status), 'content', 'application/json', 'schema');
-        expect(schema({ unexpected: true }), `${name}: a made-up body`).to.equal(false);
+        expect(responseSchema(route, String(response.status))({ unexpected: true }), `${name}: a made-up body`).to.equal(false);
       }
     }
   });
@@ -296,8 +302,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
       const name = route.operation.operationId;
       const input = await rows[name]!.valid(fixture);
       const body = { ...(input.body as Record<string, unknown>), unexpected: true };
-      const schema = validator('paths', route.path, route.method, 'requestBody', 'content', 'application/json', 'schema');
-      expect(schema(body), `${name}: the document refuses it`).to.equal(false);
+      expect(requestBodySchema(route)(body), `${name}: the document refuses it`).to.equal(false);
       const response = await call(route, fixture.owner, input, { body });
       expect(response.status, `${name}: ${response.text}`).to.equal(400);
       expectDocumentedAnswer(route, response, `${name} with an unknown field`);
@@ -309,8 +314,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
     const spent = { username: account.username, password: account.password };
     expect((await restRequest(gateway.baseUrl, spent, 'GET', '/v2/server-time')).status).to.equal(200);
     const plainPassword = 'Pl4in-user-pw';
-    const ownerAccount = (await gateway.gateway.services.accounts.list()).find((candidate) => candidate._id.toHexString() === fixture.owner.accountId)!;
-    const plainUser = await gateway.gateway.services.apiUsers.create(ownerAccount, { password: plainPassword }, COMMAND_LINE);
+    const plainUser = await gateway.gateway.services.apiUsers.create(fixture.account, { password: plainPassword }, COMMAND_LINE);
     const plain = { username: plainUser.username, password: plainPassword };
     // An unknown user: wrong passwords of a real one would count towards its lockout.
     const badCredentials = { username: 'apiuser-000000000000@dualgate.local', password: 'not-the-password-1' };
