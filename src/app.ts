@@ -19,6 +19,7 @@ import { errors } from './errors.js';
 import { operations, type Operation } from './operations/index.js';
 import type { DoorDependencies } from './transports/doorDependencies.js';
 import { publicBaseUrl } from './transports/publicUrl.js';
+import { consoleRouter } from './console/serveConsole.js';
 import { Health } from './observability/health.js';
 import { Metrics } from './observability/metrics.js';
 import { openApiRoute } from './openapi/route.js';
@@ -131,6 +132,7 @@ export async function createGateway(
   app.get('/readyz', health.readiness());
   app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
   app.use(openApiRoute(table, config)); // public, like the WSDL: before the REST door's gate
+  app.use(consoleRouter());
   // SOAP first: node-soap mounts its route on this router when the WSDL is read, and a
   // catch-all placed before it would swallow SOAP calls.
   const soap = soapDoor(table, dependencies);

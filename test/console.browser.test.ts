@@ -85,7 +85,8 @@ describe('the Access page in Chromium', function () {
   });
 
   it('keeps the credentials in memory only: nothing stored, and a reload asks again', async () => {
-    const stored = await page.evaluate(() => localStorage.length + sessionStorage.length + document.cookie.length);
+    // Evaluated in the page (given as source: this test is type-checked without the DOM's types).
+    const stored = await page.evaluate<number>('localStorage.length + sessionStorage.length + document.cookie.length');
     expect(stored).to.equal(0);
     expect(await page.context().cookies()).to.deep.equal([]);
     const again = await openPage();
@@ -231,14 +232,11 @@ describe('the Access page in Chromium', function () {
   });
 
   it('labels every control, loads nothing from elsewhere and throws no error', async () => {
-    const unlabelled = await page.evaluate(() =>
+    // Every control has a <label>, an aria-label or a text of its own (evaluated in the page).
+    const unlabelled = await page.evaluate<string[]>(`
       [...document.querySelectorAll('input, button, select, textarea')]
-        .filter((control) => {
-          const labelled = control instanceof HTMLInputElement ? (control.labels?.length ?? 0) > 0 : false;
-          return !labelled && !control.getAttribute('aria-label') && !(control.textContent ?? '').trim();
-        })
-        .map((control) => control.outerHTML),
-    );
+        .filter((control) => !(control.labels && control.labels.length > 0) && !control.getAttribute('aria-label') && !(control.textContent || '').trim())
+        .map((control) => control.outerHTML)`);
     expect(unlabelled).to.deep.equal([]);
     expect(foreignRequests).to.deep.equal([]);
     expect(pageErrors).to.deep.equal([]);
