@@ -12,6 +12,8 @@ const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes and scrapes are not requests anyone wants a line for. */
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+const omitted = (): undefined => undefined;
+
 export function requestLog(logger: Logger): RequestHandler {
   const line = (req: IncomingMessage, res: ServerResponse, durationMs: number) => {
     const state = callState(res as Response);
@@ -30,6 +32,11 @@ export function requestLog(logger: Logger): RequestHandler {
     logger,
     quietReqLogger: true,
     quietResLogger: true,
+    // pino-http binds the whole request to a child logger on every request, serialized at
+    // once, whether it is ever logged or not (2–3% of a REST call's CPU, with the redaction
+    // it triggers). The line below is built field by field, so the bound request is dropped.
+    wrapSerializers: false,
+    serializers: { req: omitted, res: omitted },
     customAttributeKeys: { reqId: 'requestId' },
     genReqId: (req, res) => {
       const offered = req.headers['x-request-id'];
