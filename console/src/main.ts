@@ -2,7 +2,7 @@
 // credentials live in this module's memory only (no storage, no cookie): a reload signs out.
 import { ApiClient, ApiProblem, type AccountInfo, type ApiUser } from './api.js';
 import { problemSentence } from './messages.js';
-import { PasswordChecklist } from './passwordChecklist.js';
+import { PasswordChecklist, type PasswordFields } from './passwordChecklist.js';
 import { UsersTable } from './usersTable.js';
 
 function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
@@ -158,6 +158,16 @@ async function done(message: string): Promise<void> {
   }
 }
 
+/** A form's password, confirmation and rule list, named `<form>-password` and so on. */
+function passwordFields(form: string): PasswordFields {
+  return {
+    password: byId(`${form}-password`, HTMLInputElement),
+    confirm: byId(`${form}-confirm`, HTMLInputElement),
+    rules: byId(`${form}-policy`, HTMLUListElement),
+    confirmError: byId(`${form}-confirm-error`, HTMLElement),
+  };
+}
+
 // Every dialog's Cancel button closes it.
 for (const cancel of document.querySelectorAll<HTMLButtonElement>('dialog button.cancel')) {
   cancel.addEventListener('click', () => cancel.closest('dialog')?.close());
@@ -168,12 +178,7 @@ for (const cancel of document.querySelectorAll<HTMLButtonElement>('dialog button
 const createDialog = byId('create-dialog', HTMLDialogElement);
 const createForm = byId('create-form', HTMLFormElement);
 const createChecklist = new PasswordChecklist(
-  {
-    password: byId('create-password', HTMLInputElement),
-    confirm: byId('create-confirm', HTMLInputElement),
-    rules: byId('create-policy', HTMLUListElement),
-    confirmError: byId('create-confirm-error', HTMLElement),
-  },
+  passwordFields('create'),
   // The username is generated on save: only the company name can be checked beforehand.
   () => ({ username: '', companyName }),
 );
@@ -226,15 +231,7 @@ byId('copy-username', HTMLButtonElement).addEventListener('click', () => {
 const editDialog = byId('edit-dialog', HTMLDialogElement);
 const editForm = byId('edit-form', HTMLFormElement);
 const resetForm = byId('reset-form', HTMLFormElement);
-const resetChecklist = new PasswordChecklist(
-  {
-    password: byId('reset-password', HTMLInputElement),
-    confirm: byId('reset-confirm', HTMLInputElement),
-    rules: byId('reset-policy', HTMLUListElement),
-    confirmError: byId('reset-confirm-error', HTMLElement),
-  },
-  () => ({ username: editing?.username ?? '', companyName }),
-);
+const resetChecklist = new PasswordChecklist(passwordFields('reset'), () => ({ username: editing?.username ?? '', companyName }));
 
 function openEdit(user: ApiUser): void {
   editing = user;
