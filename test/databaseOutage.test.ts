@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServices } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { connectDatabase } from '../src/db/connection.js';
+import { connectDatabase, restartClient } from '../src/db/connection.js';
 import { freePort, startDatabaseServer, type DatabaseServer } from '../src/db/databaseServer.js';
+import { uniqueDatabaseUri } from './support/gateway.js';
 import { exitOf, startEntry, waitForOutput } from './support/processes.js';
 import { restRequest } from './support/rest.js';
 
@@ -104,6 +105,24 @@ describe('the database going away and coming back', function () {
       await exitOf(gateway);
       await databaseServer.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('restarts a client whose monitor hung (the watchdog\'s remedy): the same models serve again, and heartbeats resume', async () => {
+    const database = await connectDatabase(uniqueDatabaseUri());
+    try {
+      const client = database.connection.getClient();
+      let heartbeats = 0;
+      client.on('serverHeartbeatSucceeded', () => heartbeats++);
+      await restartClient(database.connection);
+      expect(database.connection.getClient(), 'the same client').to.equal(client);
+      expect(await database.models.Account.countDocuments()).to.equal(0);
+      heartbeats = 0;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(heartbeats, 'heartbeats after the restart').to.be.above(0);
+    } finally {
+      await database.connection.dropDatabase().catch(() => {});
+      await database.close();
     }
   });
 });

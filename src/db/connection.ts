@@ -29,7 +29,7 @@ const HUNG_HEARTBEAT_MS = 5000;
 export async function connectDatabase(uri: string): Promise<Database> {
   const connection = mongoose.createConnection(uri, connectionOptions);
   await connection.asPromise();
-  const watchdog = watchHeartbeats(connection, uri);
+  const watchdog = watchHeartbeats(connection);
   const models = bindModels(connection);
   // Indexes are created once here (not lazily), so a missing unique index is a startup error.
   await Promise.all(Object.values(models).map((model) => model.createIndexes()));
@@ -47,36 +47,39 @@ export async function connectDatabase(uri: string): Promise<Database> {
  * The driver's server monitor can hang on a heartbeat to a server that went away mid-answer
  * (seen with FerretDB stopping under load: the heartbeat never completes, the server stays
  * Unknown, and every call fails server selection although the database is back). When a
- * heartbeat has been in flight for HUNG_HEARTBEAT_MS, the client is closed and opened again.
+ * heartbeat has been in flight for HUNG_HEARTBEAT_MS, the client is restarted.
  */
-function watchHeartbeats(connection: Connection, uri: string): NodeJS.Timeout {
+function watchHeartbeats(connection: Connection): NodeJS.Timeout {
   let startedAt: number | undefined;
-  let reopening = false;
-  const attach = () => {
-    const client = connection.getClient();
-    client.on('serverHeartbeatStarted', () => (startedAt ??= Date.now()));
-    client.on('serverHeartbeatSucceeded', () => (startedAt = undefined));
-    client.on('serverHeartbeatFailed', () => (startedAt = undefined));
-  };
-  attach();
+  let restarting = false;
+  // Listeners stay on the client across restarts (it is the same MongoClient).
+  const client = connection.getClient();
+  client.on('serverHeartbeatStarted', () => (startedAt ??= Date.now()));
+  client.on('serverHeartbeatSucceeded', () => (startedAt = undefined));
+  client.on('serverHeartbeatFailed', () => (startedAt = undefined));
   const timer = setInterval(() => {
-    if (reopening || startedAt === undefined || Date.now() - startedAt < HUNG_HEARTBEAT_MS) return;
-    reopening = true;
+    if (restarting || startedAt === undefined || Date.now() - startedAt < HUNG_HEARTBEAT_MS) return;
+    restarting = true;
     startedAt = undefined;
-    void (async () => {
-      try {
-        await connection.getClient().close(true);
-        await connection.openUri(uri, connectionOptions);
-        attach();
-      } catch {
+    restartClient(connection)
+      .catch(() => {
         /* still away: the next hung heartbeat tries again */
-      } finally {
-        reopening = false;
-      }
-    })();
+      })
+      .finally(() => (restarting = false));
   }, 1000);
   timer.unref();
   return timer;
+}
+
+/**
+ * Closes the connection's client (its monitors and pools with it) and connects it again. The
+ * same MongoClient is reconnected: mongoose's models keep using it, and its listeners stay.
+ * (Connection#openUri would not do: on a connection that is open it keeps the closed client.)
+ */
+export async function restartClient(connection: Connection): Promise<void> {
+  const client = connection.getClient();
+  await client.close(true);
+  await client.connect();
 }
 
 const unavailableErrorNames = new Set([
