@@ -2,6 +2,7 @@
 // flushes what it buffered (quota counts, last-used times, both held for a minute here so
 // that only the shutdown can have written them), closes the database and exits 0.
 import { expect } from 'chai';
+import { connect } from 'node:net';
 import { connectDatabase } from '../src/db/connection.js';
 import { createServices } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -106,5 +107,25 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
       await database.connection.dropDatabase();
       await database.close();
     }
+  });
+
+  it('cuts the connections still open at SHUTDOWN_TIMEOUT_MS, and stops cleanly with exit 0', async () => {
+    const databaseUri = uniqueDatabaseUri();
+    const gateway = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: databaseUri, SHUTDOWN_TIMEOUT_MS: '300' });
+    const started = await waitForOutput(gateway, LISTENING);
+    // A kept-alive connection left idle: it would otherwise last its 5 s keep-alive timeout.
+    const socket = connect(Number(started.match[1]), '127.0.0.1');
+    const answered = new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(chunk.toString())));
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    expect(await answered).to.match(/^HTTP\/1\.1 200/);
+    gateway.kill('SIGTERM');
+    expect(await exitOf(gateway)).to.equal(0);
+    await ended;
+    expect(started.output()).to.match(/connections still open at the shutdown deadline/);
+    expect(started.output()).to.match(/"msg":"stopped"/);
+    const database = await connectDatabase(databaseUri);
+    await database.connection.dropDatabase();
+    await database.close();
   });
 });
