@@ -85,7 +85,8 @@ describe('the database going away and coming back', function () {
       }
       stop = true;
       await load;
-      expect(recovered, 'serving again without a restart').to.equal(true);
+      const warnings = started.output().split('\n').filter((line) => line.includes('"level":40')).slice(-5).join('\n');
+      expect(recovered, `serving again without a restart; the gateway's last warnings:\n${warnings}`).to.equal(true);
       expect(statuses.length, 'calls kept being answered during the outage').to.be.above(4);
       expect(statuses.every((status) => status === 503 || status === 200), JSON.stringify([...new Set(statuses)])).to.equal(true);
       expect(statuses.filter((status) => status === 503).length).to.be.above(0);

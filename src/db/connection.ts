@@ -10,26 +10,29 @@ export interface Database {
 }
 
 const connectionOptions = {
-    serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
-    connectTimeoutMS: 1500,
-    socketTimeoutMS: 10_000,
-    bufferCommands: false,
-    autoIndex: false,
-    maxPoolSize: 20,
-    // A database that comes back is found within a second, not the default ten.
-    heartbeatFrequencyMS: 1000,
-    // Polled, not streamed: FerretDB's answer to a streaming hello leaves a restarted server
-    // undiscovered; polling works with every server.
-    serverMonitoringMode: 'poll',
+  serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
+  connectTimeoutMS: 1500,
+  socketTimeoutMS: 10_000,
+  bufferCommands: false,
+  autoIndex: false,
+  maxPoolSize: 20,
+  // A database that comes back is found within a second, not the default ten.
+  heartbeatFrequencyMS: 1000,
+  // Polled, not streamed: FerretDB's answer to a streaming hello leaves a restarted server
+  // undiscovered; polling works with every server.
+  serverMonitoringMode: 'poll',
 } as const;
 
 /** A heartbeat that has neither answered nor failed after this long has hung. */
 const HUNG_HEARTBEAT_MS = 5000;
 
-export async function connectDatabase(uri: string): Promise<Database> {
+/** Told of each restart of the client by the heartbeat watchdog: null when it succeeded. */
+export type ClientRestartListener = (error: unknown) => void;
+
+export async function connectDatabase(uri: string, onClientRestart: ClientRestartListener = () => {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, connectionOptions);
   await connection.asPromise();
-  const watchdog = watchHeartbeats(connection);
+  const watchdog = watchHeartbeats(connection, onClientRestart);
   const models = bindModels(connection);
   // Indexes are created once here (not lazily), so a missing unique index is a startup error.
   await Promise.all(Object.values(models).map((model) => model.createIndexes()));
@@ -37,7 +40,7 @@ export async function connectDatabase(uri: string): Promise<Database> {
     connection,
     models,
     close: async () => {
-      clearInterval(watchdog);
+      watchdog.stop();
       await connection.close();
     },
   };
@@ -47,28 +50,45 @@ export async function connectDatabase(uri: string): Promise<Database> {
  * The driver's server monitor can hang on a heartbeat to a server that went away mid-answer
  * (seen with FerretDB stopping under load: the heartbeat never completes, the server stays
  * Unknown, and every call fails server selection although the database is back). When a
- * heartbeat has been in flight for HUNG_HEARTBEAT_MS, the client is restarted.
+ * heartbeat has been in flight for HUNG_HEARTBEAT_MS, the client is restarted, and a restart
+ * that fails (the database is still away) is tried again every second until one succeeds: a
+ * closed client has no monitor left to notice anything by itself.
  */
-function watchHeartbeats(connection: Connection): NodeJS.Timeout {
+function watchHeartbeats(connection: Connection, onRestart: ClientRestartListener): { stop(): void } {
   let startedAt: number | undefined;
   let restarting = false;
+  let retrying = false;
+  let stopped = false;
   // Listeners stay on the client across restarts (it is the same MongoClient).
   const client = connection.getClient();
   client.on('serverHeartbeatStarted', () => (startedAt ??= Date.now()));
   client.on('serverHeartbeatSucceeded', () => (startedAt = undefined));
   client.on('serverHeartbeatFailed', () => (startedAt = undefined));
   const timer = setInterval(() => {
-    if (restarting || startedAt === undefined || Date.now() - startedAt < HUNG_HEARTBEAT_MS) return;
+    const hung = startedAt !== undefined && Date.now() - startedAt >= HUNG_HEARTBEAT_MS;
+    if (restarting || stopped || !(hung || retrying)) return;
     restarting = true;
     startedAt = undefined;
     restartClient(connection)
-      .catch(() => {
-        /* still away: the next hung heartbeat tries again */
-      })
+      .then(
+        () => {
+          retrying = false;
+          onRestart(null);
+        },
+        (error: unknown) => {
+          retrying = !stopped;
+          onRestart(error);
+        },
+      )
       .finally(() => (restarting = false));
   }, 1000);
   timer.unref();
-  return timer;
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
 
 /**
