@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
-import { exitOf, startEntry, waitForOutput } from './support/processes.js';
+import { exitOf, startGatewayProcess } from './support/processes.js';
 import { restRequest } from './support/rest.js';
 import { soapCall, type Credentials } from './support/soap.js';
 
@@ -130,9 +130,8 @@ describe('authentication caches', () => {
   it('another gateway process sees every change within AUTH_STATE_TTL_MS', async function () {
     this.timeout(60_000);
     const ttl = 400;
-    const other = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: gateway.databaseUri, AUTH_STATE_TTL_MS: String(ttl) });
+    const { child: other, baseUrl: otherUrl } = await startGatewayProcess({ MONGODB_URI: gateway.databaseUri, AUTH_STATE_TTL_MS: String(ttl) });
     try {
-      const otherUrl = `http://127.0.0.1:${(await waitForOutput(other, /listening on port (\d+)/)).match[1]}`;
       const settle = () => new Promise((resolve) => setTimeout(resolve, ttl + 300));
       const [reset, disabled, locked, deleted] = await Promise.all([newUser('Res3t-there'), newUser('Dis4ble-there'), newUser('L0ck-there'), newUser('Del3te-there')]);
       for (const user of [reset, disabled, locked, deleted]) expect(await call(user, otherUrl)).to.equal(200);

@@ -3,13 +3,9 @@
 // audit event, no event without its change, no delete left unfinished.
 import { expect } from 'chai';
 import { connectDatabase } from '../src/db/connection.js';
-import { createServices } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { uniqueDatabaseUri } from './support/gateway.js';
-import { exitOf, startEntry, waitForOutput } from './support/processes.js';
+import { createAccountIn, uniqueDatabaseUri } from './support/gateway.js';
+import { exitOf, startGatewayProcess } from './support/processes.js';
 import { restRequest } from './support/rest.js';
-
-const LISTENING = /listening on port (\d+)/;
 
 describe('a gateway killed mid-burst', function () {
   this.timeout(120_000);
@@ -17,13 +13,10 @@ describe('a gateway killed mid-burst', function () {
   it('keeps every acknowledged change and half-applies none', async () => {
     const databaseUri = uniqueDatabaseUri();
     const database = await connectDatabase(databaseUri);
-    const { accounts } = createServices(loadConfig({ BCRYPT_COST: '4' }), database);
-    const { owner, password } = await accounts.create({ name: 'Crash Test', mainEmail: 'c@example.com', apiCallsPerHour: 1_000_000 });
-    const credentials = { username: owner.username, password };
-    const env = { PORT: '0', MONGODB_URI: databaseUri, QUOTA_SYNC_MS: '250' };
+    const { owner, credentials } = await createAccountIn(database, 'Crash Test');
+    const env = { MONGODB_URI: databaseUri, QUOTA_SYNC_MS: '250' };
 
-    const first = startEntry('server.ts', [], env);
-    const baseUrl = `http://127.0.0.1:${(await waitForOutput(first, LISTENING)).match[1]}`;
+    const { child: first, baseUrl } = await startGatewayProcess(env);
 
     const acknowledged = { created: new Map<string, string>(), updated: new Map<string, string>(), deleted: new Set<string>() };
     let acks = 0;
@@ -64,8 +57,7 @@ describe('a gateway killed mid-burst', function () {
     expect(acknowledged.created.size).to.be.above(20);
 
     // Started again on the same database: it finishes what the crash left half-done.
-    const second = startEntry('server.ts', [], env);
-    const againUrl = `http://127.0.0.1:${(await waitForOutput(second, LISTENING)).match[1]}`;
+    const { child: second, baseUrl: againUrl } = await startGatewayProcess(env);
     try {
       for (const [id, description] of acknowledged.created) {
         const response = await restRequest(againUrl, credentials, 'GET', `/v2/api-users/${id}`);

@@ -5,12 +5,10 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServices } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import { connectDatabase, restartClient } from '../src/db/connection.js';
 import { freePort, startDatabaseServer, type DatabaseServer } from '../src/db/databaseServer.js';
-import { uniqueDatabaseUri } from './support/gateway.js';
-import { exitOf, startEntry, waitForOutput } from './support/processes.js';
+import { createAccountIn, uniqueDatabaseUri } from './support/gateway.js';
+import { exitOf, startGatewayProcess } from './support/processes.js';
 import { restRequest } from './support/rest.js';
 
 /** A bound on the answer, not a speed target: "quickly, never a hang". */
@@ -28,13 +26,10 @@ describe('the database going away and coming back', function () {
     const port = await freePort();
     let databaseServer: DatabaseServer = await startDatabaseServer({ dataDir, port, databaseName: 'outage' });
     const setup = await connectDatabase(databaseServer.uri);
-    const created = await createServices(loadConfig({ BCRYPT_COST: '4' }), setup).accounts.create({ name: 'Outage Ltd', mainEmail: 'o@example.com', apiCallsPerHour: 1_000_000 });
+    const { credentials: owner } = await createAccountIn(setup, 'Outage Ltd');
     await setup.close();
-    const owner = { username: created.owner.username, password: created.password };
     // A short state TTL, so that authentication itself soon needs the database.
-    const gateway = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: databaseServer.uri, AUTH_STATE_TTL_MS: '200' });
-    const started = await waitForOutput(gateway, /listening on port (\d+)/);
-    const url = `http://127.0.0.1:${started.match[1]}`;
+    const { child: gateway, baseUrl: url, output } = await startGatewayProcess({ MONGODB_URI: databaseServer.uri, AUTH_STATE_TTL_MS: '200' });
     try {
       // Writes acknowledged before the outage.
       const acknowledged: string[] = [];
@@ -85,7 +80,7 @@ describe('the database going away and coming back', function () {
       }
       stop = true;
       await load;
-      const warnings = started.output().split('\n').filter((line) => line.includes('"level":40')).slice(-5).join('\n');
+      const warnings = output().split('\n').filter((line) => line.includes('"level":40')).slice(-5).join('\n');
       expect(recovered, `serving again without a restart; the gateway's last warnings:\n${warnings}`).to.equal(true);
       expect(statuses.length, 'calls kept being answered during the outage').to.be.above(4);
       expect(statuses.every((status) => status === 503 || status === 200), JSON.stringify([...new Set(statuses)])).to.equal(true);

@@ -4,14 +4,11 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
 import { connectDatabase } from '../src/db/connection.js';
-import { createServices } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { uniqueDatabaseUri } from './support/gateway.js';
-import { exitOf, startEntry, waitForOutput } from './support/processes.js';
+import { createAccountIn, uniqueDatabaseUri } from './support/gateway.js';
+import { exitOf, startGatewayProcess } from './support/processes.js';
 import { restRequest } from './support/rest.js';
 import { soapCall } from './support/soap.js';
 
-const LISTENING = /listening on port (\d+)/;
 
 /** A call that was never accepted: the server had stopped listening. Not an answer, not a failure. */
 function neverAccepted(error: unknown): boolean {
@@ -25,20 +22,15 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
   it('answers every call it accepted in full, keeps every acknowledged write, flushes its buffers and exits 0', async () => {
     const databaseUri = uniqueDatabaseUri();
     const database = await connectDatabase(databaseUri);
-    const { accounts } = createServices(loadConfig({ BCRYPT_COST: '4' }), database);
-    const { owner, password } = await accounts.create({ name: 'Shutdown Ltd', mainEmail: 's@example.com', apiCallsPerHour: 1_000_000 });
-    const credentials = { username: owner.username, password };
+    const { owner, credentials } = await createAccountIn(database, 'Shutdown Ltd');
     // Cost 10: each create holds a request in flight for a while, so SIGTERM finds many running.
-    const gateway = startEntry('server.ts', [], {
-      PORT: '0',
+    const { child: gateway, baseUrl, output } = await startGatewayProcess({
       MONGODB_URI: databaseUri,
       BCRYPT_COST: '10',
       QUOTA_SYNC_MS: '60000',
       LAST_USED_FLUSH_MS: '60000',
       SHUTDOWN_TIMEOUT_MS: '10000',
     });
-    const started = await waitForOutput(gateway, LISTENING);
-    const baseUrl = `http://127.0.0.1:${started.match[1]}`;
 
     const created: string[] = [];
     const failures: string[] = [];
@@ -90,7 +82,7 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
     try {
       expect(failures, 'every call was answered in full or never accepted').to.deep.equal([]);
       expect(code, 'exit code').to.equal(0);
-      expect(started.output()).to.match(/"msg":"stopped"/);
+      expect(output()).to.match(/"msg":"stopped"/);
       expect(answeredAfterSignal, 'calls in flight at the signal were finished').to.be.above(0);
 
       const { models } = database;
@@ -111,10 +103,9 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
 
   it('cuts the connections still open at SHUTDOWN_TIMEOUT_MS, and stops cleanly with exit 0', async () => {
     const databaseUri = uniqueDatabaseUri();
-    const gateway = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: databaseUri, SHUTDOWN_TIMEOUT_MS: '300' });
-    const started = await waitForOutput(gateway, LISTENING);
+    const { child: gateway, baseUrl, output } = await startGatewayProcess({ MONGODB_URI: databaseUri, SHUTDOWN_TIMEOUT_MS: '300' });
     // A kept-alive connection left idle: it would otherwise last its 5 s keep-alive timeout.
-    const socket = connect(Number(started.match[1]), '127.0.0.1');
+    const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
     const answered = new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(chunk.toString())));
     const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
@@ -122,8 +113,8 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
     gateway.kill('SIGTERM');
     expect(await exitOf(gateway)).to.equal(0);
     await ended;
-    expect(started.output()).to.match(/connections still open at the shutdown deadline/);
-    expect(started.output()).to.match(/"msg":"stopped"/);
+    expect(output()).to.match(/connections still open at the shutdown deadline/);
+    expect(output()).to.match(/"msg":"stopped"/);
     const database = await connectDatabase(databaseUri);
     await database.connection.dropDatabase();
     await database.close();

@@ -3,11 +3,9 @@
 // change made through one is honoured by the others within AUTH_STATE_TTL_MS.
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
-import { createServices } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import { connectDatabase, type Database } from '../src/db/connection.js';
-import { uniqueDatabaseUri } from './support/gateway.js';
-import { exitOf, startEntry, waitForOutput } from './support/processes.js';
+import { createAccountIn, uniqueDatabaseUri } from './support/gateway.js';
+import { exitOf, startGatewayProcess } from './support/processes.js';
 import { restRequest } from './support/rest.js';
 
 const TTL_MS = 500;
@@ -25,12 +23,15 @@ describe('three gateway processes on one database', function () {
   before(async () => {
     const databaseUri = uniqueDatabaseUri();
     database = await connectDatabase(databaseUri);
-    const created = await createServices(loadConfig({ BCRYPT_COST: '4' }), database).accounts.create({ name: 'Scaled Out', mainEmail: 's@example.com', apiCallsPerHour: 100_000 });
-    owner = { username: created.owner.username, password: created.password };
-    processes = [0, 1, 2].map(() =>
-      startEntry('server.ts', [], { PORT: '0', MONGODB_URI: databaseUri, AUTH_STATE_TTL_MS: String(TTL_MS), QUOTA_SYNC_MS: String(SYNC_MS) }),
+    owner = (await createAccountIn(database, 'Scaled Out', 100_000)).credentials;
+    const env = { MONGODB_URI: databaseUri, AUTH_STATE_TTL_MS: String(TTL_MS), QUOTA_SYNC_MS: String(SYNC_MS) };
+    urls = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const started = await startGatewayProcess(env);
+        processes.push(started.child); // stopped by after() even if another fails to start
+        return started.baseUrl;
+      }),
     );
-    urls = await Promise.all(processes.map(async (child) => `http://127.0.0.1:${(await waitForOutput(child, /listening on port (\d+)/)).match[1]}`));
   });
   after(async () => {
     for (const child of processes) child.kill('SIGTERM');
@@ -59,8 +60,7 @@ describe('three gateway processes on one database', function () {
 
   it('shares the quota: the sum over the processes stays within the limit plus one sync interval of the others', async () => {
     const limit = 30;
-    const created = await createServices(loadConfig({ BCRYPT_COST: '4' }), database).accounts.create({ name: 'Quota Co', mainEmail: 'q@example.com', apiCallsPerHour: limit });
-    const account = { username: created.owner.username, password: created.password };
+    const account = (await createAccountIn(database, 'Quota Co', limit)).credentials;
     // Each process gets one call every 100 ms: 2.5 per sync interval each.
     let accepted = 0;
     for (let round = 0; round < 20; round++) {

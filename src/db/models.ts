@@ -89,18 +89,18 @@ export interface QuotaCounterRecord {
   count: number;
 }
 
-const pendingAuditSchema = new Schema<PendingAuditEvent>(
-  {
-    _id: { type: String, required: true },
-    at: { type: Date, required: true },
-    type: { type: String, required: true },
-    actorId: { type: String, default: null },
-    actorUsername: { type: String, default: null },
-    clientIp: { type: String, default: null },
-    details: { type: String, default: null },
-  },
-  { versionKey: false },
-);
+/** The fields of an audit event, pending in the changed document or published in the log. */
+const pendingAuditFields = {
+  _id: { type: String, required: true },
+  at: { type: Date, required: true },
+  type: { type: String, required: true },
+  actorId: { type: String, default: null },
+  actorUsername: { type: String, default: null },
+  clientIp: { type: String, default: null },
+  details: { type: String, default: null },
+} as const;
+
+const pendingAuditSchema = new Schema<PendingAuditEvent>(pendingAuditFields, { versionKey: false });
 
 const accountSchema = new Schema<AccountRecord>(
   {
@@ -138,16 +138,10 @@ apiUserSchema.index({ accountId: 1, created: 1, _id: 1 });
 
 const auditEventSchema = new Schema<AuditEventRecord>(
   {
-    _id: { type: String, required: true },
+    ...pendingAuditFields,
     accountId: { type: Schema.Types.ObjectId, required: true },
-    at: { type: Date, required: true },
-    type: { type: String, required: true },
-    actorId: { type: String, default: null },
-    actorUsername: { type: String, default: null },
     targetId: { type: String, default: null },
     targetUsername: { type: String, default: null },
-    clientIp: { type: String, default: null },
-    details: { type: String, default: null },
   },
   { collection: 'auditevents', versionKey: false, strict: 'throw' },
 );

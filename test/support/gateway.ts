@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { pino } from 'pino';
-import { createGateway, type Gateway } from '../../src/app.js';
+import { createGateway, createServices, type Gateway } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { connectDatabase, type Database } from '../../src/db/connection.js';
 import { createHttpServer } from '../../src/transports/httpServer.js';
@@ -27,6 +27,16 @@ export interface TestGateway {
   /** A new account and its owner, through the same code the CLI uses. */
   createAccount(options?: { name?: string; callsPerHour?: number }): Promise<TestAccount>;
   close(): Promise<void>;
+}
+
+/**
+ * An account made straight in a database, through the services the CLI uses (for tests whose
+ * gateways run as processes of their own): its record, its owner and the owner's credentials.
+ */
+export async function createAccountIn(database: Database, name: string, callsPerHour = 1_000_000) {
+  const { accounts } = createServices(loadConfig({ BCRYPT_COST: '4' }), database);
+  const created = await accounts.create({ name, mainEmail: 'owner@example.com', apiCallsPerHour: callsPerHour });
+  return { ...created, credentials: { username: created.owner.username, password: created.password } };
 }
 
 export function uniqueDatabaseUri(): string {

@@ -59,3 +59,24 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
+
+const LISTENING = /listening on port (\d+)/;
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  /** Everything it has printed so far. */
+  output(): string;
+}
+
+/** The server entry as a real process (on a free port), once it listens. */
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = startEntry('server.ts', [], { PORT: '0', ...env });
+  try {
+    const started = await waitForOutput(child, LISTENING);
+    return { child, baseUrl: `http://127.0.0.1:${started.match[1]}`, output: started.output };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+}
