@@ -23,7 +23,7 @@ import { consoleRouter } from './console/serveConsole.js';
 import { Health } from './observability/health.js';
 import { Metrics } from './observability/metrics.js';
 import { openApiRoute } from './openapi/route.js';
-import { requestLog } from './observability/requestLog.js';
+import { observeRequests } from './observability/observeRequests.js';
 import { restDoor, restErrorHandler } from './transports/rest/restDoor.js';
 import { soapDoor } from './transports/soap/soapDoor.js';
 
@@ -125,9 +125,7 @@ export async function createGateway(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestLog(logger));
-  app.use(health.closeConnectionsWhenDraining());
-  app.use(metrics.recordRequests());
+  app.use(observeRequests(logger, metrics, health));
   app.get('/healthz', health.liveness());
   app.get('/readyz', health.readiness());
   app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));

@@ -1,7 +1,7 @@
 // Who is let in: HTTP Basic per RFC 7617, one 401 for every reason, lockout after five wrong
 // passwords (atomic, shared by every gateway on the database), account disable and reset.
 import { expect } from 'chai';
-import { parseBasicAuthorization } from '../src/auth/basicStrategy.js';
+import { parseBasicAuthorization } from '../src/auth/basicCredentials.js';
 import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';

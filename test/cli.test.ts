@@ -12,7 +12,8 @@ describe('command line', function () {
 
   before(async () => {
     const databaseUri = uniqueDatabaseUri();
-    gateway = await startTestGateway({ databaseUri });
+    // The command line is another process: the gateway reads what it changed at once.
+    gateway = await startTestGateway({ databaseUri, env: { AUTH_STATE_TTL_MS: '0' } });
     env = { MONGODB_URI: databaseUri };
   });
   after(() => gateway.close());

@@ -21,15 +21,13 @@ export class Health {
   }
 
   /**
-   * Once draining, every answer closes its connection: a client does not send its next call
-   * down a kept-alive socket that the stopping server is about to drop (which would fail it
-   * mid-flight); it opens a new connection, which the load balancer sends elsewhere.
+   * Once draining, every answer closes its connection (see observeRequests): a client does not
+   * send its next call down a kept-alive socket that the stopping server is about to drop
+   * (which would fail it mid-flight); it opens a new connection, which the load balancer sends
+   * elsewhere.
    */
-  closeConnectionsWhenDraining(): RequestHandler {
-    return (_req, res, next) => {
-      if (this.stopping) res.setHeader('Connection', 'close');
-      next();
-    };
+  get isDraining(): boolean {
+    return this.stopping;
   }
 
   liveness(): RequestHandler {

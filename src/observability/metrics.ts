@@ -3,7 +3,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { callState } from '../transports/callState.js';
+import type { CallState } from '../transports/callState.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -47,23 +47,16 @@ export class Metrics {
     });
   }
 
-  /** Counts and times every answered request (once it is answered). */
-  recordRequests(): RequestHandler {
-    return (_req, res, next) => {
-      const started = process.hrtime.bigint();
-      res.once('finish', () => {
-        const state = callState(res);
-        const protocol = state.protocol ?? 'other';
-        const operation = state.operation ?? 'none';
-        this.requests.inc({ protocol, operation, status: String(res.statusCode) });
-        this.duration.observe({ protocol, operation }, Number(process.hrtime.bigint() - started) / 1e9);
-        // Only the doors set a protocol: the probes' own 503s are not calls.
-        if (state.protocol && res.statusCode === 401) this.authFailures.inc();
-        if (state.protocol && res.statusCode === 429) this.quotaRejections.inc();
-        if (state.protocol && res.statusCode === 503) this.databaseErrors.inc();
-      });
-      next();
-    };
+  /** Counts and times one answered request. */
+  recordAnswer(state: CallState, status: number, seconds: number): void {
+    const protocol = state.protocol ?? 'other';
+    const operation = state.operation ?? 'none';
+    this.requests.inc({ protocol, operation, status: String(status) });
+    this.duration.observe({ protocol, operation }, seconds);
+    // Only the doors set a protocol: the probes' own 503s are not calls.
+    if (state.protocol && status === 401) this.authFailures.inc();
+    if (state.protocol && status === 429) this.quotaRejections.inc();
+    if (state.protocol && status === 503) this.databaseErrors.inc();
   }
 
   /** GET /metrics for `Authorization: Bearer <token>`; without a token configured, not served. */

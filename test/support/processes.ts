@@ -23,9 +23,9 @@ export function runEntry(entry: string, args: string[], env: Record<string, stri
   });
 }
 
-export function startEntry(entry: string, args: string[], env: Record<string, string>): ChildProcess {
+export function startEntry(entry: string, args: string[], env: Record<string, string>, nodeOptions: string[] = []): ChildProcess {
   const { MONGODB_URI: _inherited, ...base } = process.env;
-  return spawn(process.execPath, ['--import', 'tsx', `src/${entry}`, ...args], {
+  return spawn(process.execPath, [...nodeOptions, '--import', 'tsx', `src/${entry}`, ...args], {
     cwd: ROOT,
     env: { ...base, BCRYPT_COST: '4', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,6 +61,8 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 const LISTENING = /listening on port (\d+)/;
+/** The heap bound `npm start` and the Dockerfile run the server with (see package.json). */
+const PRODUCTION_NODE_OPTIONS = ['--max-old-space-size=160'];
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -71,7 +73,7 @@ export interface GatewayProcess {
 
 /** The server entry as a real process (on a free port), once it listens. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = startEntry('server.ts', [], { PORT: '0', ...env });
+  const child = startEntry('server.ts', [], { PORT: '0', ...env }, PRODUCTION_NODE_OPTIONS);
   try {
     const started = await waitForOutput(child, LISTENING);
     return { child, baseUrl: `http://127.0.0.1:${started.match[1]}`, output: started.output };
