@@ -131,14 +131,11 @@ export async function createGateway(
   app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
   app.use(openApiRoute(table, config)); // public, like the WSDL: before the REST door's gate
   app.use(consoleRouter());
-  // SOAP first: node-soap mounts its route on this router when the WSDL is read, and a
-  // catch-all placed before it would swallow SOAP calls.
-  const soap = soapDoor(table, dependencies);
-  app.use(soap.router);
+  // SOAP first: the REST door answers every other /v2 path (404 for unknown ones).
+  app.use(soapDoor(table, dependencies));
   app.use(restDoor(table, dependencies));
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
   app.use(restErrorHandler(logger, table));
-  await soap.ready;
   // Whatever a crashed process left half-published is finished before serving, then watched for.
   await services.auditTrail.recover();
   services.auditTrail.startRecovery((error) => logger.warn({ err: error }, 'audit recovery failed'));

@@ -1,5 +1,5 @@
-// Reads a SOAP 1.1 request before node-soap sees it (with saxes: strict XML 1.0 and
-// namespaces, and about five times as fast as the sax that node-soap uses). This is where hostile XML stops: a
+// Reads a SOAP 1.1 request (with saxes: strict XML 1.0 and namespaces, and about five times
+// as fast as the sax that node-soap uses). This is where hostile XML stops: a
 // DOCTYPE (and with it every entity trick, XXE and 'billion laughs'; SOAP 1.1 forbids DTDs
 // anyway), nesting deeper than MAX_DEPTH, over-long names, malformed XML. What passes is a
 // small tree of the payload, with its namespaces resolved, from which the door takes the

@@ -1,5 +1,5 @@
 // Every soap:Fault this service sends is written here, whether the failure happened before
-// node-soap (authentication, size, content type, hostile XML) or in an operation, so that
+// the envelope was read (authentication, size, content type, hostile XML) or in an operation, so that
 // all faults are byte-for-byte the same shape: faultcode, the contract's message as
 // faultstring, and detail/ErrorCode holding the ERROR_* code, as the WSDL's ApiFault declares.
 import type { ApiError } from '../../errors.js';

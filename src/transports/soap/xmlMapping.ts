@@ -54,8 +54,8 @@ function readArray(element: XmlElement, schema: JsonSchema, path: Path): unknown
  * A result as XML, written here rather than by node-soap's schema-walking serializer (which
  * costs more than the rest of a call, and passes any string that looks like a CDATA section
  * through unescaped: an XML injection). Elements are unprefixed: the response wrapper
- * node-soap writes around them declares urn:dualgate:v2 as the default namespace, and the
- * envelope declares xsi.
+ * around them declares urn:dualgate:v2 as the default namespace, and the envelope declares
+ * xsi (see responseEnvelope).
  */
 export function resultXml(value: unknown, schema: JsonSchema, elementName: string): string {
   if (value === null || value === undefined) return `<${elementName} xsi:nil="true"/>`;
