@@ -22,10 +22,11 @@ import { publicBaseUrl } from './transports/publicUrl.js';
 import { consoleRouter } from './console/serveConsole.js';
 import { Health } from './observability/health.js';
 import { Metrics } from './observability/metrics.js';
-import { openApiRoute } from './openapi/route.js';
+import { OPENAPI_PATH, openApiDocumentHandler } from './openapi/route.js';
 import { observeRequests } from './observability/observeRequests.js';
 import { restDoor, restErrorHandler } from './transports/rest/restDoor.js';
 import { soapDoor } from './transports/soap/soapDoor.js';
+import { SOAP_PATH } from './transports/soap/wsdlDocument.js';
 
 export interface Services {
   hasher: PasswordHasher;
@@ -125,15 +126,18 @@ export async function createGateway(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.enable('case sensitive routing');
+  // The doors' calls first, as directly as Express allows (every layer a call passes costs it):
+  // the SOAP door is entered only on its path, the REST door answers every other /v2 path
+  // (404 for unknown ones), and what is left (probes, metrics, the Access page) comes after.
   app.use(observeRequests(logger, metrics, health));
+  app.get(OPENAPI_PATH, openApiDocumentHandler(table, config)); // public, like the WSDL: before the REST door's gate
+  app.use(SOAP_PATH, soapDoor(table, dependencies));
+  app.use(restDoor(table, dependencies));
   app.get('/healthz', health.liveness());
   app.get('/readyz', health.readiness());
   app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
-  app.use(openApiRoute(table, config)); // public, like the WSDL: before the REST door's gate
   app.use(consoleRouter());
-  // SOAP first: the REST door answers every other /v2 path (404 for unknown ones).
-  app.use(soapDoor(table, dependencies));
-  app.use(restDoor(table, dependencies));
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
   app.use(restErrorHandler(logger, table));
   // Whatever a crashed process left half-published is finished before serving, then watched for.

@@ -20,6 +20,9 @@ const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function observeRequests(logger: Logger, metrics: Metrics, health: Health): RequestHandler {
+  // The line is built field by field from values that hold no secret, so the redaction the
+  // logger applies to everything else (which copies each object it logs) is spared here.
+  const requestLines = logger.child({}, { redact: [] });
   return (req, res, next) => {
     const startedAt = performance.now();
     const offered = req.headers['x-request-id'];
@@ -28,7 +31,9 @@ export function observeRequests(logger: Logger, metrics: Metrics, health: Health
     state.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     if (health.isDraining) res.setHeader('Connection', 'close');
-    const logged = !UNLOGGED_PATHS.has(req.path);
+    // Read now: inside a router mounted at a path, Express shortens req.url (and req.path).
+    const path = req.path;
+    const logged = !UNLOGGED_PATHS.has(path);
     // 'close' comes once per response: sent in full (writableFinished), or cut short because
     // the connection went first.
     res.once('close', () => {
@@ -40,15 +45,15 @@ export function observeRequests(logger: Logger, metrics: Metrics, health: Health
         protocol: state.protocol ?? null,
         operation: state.operation ?? null,
         method: req.method,
-        path: req.path,
+        path,
         status: res.statusCode,
         durationMs: Math.round(durationMs * 10) / 10,
         accountId: state.caller?.account._id.toHexString() ?? null,
         apiUserId: state.caller?.user._id.toHexString() ?? null,
         ...(res.writableFinished ? {} : { aborted: true }),
       };
-      if (res.statusCode >= 500) logger.error(line, 'request');
-      else logger.info(line, 'request');
+      if (res.statusCode >= 500) requestLines.error(line, 'request');
+      else requestLines.info(line, 'request');
     });
     next();
   };

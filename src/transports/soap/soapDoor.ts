@@ -47,13 +47,14 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
   const router = express.Router({ caseSensitive: true, strict: false });
   const readBody = express.raw({ type: () => true, limit: config.SOAP_BODY_LIMIT_BYTES });
 
-  router.get(SOAP_PATH, (req, res, next) => {
+  // Mounted at SOAP_PATH (see app.ts): '/' here is the endpoint itself.
+  router.get('/', (req, res, next) => {
     const wantsWsdl = Object.keys(req.query).some((key) => /^(single)?wsdl$/i.test(key));
     if (!wantsWsdl) return next();
     res.type('text/xml; charset=utf-8').send(wsdl.at(publicBaseUrl(req, config.PUBLIC_URL)));
   });
 
-  router.post(SOAP_PATH, requireSoap11ContentType, dependencies.authenticate, readBody, (req, res) => {
+  router.post('/', requireSoap11ContentType, dependencies.authenticate, readBody, (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const { payload } = readSoapRequest(body);
     const soapOperation = payload.namespace === TARGET_NAMESPACE ? byElement.get(payload.name) : undefined;
@@ -75,12 +76,12 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
       .catch((error: unknown) => sendSoapError(error, res, logger));
   });
 
-  router.all(SOAP_PATH, (req, res, next) => {
+  router.all('/', (req, res, next) => {
     res.set('Allow', 'GET, POST');
     next(new EnvelopeError(405, `Use POST to call the SOAP service, or GET ${SOAP_PATH}?wsdl for its WSDL.`));
   });
 
-  router.use(SOAP_PATH, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     sendSoapError(error, res, logger);
   });
