@@ -112,9 +112,11 @@ export async function createGateway(
     authenticate: authenticateCalls(services.verifier, services.quota),
     callContext: (req, caller, quota) => ({
       caller,
-      actor: { id: caller.user._id.toHexString(), username: caller.user.username, clientIp: req.ip ?? null },
+      // Worked out only by the operations that need them (most calls write no audit event).
+      get actor() {
+        return { id: caller.user._id.toHexString(), username: caller.user.username, clientIp: req.ip ?? null };
+      },
       quota,
-      // Worked out only by the operation that shows it.
       get publicBaseUrl() {
         return publicBaseUrl(req, config.PUBLIC_URL);
       },

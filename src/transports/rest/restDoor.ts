@@ -1,7 +1,7 @@
 // The REST door: one route per operation of the table, JSON in and out. It builds the
 // operation's input from path, query and body, and renders results and errors; it decides
 // nothing itself.
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { errors, ParameterError, type ApiError } from '../../errors.js';
 import type { Operation } from '../../operations/define.js';
@@ -18,18 +18,23 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
   const router = express.Router({ caseSensitive: true, strict: false });
   const parseJson = express.json({ limit: dependencies.config.REST_BODY_LIMIT_BYTES, type: JSON_TYPES, strict: false });
 
-  router.use('/v2', (req, res, next) => {
+  // Every call is authenticated first, whether its route exists or not (an unknown route is
+  // a 404 only to a caller who may know). The gate runs in each route rather than in a
+  // router.use('/v2') layer before them, which Express would make every call pass through.
+  const authenticate: RequestHandler = (req, res, next) => {
     callState(res).protocol = 'rest';
     dependencies.authenticate(req, res, next);
-  });
+  };
 
   for (const operation of operations) {
     const inputSchema = toJsonSchema(operation.input, 'input');
     const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
     const takesBody = Object.values(operation.rest.sources).some((source) => source === 'body' || source === 'bodyField');
-    const readBody = takesBody ? [requireJsonBody, parseJson] : [refuseBody];
-    router[method](`/v2${operation.rest.path}`, ...readBody, (req, res, next) => {
+    const readBody = takesBody ? [requireJsonBody, parseJson] : [];
+    router[method](`/v2${operation.rest.path}`, authenticate, ...readBody, (req, res, next) => {
       callState(res).operation = operation.name;
+      // An operation that takes no body refuses one rather than ignoring it.
+      if (!takesBody && hasBody(req)) return next(new ParameterError([], 'must be empty for this operation'));
       const { caller, quota } = authenticatedCall(res);
       const context = dependencies.callContext(req, caller, quota);
       Promise.resolve()
@@ -42,7 +47,7 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
     });
   }
 
-  router.use('/v2', (req, _res, next) => next(errors.routeNotFound(req.method, req.originalUrl.split('?')[0] ?? '')));
+  router.use('/v2', authenticate, (req, _res, next) => next(errors.routeNotFound(req.method, req.originalUrl.split('?')[0] ?? '')));
   return router;
 }
 
@@ -54,11 +59,6 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
   next();
 }
 
-/** An operation that takes no body refuses one rather than ignoring it. */
-function refuseBody(req: Request, _res: Response, next: NextFunction): void {
-  next(hasBody(req) ? new ParameterError([], 'must be empty for this operation') : undefined);
-}
-
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -68,6 +68,8 @@ function hasBody(req: Request): boolean {
 function restInput(operation: Operation, schema: JsonSchema, req: Request): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   const sources = operation.rest.sources;
+  // The commonest call takes nothing and sends no query string: nothing to gather then.
+  if (Object.keys(sources).length === 0 && !req.url.includes('?')) return input;
   const body: unknown = req.body;
   const bodyFields = Object.keys(sources).filter((field) => sources[field] === 'bodyField');
   if (bodyFields.length > 0) {
