@@ -211,6 +211,9 @@ describe('the contract error table, over REST and SOAP', () => {
     expectRestError(await restRequest(gateway.baseUrl, owner, 'GET', '/v2/no-such-thing'), 404, 'ERROR_NOT_FOUND');
     expectRestError(await restRequest(gateway.baseUrl, owner, 'PATCH', '/v2/api-users'), 404, 'ERROR_NOT_FOUND');
     expectRestError(await restRequest(gateway.baseUrl, null, 'GET', '/elsewhere'), 404, 'ERROR_NOT_FOUND');
+    // Under /v2 only a caller who may know learns which routes exist.
+    expectRestError(await restRequest(gateway.baseUrl, null, 'GET', '/v2/no-such-thing'), 401, 'ERROR_INVALID_LOGIN');
+    expectRestError(await restRequest(gateway.baseUrl, { username: 'nobody@example.com', password: 'x' }, 'PATCH', '/v2/api-users'), 401, 'ERROR_INVALID_LOGIN');
   });
 
   describe('409 ERROR_OPERATION_NOT_ALLOWED protects the owner', () => {
