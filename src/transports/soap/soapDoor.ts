@@ -76,7 +76,7 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
       .catch((error: unknown) => sendSoapError(error, res, logger));
   });
 
-  router.all('/', (req, res, next) => {
+  router.all('/', (_req, res, next) => {
     res.set('Allow', 'GET, POST');
     next(new EnvelopeError(405, `Use POST to call the SOAP service, or GET ${SOAP_PATH}?wsdl for its WSDL.`));
   });
