@@ -1,14 +1,23 @@
 // The HTTP server the app runs in. Headers may reach 64 KB, so that an oversized
 // Authorization header is refused by the gateway like any bad credentials (401) rather than
 // by Node's parser; what Node's parser itself refuses still gets the contract's JSON shape.
-import { createServer, type RequestListener, type Server } from 'node:http';
-import { Server as NetServer } from 'node:net';
+//
+// Node builds each request and response with the constructors given here, whose instances
+// have Express's own request and response objects as prototypes from birth. Express gives
+// every request and response those prototypes on arrival (Object.setPrototypeOf); when they
+// are theirs already, that is a no-op. Otherwise V8 changes the prototype of two live objects
+// per request, and later property accesses on them (in Node's HTTP code, Express's and ours)
+// leave their fast paths: measured here, a bare Express route took 120 µs of CPU per call
+// instead of 36, and the gateway's REST call 250 µs instead of 165.
+import { createServer, IncomingMessage, ServerResponse, type Server, type ServerOptions } from 'node:http';
+import type { Express } from 'express';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export const MAX_HEADER_BYTES = 64 * 1024;
 
-export function createHttpServer(app: RequestListener): Server {
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
+export function createHttpServer(app: Express): Server {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, ...expressConstructors(app) }, app);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -25,6 +34,27 @@ export function createHttpServer(app: RequestListener): Server {
     );
   });
   return server;
+}
+
+/**
+ * Constructors of Node's request and response whose instances are born with exactly Express's
+ * prototypes (which descend from Node's own, so nothing of Node's is lost). Node's two
+ * constructors are plain functions, called here as Node's own subclasses call them
+ * (Reflect.construct would do as well in principle, but measured 5 times slower per call).
+ * Should a Node version make them classes, the gateway runs on Node's as they are.
+ */
+function expressConstructors(app: Express): Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'> {
+  const isClass = (constructor: object) => /^class\b/.test(Function.prototype.toString.call(constructor));
+  if (isClass(IncomingMessage) || isClass(ServerResponse)) return {};
+  function Request(this: IncomingMessage, socket: Socket): void {
+    Reflect.apply(IncomingMessage, this, [socket]);
+  }
+  function Response(this: ServerResponse, req: IncomingMessage, options?: unknown): void {
+    Reflect.apply(ServerResponse, this, [req, options]);
+  }
+  Request.prototype = app.request;
+  Response.prototype = app.response;
+  return { IncomingMessage: Request as unknown as typeof IncomingMessage, ServerResponse: Response as unknown as typeof ServerResponse };
 }
 
 /**
