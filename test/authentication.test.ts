@@ -184,7 +184,8 @@ describe('authentication', () => {
     });
 
     it('is shared by two gateways on one database: 5 wrong passwords spread over both lock exactly', async () => {
-      const second = await startTestGateway({ databaseUri: gateway.databaseUri });
+      const ttlMs = 200;
+      const second = await startTestGateway({ databaseUri: gateway.databaseUri, env: { AUTH_STATE_TTL_MS: String(ttlMs) } });
       try {
         const user = await createUser('Tw0-gateways');
         const attempts = Array.from({ length: 5 }, (_, i) =>
@@ -192,6 +193,8 @@ describe('authentication', () => {
         );
         await Promise.all(attempts);
         expect(await getUser(user.id)).to.include({ locked: true, lockReason: 'FailedLogins' });
+        // The second saw two of the five itself; the other three reach it within its TTL.
+        await new Promise((resolve) => setTimeout(resolve, ttlMs + 100));
         expectRestError(await restRequest(second.baseUrl, user, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
         expect(await gateway.database.models.LoginFailure.countDocuments({ userId: user.id })).to.equal(5);
       } finally {

@@ -1,21 +1,42 @@
-// What authentication needs to know of a username (the user, its account and its counted
-// wrong passwords), read from the database at most once per AUTH_STATE_TTL_MS and per
-// username, concurrent readers sharing one read. Whatever this process changes is forgotten
-// at once, so the next request here sees it; other processes see it within the TTL.
-// AUTH_STATE_TTL_MS = 0 reads the database on every request.
+// What authentication needs to know of a username (the user, its account, its last success
+// and its recent wrong passwords), read from the database at most once per AUTH_STATE_TTL_MS
+// and per username, concurrent readers sharing one read. Whatever this process changes is
+// applied to the cached state or forgotten at once, so the next request here sees it; other
+// processes see it within the TTL. AUTH_STATE_TTL_MS = 0 reads the database on every request.
 import { LRUCache } from 'lru-cache';
 import { Types } from 'mongoose';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import { LIVE_USERS } from '../domain/apiUsers.js';
-import type { LoginActivity } from '../domain/loginActivity.js';
+import { since, type LoginActivity } from '../domain/loginActivity.js';
 
 export interface AuthState {
   user: ApiUserRecord | null;
   account: AccountRecord | null;
   /** The user's last successful authentication, as far as this process knows. */
   lastSuccess: Date | null;
-  /** Wrong passwords counting against the user now (since its unlock and last success). */
-  failures: number;
+  /**
+   * When the user's latest wrong passwords arrived (at most the lockout threshold of them,
+   * after its last unlock), as far as this process knows: those after `lastSuccess` count.
+   * Times, not a count, so that a refusal and a success crossing each other are put in the
+   * order they arrived in, and a re-read can merge what it finds with what is known here.
+   */
+  failedAt: Date[];
+}
+
+/** The wrong passwords counting against the user now: since its unlock and its last success. */
+export function failuresCounting(state: AuthState): number {
+  if (!state.user) return 0;
+  const from = since(state.user, state.lastSuccess);
+  return state.failedAt.filter((at) => at > from).length;
+}
+
+/** Adds a wrong password that arrived at `at`, keeping the newest `keep`. */
+export function addFailure(state: AuthState, at: Date, keep: number): void {
+  state.failedAt = newest([...state.failedAt, at], keep);
+}
+
+function newest(times: Date[], keep: number): Date[] {
+  return times.sort((x, y) => y.getTime() - x.getTime()).slice(0, keep);
 }
 
 export class AuthStateCache {
@@ -33,8 +54,10 @@ export class AuthStateCache {
         ? new LRUCache<string, AuthState>({
             max: maxEntries,
             ttl: ttlMs,
-            // A state deleted while its read is under way is not stored by that read.
-            fetchMethod: (username) => this.read(username),
+            // A state deleted while its read is under way is not stored by that read. A re-read
+            // after the TTL keeps what this process knows and the database may not have yet (a
+            // wrong password whose row is still being written, a last use not yet flushed).
+            fetchMethod: async (username, stale) => merged(await this.read(username), stale, lockoutThreshold),
           })
         : undefined;
   }
@@ -50,11 +73,13 @@ export class AuthStateCache {
     }
   }
 
-  /** Adjusts a cached state to a change this process just made (kept, not read again). */
-  adjust(username: string, change: (state: AuthState) => void): AuthState | undefined {
-    const state = this.states?.peek(username);
-    if (state) change(state);
-    return state;
+  /**
+   * The state of the same user as cached now (it may have been re-read since `state` was got),
+   * else `state`. Changes this process makes to what it returns are kept, not read again.
+   */
+  latest(username: string, state: AuthState): AuthState {
+    const cached = this.states?.peek(username);
+    return cached?.user && state.user && cached.user._id.equals(state.user._id) ? cached : state;
   }
 
   // Changes are rare next to calls: a scan of at most AUTH_STATE_MAX entries is cheap.
@@ -85,20 +110,26 @@ export class AuthStateCache {
   private async read(username: string): Promise<AuthState> {
     const found = await this.models.ApiUser.findOne({ username, ...LIVE_USERS }).lean<ApiUserRecord>().exec();
     const user = found ?? NOBODY;
-    const [account, { lastSuccess, failures }] = await Promise.all([
+    const [account, lastSuccess, failedAt] = await Promise.all([
       this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
-      this.failuresOf(user),
+      this.loginActivity.lastSuccess(user._id),
+      this.loginActivity.recentFailures(user, this.lockoutThreshold),
     ]);
-    if (!found) return { user: null, account: null, lastSuccess: null, failures: 0 };
-    return { user: found, account, lastSuccess, failures };
+    if (!found) return { user: null, account: null, lastSuccess: null, failedAt: [] };
+    return { user: found, account, lastSuccess, failedAt };
   }
+}
 
-  /** The database's word on the user's failures now (other processes' included). */
-  async failuresOf(user: ApiUserRecord): Promise<{ lastSuccess: Date | null; failures: number }> {
-    const lastSuccess = this.loginActivity.lastSuccess(user._id);
-    const failures = await this.loginActivity.failureCount(user, lastSuccess, this.lockoutThreshold);
-    return { lastSuccess: await lastSuccess, failures };
-  }
+/** A fresh read, with what the stale state of the same user knew and the read may miss. */
+function merged(fresh: AuthState, stale: AuthState | undefined, keep: number): AuthState {
+  if (!fresh.user || !stale?.user?._id.equals(fresh.user._id)) return fresh;
+  const lastSuccess = stale.lastSuccess && (!fresh.lastSuccess || stale.lastSuccess > fresh.lastSuccess) ? stale.lastSuccess : fresh.lastSuccess;
+  // Two processes can record wrong passwords in the same millisecond: the read's own times
+  // are all kept; a time known here is added only when the read has none like it. Those from
+  // before a password reset (a new unlock time) count for nothing anyway.
+  const read = new Set(fresh.failedAt.map((at) => at.getTime()));
+  const unwritten = stale.failedAt.filter((at) => !read.has(at.getTime()));
+  return { ...fresh, lastSuccess, failedAt: newest([...fresh.failedAt, ...unwritten], keep) };
 }
 
 /** Who an unknown username is looked up as: ids that name nothing. */

@@ -5,7 +5,7 @@ import { lockReasonOf } from '../domain/lockState.js';
 import type { AuditTrail } from '../domain/auditTrail.js';
 import { since, type LoginActivity } from '../domain/loginActivity.js';
 import type { PasswordHasher } from '../domain/passwords.js';
-import type { AuthStateCache } from './authStateCache.js';
+import { addFailure, failuresCounting, type AuthStateCache } from './authStateCache.js';
 import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
 
 export interface Caller {
@@ -27,8 +27,6 @@ export interface CredentialObserver {
 export class CredentialVerifier {
   /** Compares under way, by credentials: concurrent identical ones wait for the same. */
   private readonly comparing = new Map<string, Promise<boolean>>();
-  /** Failure counts being read, by user. */
-  private readonly readingFailures = new Map<string, Promise<number>>();
 
   constructor(
     private readonly states: AuthStateCache,
@@ -53,28 +51,31 @@ export class CredentialVerifier {
     // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
     // takes the time of a compare, and must not count as after a success that came later.
     const arrived = new Date();
-    const { user, account, failures, lastSuccess } = await this.states.get(username);
+    const read = await this.states.get(username);
+    const { user, account } = read;
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
-    if (!(await this.checkPassword(username, password, user.passwordHash))) {
+    const matches = await this.checkPassword(username, password, user.passwordHash);
+    // What happened while the password was checked (other attempts, a re-read) counts too.
+    const state = this.states.latest(username, read);
+    const counted = failuresCounting(state);
+    if (!matches) {
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
-      if (failures < this.lockoutThreshold) {
+      if (counted < this.lockoutThreshold) {
         // Counted here at once (concurrent attempts see it before the row lands), and written
         // before the refusal goes out, so that whoever was refused five times finds the user
         // locked. The insert takes far less than the refusal is held anyway (verify()).
-        const counted = this.states.adjust(username, (state) => void state.failures++)?.failures ?? failures + 1;
-        await this.recordFailure(user, arrived, counted === this.lockoutThreshold ? since(user, lastSuccess) : null);
+        addFailure(state, arrived, this.lockoutThreshold);
+        const locks = failuresCounting(state) >= this.lockoutThreshold;
+        await this.recordFailure(user, arrived, locks ? since(user, state.lastSuccess) : null);
       }
       return null;
     }
-    // What this process counted may not be written yet: it counts too.
-    const counted = failures > 0 ? Math.max(failures, await this.currentFailures(user)) : 0;
+    // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
+    // like any other change they make (a lock they complete, a disable).
     if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
     await this.loginActivity.recordSuccess(user, arrived);
-    this.states.adjust(username, (state) => {
-      if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
-      state.failures = 0;
-    });
+    if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
     return { user, account };
   }
 
@@ -89,29 +90,6 @@ export class CredentialVerifier {
     } catch (error) {
       this.observer.backgroundError?.(error);
     }
-  }
-
-  /**
-   * When this process has seen wrong passwords of the user, the database decides whether they
-   * lock it (other processes may have added theirs). Concurrent successes share one read.
-   */
-  private currentFailures(user: ApiUserRecord): Promise<number> {
-    const key = user._id.toHexString();
-    let reading = this.readingFailures.get(key);
-    if (!reading) {
-      reading = this.states
-        .failuresOf(user)
-        .then(({ lastSuccess, failures }) => {
-          this.states.adjust(user.username, (state) => {
-            if (lastSuccess && (!state.lastSuccess || lastSuccess > state.lastSuccess)) state.lastSuccess = lastSuccess;
-            state.failures = failures;
-          });
-          return failures;
-        })
-        .finally(() => this.readingFailures.delete(key));
-      this.readingFailures.set(key, reading);
-    }
-    return reading;
   }
 
   /**

@@ -42,21 +42,17 @@ export class LoginActivity {
   }
 
   /**
-   * Wrong passwords that count against the user now (since its unlock and `lastSuccess`), up
-   * to `cap` (the lockout threshold: more tells nothing more). One query, which needs only the
-   * unlock time, so that it can run beside the read of the last success.
+   * When the user's newest wrong passwords since its last unlock arrived, newest first, at
+   * most `cap` of them (the lockout threshold: more tell nothing more). Those after its last
+   * success count against it (see `since`).
    */
-  async failureCount(user: UserRef, lastSuccess: Promise<Date | null> | Date | null, cap: number): Promise<number> {
-    const [newest, successAt] = await Promise.all([
-      this.models.LoginFailure.find({ userId: user._id, at: { $gt: user.unlockedAt } }, { at: 1 })
-        .sort({ at: -1 })
-        .limit(cap)
-        .lean()
-        .exec(),
-      lastSuccess,
-    ]);
-    const from = since(user, successAt);
-    return newest.filter((failure) => failure.at > from).length;
+  async recentFailures(user: UserRef, cap: number): Promise<Date[]> {
+    const newest = await this.models.LoginFailure.find({ userId: user._id, at: { $gt: user.unlockedAt } }, { at: 1 })
+      .sort({ at: -1 })
+      .limit(cap)
+      .lean()
+      .exec();
+    return newest.map((failure) => failure.at);
   }
 
   async recordFailure(userId: Types.ObjectId, at = new Date()): Promise<void> {
