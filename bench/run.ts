@@ -1,19 +1,25 @@
 // npm run bench: the gateway in production mode (node dist/server.js, BCRYPT_COST=12) on an
 // embedded database, driven by autocannon for a fixed duration per scenario:
-//   a) a bare Express route returning small JSON: the ceiling of this stack here
+//   a) a bare Express route returning small JSON, served as any Express app is (app.listen):
+//      the ceiling issue #3 measures against
+//   a′) the same route served from the gateway's own HTTP server, whose requests are born with
+//      Express's prototypes (src/transports/httpServer.ts): the ceiling of the stack the
+//      gateway really runs on, so b/a′ and c/a′ are what the gateway's own work costs
 //   b) REST GET /v2/account-info with HTTP Basic
 //   c) SOAP GetCurrentAccountInfo with HTTP Basic
 //   d) (b) where 1 request in 100 carries a wrong password. Each refusal is held for the time
 //      of a bcrypt compare (H, 0.17 to 0.31 s at cost 12 on this kind of machine, so that
 //      timing tells nothing), and autocannon sends a connection's next call only once the last
-//      is answered: at R calls/s per connection, (d) can reach at most (100/R) / (100/R + H)
-//      of (b), whatever the gateway does. H is measured and that ceiling printed beside d/b.
-// Prints req/s, p50 and p99 latency, the ratios b/a, c/a, d/b and the gateway's peak RSS,
-// and writes the same to bench/results.json. The four run in turn BENCH_ROUNDS times (default
-// 3) and each figure is the median of its rounds: on a shared 2-core machine one run can be
-// off by a quarter. Settings: BENCH_DURATION (s per run, default 10), BENCH_CONNECTIONS
-// (default 32), BENCH_SOAK (s, default 0: then a long run of (b) samples the gateway's RSS
-// every second, to show it stays flat).
+//      is answered: by Little's law, (d's req/s / 100) × H of the connections are on average
+//      waiting out a refusal rather than calling, whatever the gateway does. H is measured and
+//      that number printed beside d/b.
+// Prints req/s, p50 and p99 latency and the CPU time each call cost the server (user + system
+// time of its process over the run / calls answered), the ratios b/a, c/a, d/b (and b/a′,
+// c/a′) and the gateway's peak RSS, and writes the same to bench/results.json. The scenarios
+// run in turn BENCH_ROUNDS times (default 3) and each figure is the median of its rounds: on a
+// shared 2-core machine one run can be off by a quarter. Settings: BENCH_DURATION (s per run,
+// default 10), BENCH_CONNECTIONS (default 32), BENCH_SOAK (s, default 0: then a long run of
+// (b) samples the gateway's RSS every second, to show it stays flat).
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +45,8 @@ interface Scenario {
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  /** CPU time (user + system) of the serving process per call answered, in µs. */
+  cpuMicrosPerCall: number;
   errors: number;
   non2xx: number;
   statusCounts: Record<string, number>;
@@ -73,8 +81,17 @@ function memoryOf(pid: number): { peakMb: number; rssMb: number } {
   return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-async function drive(name: string, label: string, options: autocannon.Options): Promise<Scenario> {
+/** CPU time (user + system) a process has used so far, in µs. */
+function cpuMicrosOf(pid: number): number {
+  // /proc/<pid>/stat: fields 14 and 15 (utime, stime), in clock ticks (100 per second on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function drive(name: string, label: string, server: ChildProcess, options: autocannon.Options): Promise<Scenario> {
+  const cpuBefore = cpuMicrosOf(server.pid!);
   const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+  const cpuMicros = cpuMicrosOf(server.pid!) - cpuBefore;
   const statusCounts: Record<string, number> = {};
   for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = (count as { count: number }).count;
   return {
@@ -83,6 +100,7 @@ async function drive(name: string, label: string, options: autocannon.Options): 
     requestsPerSecond: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
+    cpuMicrosPerCall: Math.round(cpuMicros / Math.max(1, result.requests.total)),
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     statusCounts,
@@ -101,6 +119,7 @@ function medianOf(rounds: Scenario[]): Scenario {
     requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
     p50: median(rounds.map((round) => round.p50)),
     p99: median(rounds.map((round) => round.p99)),
+    cpuMicrosPerCall: median(rounds.map((round) => round.cpuMicrosPerCall)),
     errors: rounds.reduce((sum, round) => sum + round.errors, 0),
     non2xx: rounds.reduce((sum, round) => sum + round.non2xx, 0),
   };
@@ -128,6 +147,12 @@ async function main(): Promise<void> {
 
     const bare = await startProcess(['bench/bareServer.mjs'], { PORT: String(await freePort()), NODE_ENV: 'production' }, /listening on port (\d+)/);
     children.push(bare.child);
+    const bareAsGateway = await startProcess(
+      ['bench/bareServer.mjs'],
+      { PORT: String(await freePort()), NODE_ENV: 'production', BARE_SERVER: 'gateway' },
+      /listening on port (\d+)/,
+    );
+    children.push(bareAsGateway.child);
     const gateway = await startProcess(
       // As npm start runs it (see package.json): a bounded old space keeps RSS flat.
       ['--max-old-space-size=160', 'dist/server.js'],
@@ -158,6 +183,7 @@ async function main(): Promise<void> {
     await autocannon({ url: `${gatewayUrl}/v2/account-info`, headers: { authorization }, connections: 4, duration: 2 });
     await autocannon({ url: `${gatewayUrl}/v2/account-info`, headers: { authorization: mixAuthorization }, connections: 4, duration: 1 });
     await autocannon({ url: `http://127.0.0.1:${bare.port}/ping`, connections: 4, duration: 2 });
+    await autocannon({ url: `http://127.0.0.1:${bareAsGateway.port}/ping`, connections: 4, duration: 2 });
 
     const holds: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -175,19 +201,20 @@ async function main(): Promise<void> {
     };
     for (let round = 1; round <= ROUNDS; round++) {
       console.error(`Round ${round} of ${ROUNDS}: each scenario for ${DURATION} s with ${CONNECTIONS} connections...`);
-      await run(drive('a', 'a) bare Express JSON', { url: `http://127.0.0.1:${bare.port}/ping` }));
-      await run(drive('b', 'b) REST account-info', { url: `${gatewayUrl}/v2/account-info`, headers: { authorization } }));
+      await run(drive('a', 'a) bare Express JSON', bare.child, { url: `http://127.0.0.1:${bare.port}/ping` }));
+      await run(drive('a′', 'a′) the same, on the gateway\'s HTTP server', bareAsGateway.child, { url: `http://127.0.0.1:${bareAsGateway.port}/ping` }));
+      await run(drive('b', 'b) REST account-info', gateway.child, { url: `${gatewayUrl}/v2/account-info`, headers: { authorization } }));
       await run(
-        drive('c', 'c) SOAP GetCurrentAccountInfo', {
+        drive('c', 'c) SOAP GetCurrentAccountInfo', gateway.child, {
           url: `${gatewayUrl}/v2/api.svc`,
           method: 'POST',
           headers: { authorization, 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:dualgate:v2/ApiService/GetCurrentAccountInfo"' },
           body: soapBody,
         }),
       );
-      await run(drive('d', 'd) REST, 1 in 100 wrong password', { url: gatewayUrl, requests: mix }));
+      await run(drive('d', 'd) REST, 1 in 100 wrong password', gateway.child, { url: gatewayUrl, requests: mix }));
     }
-    const scenarios = ['a', 'b', 'c', 'd'].map((name) => medianOf(runs.filter((scenario) => scenario.name === name)));
+    const scenarios = ['a', 'a′', 'b', 'c', 'd'].map((name) => medianOf(runs.filter((scenario) => scenario.name === name)));
 
     let soak: { seconds: number; rssMb: number[]; firstTenAvgMb: number; lastTenAvgMb: number } | undefined;
     if (SOAK > 0) {
@@ -201,7 +228,6 @@ async function main(): Promise<void> {
 
     const memory = memoryOf(gateway.child.pid!);
     const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]));
-    const perConnection = byName.b!.requestsPerSecond / CONNECTIONS;
     const ratio = (x: string, y: string) => Math.round((byName[x]!.requestsPerSecond / byName[y]!.requestsPerSecond) * 100) / 100;
     const results = {
       date: new Date().toISOString(),
@@ -209,9 +235,10 @@ async function main(): Promise<void> {
       settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS, bcryptCost: Number(BCRYPT_COST) },
       scenarios,
       runs,
-      ratios: { 'b/a': ratio('b', 'a'), 'c/a': ratio('c', 'a'), 'd/b': ratio('d', 'b') },
+      ratios: { 'b/a': ratio('b', 'a'), 'c/a': ratio('c', 'a'), 'd/b': ratio('d', 'b'), 'b/a′': ratio('b', 'a′'), 'c/a′': ratio('c', 'a′') },
       refusalHoldMs: Math.round(holdSeconds * 1000),
-      dOverBCeiling: Math.round(((100 / perConnection) / (100 / perConnection + holdSeconds)) * 100) / 100,
+      // Little's law: refusals per second × how long each holds its connection.
+      connectionsWaitingOutRefusalsInD: Math.round((byName.d!.requestsPerSecond / 100) * holdSeconds * 10) / 10,
       gateway: { peakRssMb: Math.round(memory.peakMb), rssMbAtEnd: Math.round(memory.rssMb) },
       ...(soak ? { soak } : {}),
     };
@@ -219,16 +246,19 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`Medians of ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, BCRYPT_COST=${BCRYPT_COST}; ${results.machine.cpus} × ${results.machine.cpuModel}`);
     console.log('');
-    console.log('| scenario | req/s | p50 ms | p99 ms | non-2xx (all rounds) | errors |');
-    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log('| scenario | req/s | p50 ms | p99 ms | server CPU µs/call | non-2xx (all rounds) | errors |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const scenario of scenarios) {
-      console.log(`| ${scenario.label} | ${scenario.requestsPerSecond} | ${scenario.p50} | ${scenario.p99} | ${scenario.non2xx} | ${scenario.errors} |`);
+      console.log(
+        `| ${scenario.label} | ${scenario.requestsPerSecond} | ${scenario.p50} | ${scenario.p99} | ${scenario.cpuMicrosPerCall} | ${scenario.non2xx} | ${scenario.errors} |`,
+      );
     }
     console.log('');
     console.log(
-      `(a refusal is held ${Math.round(holdSeconds * 1000)} ms, so with 1 call in 100 refused, d/b cannot exceed ${results.dOverBCeiling} here: see bench/run.ts)`,
+      `(a refusal is held ${Math.round(holdSeconds * 1000)} ms: in (d), ${results.connectionsWaitingOutRefusalsInD} of the ${CONNECTIONS} connections were on average waiting one out: see bench/run.ts)`,
     );
     console.log(`b/a ${results.ratios['b/a']}   c/a ${results.ratios['c/a']}   d/b ${results.ratios['d/b']}   gateway peak RSS ${results.gateway.peakRssMb} MB`);
+    console.log(`against a′ (the gateway's own HTTP server): b/a′ ${results.ratios['b/a′']}   c/a′ ${results.ratios['c/a′']}`);
     if (soak) console.log(`soak ${soak.seconds} s: RSS first 10 s ${soak.firstTenAvgMb} MB, last 10 s ${soak.lastTenAvgMb} MB`);
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
