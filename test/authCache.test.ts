@@ -2,6 +2,7 @@
 // password that verified before against the same stored hash, and no change is hidden by
 // them: the next request in the same process sees it, another process within AUTH_STATE_TTL_MS.
 import { expect } from 'chai';
+import { addFailure, AuthStateCache, failuresCounting } from '../src/auth/authStateCache.js';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
 import { exitOf, startGatewayProcess } from './support/processes.js';
@@ -172,5 +173,22 @@ describe('authentication caches', () => {
       await first.close();
       await second.close();
     }
+  });
+
+  it('keeps, across a re-read after the TTL, a wrong password counted here and not yet written, and counts it once when written', async () => {
+    const user = await newUser('Merg3-me-pw');
+    const { loginActivity } = gateway.gateway.services;
+    const states = new AuthStateCache(gateway.database.models, loginActivity, 5, 100, 100);
+    const first = await states.get(user.username);
+    const refusedAt = new Date();
+    // As the verifier does: counted in the state at once, the row written after.
+    addFailure(first, refusedAt, 5);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const reread = await states.get(user.username);
+    expect(reread, 'read again after the TTL').to.not.equal(first);
+    expect(failuresCounting(reread)).to.equal(1);
+    await loginActivity.recordFailure(first.user!._id, refusedAt);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(failuresCounting(await states.get(user.username)), 'the written row is the same wrong password').to.equal(1);
   });
 });

@@ -157,6 +157,30 @@ describe('authentication', () => {
       expect((await call(user)).status).to.equal(200);
     });
 
+    it('orders attempts by arrival: a wrong password still being checked when a later right one passes does not count', async () => {
+      const user = await createUser('Cr0ssing-pw');
+      const hasher = gateway.gateway.services.hasher;
+      const verify = hasher.verify.bind(hasher);
+      // The wrong password's compare is made to take 300 ms; the right one's is not.
+      hasher.verify = async (password, hash) => {
+        const matches = await verify(password, hash);
+        if (!matches) await new Promise((resolve) => setTimeout(resolve, 300));
+        return matches;
+      };
+      try {
+        const slowWrong = call({ ...user, password: 'Wr0ng-and-slow' });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect((await call(user)).status, 'the right password, sent later, passes first').to.equal(200);
+        expectRestError(await slowWrong, 401, 'ERROR_INVALID_LOGIN');
+      } finally {
+        hasher.verify = verify;
+      }
+      // The refused one arrived before the success: four more are only four.
+      for (let i = 0; i < 4; i++) expectRestError(await call({ ...user, password: 'nope' }), 401, 'ERROR_INVALID_LOGIN');
+      expect(await getUser(user.id)).to.include({ locked: false, failedLoginCount: 4 });
+      expect((await call(user)).status).to.equal(200);
+    });
+
     it('is not locked by occasional wrong passwords among concurrent successes', async () => {
       const user = await createUser('Bu5y-integration');
       expect((await call(user)).status).to.equal(200);
