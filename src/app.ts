@@ -18,7 +18,7 @@ import { PasswordHasher } from './domain/passwords.js';
 import { errors } from './errors.js';
 import { operations, type Operation } from './operations/index.js';
 import type { DoorDependencies } from './transports/doorDependencies.js';
-import { publicBaseUrl } from './transports/publicUrl.js';
+import { RequestCallContext } from './transports/requestCallContext.js';
 import { consoleRouter } from './console/serveConsole.js';
 import { Health } from './observability/health.js';
 import { Metrics } from './observability/metrics.js';
@@ -110,19 +110,7 @@ export async function createGateway(
     config,
     logger,
     authenticate: authenticateCalls(services.verifier, services.quota),
-    callContext: (req, caller, quota) => ({
-      caller,
-      // Worked out only by the operations that need them (most calls write no audit event).
-      get actor() {
-        return { id: caller.user._id.toHexString(), username: caller.user.username, clientIp: req.ip ?? null };
-      },
-      quota,
-      get publicBaseUrl() {
-        return publicBaseUrl(req, config.PUBLIC_URL);
-      },
-      services: operationServices,
-      lockoutThreshold: config.LOCKOUT_THRESHOLD,
-    }),
+    callContext: (req, caller, quota) => new RequestCallContext(req, caller, quota, operationServices, config.LOCKOUT_THRESHOLD, config.PUBLIC_URL),
   };
 
   const app = express();

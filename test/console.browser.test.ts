@@ -79,6 +79,8 @@ describe('the Access page in Chromium', function () {
     await page.getByRole('heading', { name: 'API users' }).waitFor();
     await row(owner.username).waitFor();
     expect(await row(owner.username).textContent()).to.contain('Owner');
+    // The account is read after the list: waited for, not raced.
+    await page.locator('#account-name', { hasText: /\S/ }).waitFor();
     expect(await page.locator('#account-name').textContent()).to.equal('Northwind Traders');
     expect(await page.locator('#account-endpoint').textContent()).to.equal(gateway.baseUrl);
     expect(await page.locator('#account-calls').textContent()).to.match(/^[\d,. ]+$/);
