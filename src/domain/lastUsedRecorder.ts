@@ -2,6 +2,7 @@
 // round trip, and the times reach the database every flushIntervalMs (and at shutdown).
 // flushIntervalMs = 0 writes on every success.
 import type { Types } from 'mongoose';
+import { boundedBulkWrite } from '../db/boundedBulkWrite.js';
 import type { Models } from '../db/models.js';
 
 export class LastUsedRecorder {
@@ -72,11 +73,11 @@ export class LastUsedRecorder {
   }
 
   private async write(batch: ReadonlyArray<{ userId: Types.ObjectId; at: Date }>): Promise<void> {
-    await this.models.ApiUserActivity.bulkWrite(
+    await boundedBulkWrite(
+      this.models.ApiUserActivity,
       batch.map(({ userId, at }) => ({
         updateOne: { filter: { _id: userId }, update: { $max: { lastUsed: at } }, upsert: true },
       })),
-      { ordered: false },
     );
   }
 }
