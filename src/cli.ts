@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<void> {
     dataDir: config.DATA_DIR,
     onBuild: (message) => console.error(message),
   });
-  const database = await connectDatabase(databaseServer.uri);
+  const database = await connectDatabase(databaseServer.uri, { operationTimeoutMs: config.DB_OPERATION_TIMEOUT_MS });
   const { accounts, apiUsers } = createServices(config, database);
   const print = (human: string, json: unknown) => console.log(values.json ? JSON.stringify(json) : human);
   try {

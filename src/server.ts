@@ -59,9 +59,12 @@ async function main(): Promise<void> {
     onBuild: (message) => console.log(message),
   });
   if (stopIfRequested()) return;
-  running.database = await connectDatabase(running.databaseServer.uri, (error) => {
-    if (error) logger.warn({ err: error }, 'database client restart failed: trying again in a second');
-    else logger.warn('database monitor hung: the database client was restarted');
+  running.database = await connectDatabase(running.databaseServer.uri, {
+    operationTimeoutMs: config.DB_OPERATION_TIMEOUT_MS,
+    onClientRestart: (error) => {
+      if (error) logger.warn({ err: error }, 'database client restart failed: trying again in a second');
+      else logger.warn('database monitor hung: the database client was restarted');
+    },
   });
   if (stopIfRequested()) return;
   running.gateway = await createGateway(config, running.database, logger);

@@ -2,6 +2,7 @@
 // and the process stays up with flat memory; when it is back calls succeed again without a
 // restart, and no acknowledged write is lost.
 import { expect } from 'chai';
+import { Types } from 'mongoose';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,90 @@ describe('the database going away and coming back', function () {
     } finally {
       gateway.kill('SIGTERM');
       await exitOf(gateway);
+      await databaseServer.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 with Retry-After while the database hangs, says so on /readyz, and recovers by itself', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-hang-'));
+    const databaseServer = await startDatabaseServer({ dataDir, databaseName: 'hang' });
+    const setup = await connectDatabase(databaseServer.uri);
+    const { credentials: owner } = await createAccountIn(setup, 'Hang Ltd');
+    await setup.close();
+    const pid = databaseServer.pid;
+    if (!pid) throw new Error('the test needs a database server of its own');
+    // Authentication reads the database on every call, so that every call meets the hang.
+    const { child: gateway, baseUrl: url, output } = await startGatewayProcess({
+      MONGODB_URI: databaseServer.uri,
+      AUTH_STATE_TTL_MS: '0',
+      DB_OPERATION_TIMEOUT_MS: '1000',
+    });
+    const readyz = async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(10_000) })).status;
+    try {
+      expect((await restRequest(url, owner, 'GET', '/v2/account-info')).status).to.equal(200);
+      expect(await readyz()).to.equal(200);
+      process.kill(pid, 'SIGSTOP'); // the server stops answering without closing anything
+      try {
+        const hung = await restRequest(url, owner, 'GET', '/v2/account-info');
+        expect(hung.status, hung.text + output().slice(-3000)).to.equal(503);
+        expect(hung.headers.get('retry-after')).to.match(/^\d+$/);
+        expect((hung.body as { message: string }).message).to.match(/ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE$/);
+        let notReady = false;
+        for (let attempt = 0; attempt < 10 && !notReady; attempt++) {
+          notReady = (await readyz()) === 503;
+          if (!notReady) await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        expect(notReady, '/readyz turns 503 within 5 s').to.equal(true);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      let recovered = false;
+      for (let attempt = 0; attempt < 60 && !recovered; attempt++) {
+        recovered = (await restRequest(url, owner, 'GET', '/v2/account-info')).status === 200 && (await readyz()) === 200;
+        if (!recovered) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(recovered, 'serving and ready again without a restart').to.equal(true);
+    } finally {
+      gateway.kill('SIGTERM');
+      await exitOf(gateway);
+      await databaseServer.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('says not ready while storage is wedged although ping answers (FerretDB with every SQLite connection held)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-wedge-'));
+    const databaseServer = await startDatabaseServer({ dataDir, databaseName: 'wedge' });
+    expect(databaseServer.kind, 'this test wedges FerretDB on purpose').to.equal('ferretdb');
+    const wedger = await connectDatabase(databaseServer.uri);
+    const { credentials: owner } = await createAccountIn(wedger, 'Wedge Ltd');
+    const { child: gateway, baseUrl: url } = await startGatewayProcess({ MONGODB_URI: databaseServer.uri, AUTH_STATE_TTL_MS: '0', DB_OPERATION_TIMEOUT_MS: '1000' });
+    const readyz = async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(10_000) })).status;
+    try {
+      expect(await readyz()).to.equal(200);
+      // FerretDB's defect that src/db/boundedBulkWrite.ts works around, provoked on purpose:
+      // one update command of 101 statements that match holds all 100 SQLite connections.
+      const ids = Array.from({ length: 101 }, () => new Types.ObjectId());
+      await wedger.models.ApiUserActivity.insertMany(ids.map((_id) => ({ _id, lastUsed: new Date(0) })));
+      void wedger.models.ApiUserActivity.collection
+        .bulkWrite(ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { lastUsed: new Date() } } } })))
+        .catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await wedger.connection.db!.admin().ping()).ok, 'ping still answers').to.equal(1);
+      let notReady = false;
+      for (let attempt = 0; attempt < 10 && !notReady; attempt++) {
+        notReady = (await readyz()) === 503;
+        if (!notReady) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(notReady, '/readyz turns 503 within 5 s').to.equal(true);
+      const call = await restRequest(url, owner, 'GET', '/v2/account-info');
+      expect(call.status, call.text).to.equal(503);
+      expect(call.headers.get('retry-after')).to.match(/^\d+$/);
+    } finally {
+      gateway.kill('SIGTERM');
+      await exitOf(gateway);
+      await wedger.close().catch(() => {});
       await databaseServer.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,5 +1,11 @@
 // One mongoose connection per gateway, failing fast instead of buffering: while the database
-// is away a call must answer 503 within seconds, not wait for it.
+// is away, or hangs, a call must answer 503 within a bound, not wait for it.
+//
+// The bound (DB_OPERATION_TIMEOUT_MS) is set three ways, since no one of them covers all:
+// maxTimeMS on every query (the server gives up and the connection is kept), the time to wait
+// for a pooled connection, and the socket's read timeout a little above both (a server that
+// stopped answering at all: the connection is dropped). The driver's own `timeoutMS` would say
+// it once, but this driver (7.x) ignores it.
 import mongoose, { type Connection } from 'mongoose';
 import { bindModels, type Models } from './models.js';
 
@@ -9,10 +15,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The bound when none is given (DB_OPERATION_TIMEOUT_MS's default). */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 2000;
+/** How much longer than an operation's bound a socket waits before it is dropped. */
+const SOCKET_MARGIN_MS = 1000;
+
 const connectionOptions = {
   serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
   connectTimeoutMS: 1500,
-  socketTimeoutMS: 10_000,
   bufferCommands: false,
   autoIndex: false,
   maxPoolSize: 20,
@@ -29,8 +39,22 @@ const HUNG_HEARTBEAT_MS = 5000;
 /** Told of each restart of the client by the heartbeat watchdog: null when it succeeded. */
 export type ClientRestartListener = (error: unknown) => void;
 
-export async function connectDatabase(uri: string, onClientRestart: ClientRestartListener = () => {}): Promise<Database> {
-  const connection = mongoose.createConnection(uri, connectionOptions);
+export interface ConnectOptions {
+  /** The longest a database operation may take (DB_OPERATION_TIMEOUT_MS). */
+  operationTimeoutMs?: number;
+  onClientRestart?: ClientRestartListener;
+}
+
+export async function connectDatabase(uri: string, options: ConnectOptions = {}): Promise<Database> {
+  const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+  const onClientRestart = options.onClientRestart ?? (() => {});
+  const connection = mongoose.createConnection(uri, {
+    ...connectionOptions,
+    waitQueueTimeoutMS: operationTimeoutMs,
+    socketTimeoutMS: operationTimeoutMs + SOCKET_MARGIN_MS,
+  });
+  // Every mongoose query of this connection carries it.
+  connection.set('maxTimeMS', operationTimeoutMs);
   await connection.asPromise();
   const watchdog = watchHeartbeats(connection, onClientRestart);
   const models = bindModels(connection);
@@ -111,7 +135,12 @@ const unavailableErrorNames = new Set([
   'MongoTopologyClosedError',
   'MongoPoolClosedError',
   'MongoPoolClearedError',
+  'PoolClearedOnNetworkError', // a MongoPoolClearedError: the monitor timed out on a hung server
+  'MongoWaitQueueTimeoutError',
 ]);
+
+/** The server gave up on an operation at its maxTimeMS: the database is too slow to serve. */
+const MAX_TIME_EXPIRED = 50;
 
 /** Whether an error means "the database cannot be reached" (503) rather than a bug (500). */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -121,6 +150,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // a connection the server dropped can fail a write with the socket's own error.
   if (/Cannot call `.+` before initial connection is complete|Client must be connected|socket has been ended by the other party/.test(error.message)) return true;
   const code = (error as { code?: unknown }).code;
+  if (code === MAX_TIME_EXPIRED) return true;
   if (typeof code === 'string' && ['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT'].includes(code)) return true;
   const label = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
   return typeof label === 'function' && label.call(error, 'ResetPool');

@@ -12,6 +12,8 @@ export interface DatabaseServer {
   uri: string;
   /** What runs it, for the startup log: "MONGODB_URI", "mongod", "ferretdb". */
   kind: string;
+  /** The server's process, when it was started here. */
+  pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -167,6 +169,7 @@ async function launch(
   return {
     uri: `mongodb://127.0.0.1:${port}/${databaseName}`,
     kind,
+    pid: child.pid,
     stop: () => stopProcess(child, exited),
   };
 }

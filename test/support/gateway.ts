@@ -55,7 +55,7 @@ export async function startTestGateway(
   const databaseUri = options.databaseUri ?? uniqueDatabaseUri();
   // Tests hash at a low cost to run fast; one test keeps the default of 12.
   const config = loadConfig({ BCRYPT_COST: '4', QUOTA_SYNC_MS: '0', ...options.env });
-  const database = await connectDatabase(databaseUri);
+  const database = await connectDatabase(databaseUri, { operationTimeoutMs: config.DB_OPERATION_TIMEOUT_MS });
   const logLines = options.logLines;
   const logger = logLines
     ? pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) })
