@@ -40,7 +40,11 @@ export interface Services {
 }
 
 export function createServices(config: Config, database: Database, logger?: Logger, metrics?: Metrics): Services {
-  const hasher = new PasswordHasher(config.BCRYPT_COST);
+  const hasher = new PasswordHasher(config.BCRYPT_COST, {
+    slots: config.BCRYPT_POOL_SIZE,
+    maxQueueWaitMs: config.BCRYPT_QUEUE_MAX_WAIT_MS,
+    observer: { shed: () => metrics?.bcryptShed.inc() },
+  });
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
   const loginActivity = new LoginActivity(database.models, lastUsed);
   const authStates = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX);
@@ -100,6 +104,7 @@ export async function createGateway(
   const metrics = new Metrics();
   const health = new Health(database.connection);
   const services = createServices(config, database, logger, metrics);
+  metrics.watchBcryptQueue(() => services.hasher.queueLength);
   const operationServices = {
     apiUsers: services.apiUsers,
     accounts: services.accounts,

@@ -65,6 +65,8 @@ const environment = z.object({
       return value;
     }),
   BCRYPT_COST: integer('BCRYPT_COST', 4, 31, 12),
+  BCRYPT_POOL_SIZE: integer('BCRYPT_POOL_SIZE', 0, 256, 0),
+  BCRYPT_QUEUE_MAX_WAIT_MS: integer('BCRYPT_QUEUE_MAX_WAIT_MS', 0, 600_000, 3000),
   LOCKOUT_THRESHOLD: integer('LOCKOUT_THRESHOLD', 1, 1000, 5),
   AUTH_CACHE_TTL_MS: integer('AUTH_CACHE_TTL_MS', 0, 24 * 3_600_000, 300_000),
   AUTH_CACHE_MAX: integer('AUTH_CACHE_MAX', 0, 10_000_000, 10_000),

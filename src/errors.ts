@@ -91,12 +91,12 @@ export const errors = {
     ),
   unknown: (requestId: string) =>
     new ApiError(500, 'ERROR_UNKNOWN', `An unexpected error occurred; quote request id ${requestId} when reporting it.`),
-  unavailable: () =>
+  unavailable: (retryAfterSeconds = 5) =>
     new ApiError(
       503,
       'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE',
       'The service is temporarily unavailable; try again shortly.',
-      { 'Retry-After': '5' },
+      { 'Retry-After': String(retryAfterSeconds) },
     ),
 };
 

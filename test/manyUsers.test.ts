@@ -3,6 +3,8 @@
 import { expect } from 'chai';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
+import { insertApiUsers } from './support/bulkUsers.js';
+import { PasswordHasher } from '../src/domain/passwords.js';
 
 const USERS = 120;
 
@@ -39,5 +41,60 @@ describe('a burst of new API users', function () {
     expect(listed.status, listed.text).to.equal(200);
     const lastUsed = (listed.body as { username: string; lastUsed: string | null }[]).filter((user) => user.lastUsed !== null);
     expect(lastUsed).to.have.length(USERS + 1);
+  });
+});
+
+describe('a cold storm at bcrypt cost 12', function () {
+  this.timeout(120_000);
+  const STORM = 40;
+  const PASSWORD = 'Shared-integration-secret-1';
+  let gateway: TestGateway;
+  let owner: TestAccount;
+  let usernames: string[];
+
+  before(async () => {
+    // The production cost, and a queue bound of two seconds: on a machine of a few cores some
+    // twenty compares fit in it, and the storm is twice that.
+    gateway = await startTestGateway({ env: { BCRYPT_COST: '12', BCRYPT_QUEUE_MAX_WAIT_MS: '2000' } });
+    owner = await gateway.createAccount({ name: 'Cold Storm', callsPerHour: 1_000_000 });
+    const hash = await new PasswordHasher(12).hash(PASSWORD);
+    usernames = await insertApiUsers(gateway.database, owner.accountId, STORM, hash);
+  });
+  after(() => gateway.close());
+
+  it('serves newcomers in turn, tells the rest to come back, and never holds up a verified caller', async () => {
+    expect((await restRequest(gateway.baseUrl, owner, 'GET', '/v2/account-info')).status).to.equal(200);
+    let stormAnswered = 0;
+    const storm = Promise.all(
+      usernames.map(async (username) => {
+        const answer = await restRequest(gateway.baseUrl, { username, password: PASSWORD }, 'GET', '/v2/account-info');
+        stormAnswered += 1;
+        return answer;
+      }),
+    );
+    // The verified caller, while the storm is queued: its calls pass without a compare.
+    const warm: number[] = [];
+    for (let call = 0; call < 20; call++) warm.push((await restRequest(gateway.baseUrl, owner, 'GET', '/v2/account-info')).status);
+    const answeredWhenWarmDone = stormAnswered;
+    const answers = await storm;
+    expect(warm.every((status) => status === 200), JSON.stringify(warm)).to.equal(true);
+    expect(answeredWhenWarmDone, 'the verified caller was done before the storm was').to.be.below(STORM);
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.every((status) => status === 200 || status === 503), JSON.stringify(statuses)).to.equal(true);
+    expect(statuses.filter((status) => status === 200).length, 'some served at once').to.be.above(0);
+    const shed = answers.filter((answer) => answer.status === 503);
+    expect(shed.length, 'the rest told to come back').to.be.above(0);
+    for (const answer of shed) {
+      expect(answer.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+      expect((answer.body as { message: string }).message).to.match(/ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE$/);
+    }
+    // Coming back when told, every newcomer is served.
+    let waiting = usernames.filter((_, index) => statuses[index] !== 200);
+    for (let round = 0; round < 40 && waiting.length > 0; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // Retry-After, at its least
+      const again = await Promise.all(waiting.map((username) => restRequest(gateway.baseUrl, { username, password: PASSWORD }, 'GET', '/v2/account-info')));
+      waiting = waiting.filter((_, index) => again[index]!.status !== 200);
+    }
+    expect(waiting, 'every newcomer served in the end').to.deep.equal([]);
   });
 });

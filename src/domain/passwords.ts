@@ -5,7 +5,9 @@
 // typed password matches whichever way a client composed its accents.
 import bcrypt from 'bcrypt';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
@@ -16,30 +18,57 @@ function prehash(password: string): string {
   return createHash('sha256').update(password.normalize('NFC'), 'utf8').digest('base64');
 }
 
+export interface HasherOptions {
+  /** bcrypt jobs run at once (BCRYPT_POOL_SIZE): one per core by default. */
+  slots?: number;
+  /** The longest a job may expect to wait for its turn before it is refused with a 503. */
+  maxQueueWaitMs?: number;
+  observer?: CompareQueueObserver;
+}
+
+/** BCRYPT_QUEUE_MAX_WAIT_MS's default. */
+export const DEFAULT_MAX_QUEUE_WAIT_MS = 3000;
+
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
   private readonly dummyHash: string;
   /** How long recent compares took (ms), queueing included: what a refusal must look like. */
   private readonly durations: number[] = [];
+  private readonly queue: CompareQueue;
 
-  constructor(readonly cost: number) {
+  constructor(
+    readonly cost: number,
+    options: HasherOptions = {},
+  ) {
     this.dummyHash = bcrypt.hashSync(randomBytes(16).toString('hex'), cost);
     const started = performance.now();
     bcrypt.compareSync(randomBytes(16).toString('hex'), this.dummyHash);
-    this.durations.push(performance.now() - started);
+    const compareMs = performance.now() - started;
+    this.durations.push(compareMs);
+    this.queue = new CompareQueue(
+      options.slots || availableParallelism(),
+      options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS,
+      compareMs,
+      options.observer,
+    );
+  }
+
+  /** bcrypt jobs waiting for a slot. */
+  get queueLength(): number {
+    return this.queue.length;
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(prehash(password), this.cost);
+    return this.queue.run(() => bcrypt.hash(prehash(password), this.cost));
   }
 
   verify(password: string, hash: string): Promise<boolean> {
-    return this.timed(bcrypt.compare(prehash(password), hash));
+    return this.timed(() => bcrypt.compare(prehash(password), hash));
   }
 
   /** Spends the time of a real check and fails: an unknown username must not answer faster. */
   async verifyNobody(password: string): Promise<false> {
-    await this.timed(bcrypt.compare(prehash(password), this.dummyHash));
+    await this.timed(() => bcrypt.compare(prehash(password), this.dummyHash));
     return false;
   }
 
@@ -63,9 +92,10 @@ export class PasswordHasher {
     if (remaining > 0) await sleep(remaining);
   }
 
-  private async timed(compare: Promise<boolean>): Promise<boolean> {
+  /** A compare through the queue, timed from when it was asked for (its wait included). */
+  private async timed(compare: () => Promise<boolean>): Promise<boolean> {
     const started = performance.now();
-    const result = await compare;
+    const result = await this.queue.run(compare);
     if (this.durations.length >= DURATION_SAMPLES) this.durations.shift();
     this.durations.push(performance.now() - started);
     return result;

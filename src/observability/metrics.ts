@@ -29,6 +29,11 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly quotaRejections = new Counter({ name: 'dualgate_quota_rejections_total', help: 'Calls refused for a spent hourly quota (429).', registers: [this.registry] });
+  readonly bcryptShed = new Counter({
+    name: 'dualgate_bcrypt_shed_total',
+    help: 'Password checks refused with 503 because the bcrypt queue could not serve them within BCRYPT_QUEUE_MAX_WAIT_MS.',
+    registers: [this.registry],
+  });
   readonly databaseErrors = new Counter({ name: 'dualgate_database_errors_total', help: 'Calls failed because the database could not be reached (503).', registers: [this.registry] });
 
   constructor() {
@@ -43,6 +48,18 @@ export class Metrics {
         const count = (result: string) => values.find((value) => value.labels.result === result)?.value ?? 0;
         const total = count('hit') + count('miss');
         this.set(total === 0 ? 0 : count('hit') / total);
+      },
+    });
+  }
+
+  /** Reports how many bcrypt jobs wait for a slot, read when scraped. */
+  watchBcryptQueue(length: () => number): void {
+    new Gauge({
+      name: 'dualgate_bcrypt_queue_length',
+      help: 'Password checks waiting for a bcrypt slot.',
+      registers: [this.registry],
+      collect() {
+        this.set(length());
       },
     });
   }

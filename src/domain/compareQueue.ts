@@ -1,0 +1,97 @@
+// The bcrypt work of this process, run a few at a time in the order it arrived.
+//
+// A compare at cost 12 is ~165 ms of a core: a burst of integrations never seen before (every
+// deploy brings one) asks for far more than the cores can give. Left to libuv's thread pool,
+// all of them would start at once, share the cores, and each finish only when nearly all have:
+// the first user would wait as long as the last. Here at most `slots` run at once (one per
+// core), the others wait in arrival order, so users are served at the compare rate from the
+// first second. A caller who would wait longer than `maxWaitMs` is told at once to come back
+// (503 with Retry-After) instead of piling up behind a queue it cannot get through in time.
+// Callers whose password is already verified never come here (see CredentialVerifier).
+import { errors } from '../errors.js';
+
+/** How many recent compare times (the work itself, without the wait) the estimate uses. */
+const SERVICE_SAMPLES = 32;
+
+interface Waiting {
+  start(): void;
+}
+
+export interface CompareQueueObserver {
+  /** A job turned away because the queue could not serve it within the bound. */
+  shed?(): void;
+}
+
+export class CompareQueue {
+  private running = 0;
+  private readonly waiting: Waiting[] = [];
+  private head = 0;
+  private readonly serviceTimes: number[] = [];
+
+  constructor(
+    private readonly slots: number,
+    private readonly maxWaitMs: number,
+    /** What one job takes before any has been timed (the hasher measures one at start). */
+    initialServiceMs: number,
+    private readonly observer: CompareQueueObserver = {},
+  ) {
+    if (!Number.isInteger(slots) || slots < 1) throw new Error('a compare queue needs at least one slot');
+    this.serviceTimes.push(initialServiceMs);
+  }
+
+  /** Jobs waiting for a slot. */
+  get length(): number {
+    return this.waiting.length - this.head;
+  }
+
+  /** How long a job arriving now would wait for its slot, by the recent service times. */
+  expectedWaitMs(): number {
+    if (this.running < this.slots) return 0;
+    return Math.ceil((this.length + 1) / this.slots) * this.meanServiceMs();
+  }
+
+  /** Runs the job when a slot is free; rejects with a 503 at once when that would be too late. */
+  run<T>(job: () => Promise<T>): Promise<T> {
+    const waitMs = this.expectedWaitMs();
+    if (waitMs > this.maxWaitMs) {
+      this.observer.shed?.();
+      return Promise.reject(errors.unavailable(Math.max(1, Math.ceil(waitMs / 1000))));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const start = () => {
+        this.running += 1;
+        const started = performance.now();
+        job()
+          .then(resolve, reject)
+          .finally(() => {
+            this.recordService(performance.now() - started);
+            this.running -= 1;
+            this.next();
+          });
+      };
+      if (this.running < this.slots && this.length === 0) start();
+      else this.waiting.push({ start });
+    });
+  }
+
+  private next(): void {
+    if (this.running >= this.slots || this.length === 0) return;
+    const job = this.waiting[this.head]!;
+    this.head += 1;
+    // The array is compacted once its consumed head outweighs what still waits.
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    job.start();
+  }
+
+  private recordService(ms: number): void {
+    if (this.serviceTimes.length >= SERVICE_SAMPLES) this.serviceTimes.shift();
+    this.serviceTimes.push(ms);
+  }
+
+  private meanServiceMs(): number {
+    return this.serviceTimes.reduce((sum, ms) => sum + ms, 0) / this.serviceTimes.length;
+  }
+}

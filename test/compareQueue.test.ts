@@ -1,0 +1,57 @@
+// The bcrypt queue on its own: order, bound on concurrency, and refusing what it cannot serve in time.
+import { expect } from 'chai';
+import { CompareQueue } from '../src/domain/compareQueue.js';
+import { ApiError } from '../src/errors.js';
+
+/** A job that ends when told to, recording when it started. */
+function controlledJob(started: number[], id: number) {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return { job: () => (started.push(id), done.then(() => id)), finish: () => finish() };
+}
+
+describe('the bcrypt compare queue', () => {
+  it('runs at most its slots at once, and the rest in the order they arrived', async () => {
+    const queue = new CompareQueue(2, 60_000, 1);
+    const started: number[] = [];
+    const jobs = Array.from({ length: 6 }, (_, id) => controlledJob(started, id));
+    const results = jobs.map((job) => queue.run(job.job));
+    await Promise.resolve();
+    expect(started).to.deep.equal([0, 1]);
+    expect(queue.length).to.equal(4);
+    jobs[1]!.finish();
+    await results[1];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).to.deep.equal([0, 1, 2]);
+    for (const job of jobs) job.finish();
+    expect(await Promise.all(results)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    expect(started).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    expect(queue.length).to.equal(0);
+  });
+
+  it('refuses at once, with a 503 and Retry-After, a job that could not start within its bound', async () => {
+    // One slot, jobs of 100 ms: the third in line would wait 200 ms, past a bound of 150.
+    const queue = new CompareQueue(1, 150, 100);
+    const started: number[] = [];
+    const jobs = Array.from({ length: 2 }, (_, id) => controlledJob(started, id));
+    const accepted = jobs.map((job) => queue.run(job.job));
+    const refused = await queue.run(async () => 'never').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(ApiError);
+    expect((refused as ApiError).status).to.equal(503);
+    expect((refused as ApiError).code).to.equal('ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE');
+    expect((refused as ApiError).headers['Retry-After']).to.match(/^[1-9]\d*$/);
+    for (const job of jobs) job.finish();
+    expect(await Promise.all(accepted)).to.deep.equal([0, 1]);
+  });
+
+  it('a failing job frees its slot for the next', async () => {
+    const queue = new CompareQueue(1, 60_000, 1);
+    const failed = queue.run(() => Promise.reject(new Error('boom')));
+    const next = queue.run(async () => 'next');
+    expect(await failed.catch((error: Error) => error.message)).to.equal('boom');
+    expect(await next).to.equal('next');
+  });
+});
