@@ -30,6 +30,7 @@ import { SOAP_PATH } from './transports/soap/wsdlDocument.js';
 
 export interface Services {
   hasher: PasswordHasher;
+  authStates: AuthStateCache;
   lastUsed: LastUsedRecorder;
   loginActivity: LoginActivity;
   auditTrail: AuditTrail;
@@ -47,7 +48,18 @@ export function createServices(config: Config, database: Database, logger?: Logg
   });
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
   const loginActivity = new LoginActivity(database.models, lastUsed);
-  const authStates = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX);
+  let pollFailing = false;
+  const authStates = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX, {
+    // Said once when polls start failing (every state is then re-read on use), not twice a second.
+    pollFailed: (error) => {
+      if (!pollFailing) logger?.warn({ err: error }, 'reading what changed failed: authentication re-reads each user until it works again');
+      pollFailing = true;
+    },
+    polled: () => {
+      if (pollFailing) logger?.info('reading what changed works again');
+      pollFailing = false;
+    },
+  });
   const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds));
   const apiUsers = new ApiUsers(database.models, hasher, loginActivity, auditTrail, {
     usernameDomain: config.API_USER_DOMAIN,
@@ -58,6 +70,7 @@ export function createServices(config: Config, database: Database, logger?: Logg
   });
   return {
     hasher,
+    authStates,
     lastUsed,
     loginActivity,
     auditTrail,
@@ -105,6 +118,7 @@ export async function createGateway(
   const health = new Health(database.connection);
   const services = createServices(config, database, logger, metrics);
   metrics.watchBcryptQueue(() => services.hasher.queueLength);
+  metrics.watchDatabase(database.connection.getClient());
   const operationServices = {
     apiUsers: services.apiUsers,
     accounts: services.accounts,
@@ -146,6 +160,7 @@ export async function createGateway(
     health,
     close: async () => {
       services.auditTrail.stopRecovery();
+      services.authStates.close();
       await Promise.all([services.quota.close(), services.lastUsed.close()]);
     },
   };

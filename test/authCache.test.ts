@@ -2,6 +2,7 @@
 // password that verified before against the same stored hash, and no change is hidden by
 // them: the next request in the same process sees it, another process within AUTH_STATE_TTL_MS.
 import { expect } from 'chai';
+import { insertApiUsers } from './support/bulkUsers.js';
 import { addFailure, AuthStateCache, failuresCounting } from '../src/auth/authStateCache.js';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
@@ -175,20 +176,63 @@ describe('authentication caches', () => {
     }
   });
 
-  it('keeps, across a re-read after the TTL, a wrong password counted here and not yet written, and counts it once when written', async () => {
+  it('keeps, across a re-read after a change, a wrong password counted here and not yet written, and counts it once when written', async () => {
     const user = await newUser('Merg3-me-pw');
     const { loginActivity } = gateway.gateway.services;
-    const states = new AuthStateCache(gateway.database.models, loginActivity, 5, 100, 100);
-    const first = await states.get(user.username);
-    const refusedAt = new Date();
-    // As the verifier does: counted in the state at once, the row written after.
-    addFailure(first, refusedAt, 5);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const reread = await states.get(user.username);
-    expect(reread, 'read again after the TTL').to.not.equal(first);
-    expect(failuresCounting(reread)).to.equal(1);
-    await loginActivity.recordFailure(first.user!._id, refusedAt);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(failuresCounting(await states.get(user.username)), 'the written row is the same wrong password').to.equal(1);
+    const states = new AuthStateCache(gateway.database.models, loginActivity, 5, 60_000, 100);
+    try {
+      const first = await states.get(user.username);
+      const refusedAt = new Date();
+      // As the verifier does: counted in the state at once, the row written after.
+      addFailure(first, refusedAt, 5);
+      states.forgetUser(first.user!._id); // a change elsewhere, as a poll hears of it
+      const reread = await states.get(user.username);
+      expect(reread, 'read again after the change').to.not.equal(first);
+      expect(failuresCounting(reread)).to.equal(1);
+      await loginActivity.recordFailure(first.user!._id, refusedAt);
+      await states.poll(); // the row, found by the poll, is the same wrong password
+      await states.poll();
+      expect(failuresCounting(await states.get(user.username))).to.equal(1);
+    } finally {
+      states.close();
+    }
+  });
+
+  it('stays current by polling what changed, with the same few queries whatever the number of users', async () => {
+    const databaseUri = uniqueDatabaseUri();
+    const lines: string[] = [];
+    const watched = await startTestGateway({ logLines: lines, databaseUri, env: { AUTH_STATE_TTL_MS: '400', METRICS_TOKEN: 'a-metrics-token-for-tests' } });
+    const other = await startTestGateway({ databaseUri });
+    try {
+      const account = await other.createAccount({ callsPerHour: 1_000_000 });
+      const hash = await watched.gateway.services.hasher.hash('Many-users-1');
+      const usernames = await insertApiUsers(watched.database, account.accountId, 200, hash);
+      const calls = async () => Promise.all(usernames.map((username) => call({ username, password: 'Many-users-1' }, watched.baseUrl)));
+      expect(new Set(await calls()), lines.filter((l) => l.includes('"level":40')).slice(0, 3).join('\n')).to.deep.equal(new Set([200]));
+      const finds = async () => {
+        const text = await (await fetch(`${watched.baseUrl}/metrics`, { headers: { Authorization: 'Bearer a-metrics-token-for-tests' } })).text();
+        return Number(/^dualgate_database_operations_total\{operation="find"\} (\d+)/m.exec(text)?.[1] ?? 0);
+      };
+      // Two seconds of every user calling: five TTLs, in which per-user re-reads would be
+      // 200 users × 4 queries × 5. Polls are three queries (two, and one per user with
+      // wrong passwords counting: none here) every TTL / 2.
+      const before = await finds();
+      const until = Date.now() + 2000;
+      while (Date.now() < until) expect(new Set(await calls())).to.deep.equal(new Set([200]));
+      const spent = (await finds()) - before;
+      expect(spent, 'finds in two seconds of 200 warm users').to.be.below(60);
+      // And still current: a user disabled through the other gateway is refused here.
+      const [firstUser] = await other.database.models.ApiUser.find({ username: usernames[0] }).lean().exec();
+      await restRequest(other.baseUrl, account, 'PUT', `/v2/api-users/${firstUser!._id.toHexString()}`, { enabled: false });
+      let refused = false;
+      for (let attempt = 0; attempt < 40 && !refused; attempt++) {
+        refused = (await call({ username: usernames[0]!, password: 'Many-users-1' }, watched.baseUrl)) === 401;
+        if (!refused) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(refused, 'the disable made elsewhere is seen').to.equal(true);
+    } finally {
+      await watched.close();
+      await other.close();
+    }
   });
 });

@@ -1,8 +1,20 @@
 // What authentication needs to know of a username (the user, its account, its last success
-// and its recent wrong passwords), read from the database at most once per AUTH_STATE_TTL_MS
-// and per username, concurrent readers sharing one read. Whatever this process changes is
-// applied to the cached state or forgotten at once, so the next request here sees it; other
-// processes see it within the TTL. AUTH_STATE_TTL_MS = 0 reads the database on every request.
+// and its recent wrong passwords), read from the database once and then kept up to date by
+// what changed, not re-read per user: the cost of staying current does not grow with the
+// number of users.
+//
+// Every AUTH_STATE_TTL_MS / 2 one poll (three small queries, whatever the number of users)
+// reads what changed anywhere since the last poll: the change rows that every user and account
+// change leaves (db/models.ts, AuthChangeRecord: the user or account is forgotten here and read
+// again on its next call), the wrong passwords recorded by any process (added to the state
+// they belong to), and, for the few users with wrong passwords counting, their last success
+// (a success elsewhere resets the count). So a disable, lock, delete, reset or account disable
+// made anywhere is seen here within AUTH_STATE_TTL_MS.
+//
+// Should polls fail (the database away), a state is used only while it is younger than
+// AUTH_STATE_TTL_MS or the last successful poll is: after that each is read again on use, as
+// if there were no poller. Whatever this process changes is applied to the cached state or
+// forgotten at once. AUTH_STATE_TTL_MS = 0 reads the database on every request.
 import { LRUCache } from 'lru-cache';
 import { Types } from 'mongoose';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
@@ -18,7 +30,7 @@ export interface AuthState {
    * When the user's latest wrong passwords arrived (at most the lockout threshold of them,
    * after its last unlock), as far as this process knows: those after `lastSuccess` count.
    * Times, not a count, so that a refusal and a success crossing each other are put in the
-   * order they arrived in, and a re-read can merge what it finds with what is known here.
+   * order they arrived in, and what a poll or re-read finds merges with what is known here.
    */
   failedAt: Date[];
 }
@@ -39,38 +51,88 @@ function newest(times: Date[], keep: number): Date[] {
   return times.sort((x, y) => y.getTime() - x.getTime()).slice(0, keep);
 }
 
+/**
+ * How far back each poll looks before the previous one started: room for writes still landing
+ * when that poll read (each takes at most DB_OPERATION_TIMEOUT_MS) and for clocks of gateway
+ * processes that disagree by a few seconds. What is found twice is applied once.
+ */
+const POLL_OVERLAP_MS = 10_000;
+/** Change rows older than this are of no use to any poll; removed now and then. */
+const CHANGE_ROWS_KEPT_MS = 10 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
+
+interface CachedState {
+  state: AuthState;
+  /** When it was read (Date.now()). */
+  readAt: number;
+  /**
+   * Something changed: read again on next use. The state is kept meanwhile, for what this
+   * process knows and the database may not have yet (see readAndStore).
+   */
+  invalidated: boolean;
+}
+
+/** Whether a read under way may still be stored and joined. */
+interface ReadTicket {
+  /** The forget count when the read started: a read that predates a forget is not joined. */
+  generation: number;
+  /** Its username was forgotten while it was under way: it may predate the change. */
+  invalidated: boolean;
+}
+
+interface Read {
+  ticket: ReadTicket;
+  done: Promise<CachedState>;
+}
+
+/** What the change poller tells the outside (database operations are counted elsewhere). */
+export interface AuthStateObserver {
+  pollFailed?(error: unknown): void;
+  polled?(): void;
+}
+
 export class AuthStateCache {
-  private readonly states: LRUCache<string, AuthState> | undefined;
+  private readonly states: LRUCache<string, CachedState> | undefined;
+  /** Reads under way, by username: concurrent readers share one. */
+  private readonly reading = new Map<string, Read>();
+  /** Bumped by every forget: a read that started before one is neither stored nor joined. */
+  private generation = 0;
+  /** Change rows applied already (id → time), so that the polls' overlap applies each once. */
+  private readonly applied = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** Start (Date.now()) of the last poll that succeeded: every state is current as of then. */
+  private lastPollStart: number;
+  private lastPrune = 0;
 
   constructor(
     private readonly models: Models,
     private readonly loginActivity: LoginActivity,
     private readonly lockoutThreshold: number,
-    ttlMs: number,
+    private readonly ttlMs: number,
     maxEntries: number,
+    private readonly observer: AuthStateObserver = {},
   ) {
-    this.states =
-      ttlMs > 0
-        ? new LRUCache<string, AuthState>({
-            max: maxEntries,
-            ttl: ttlMs,
-            // A state deleted while its read is under way is not stored by that read. A re-read
-            // after the TTL keeps what this process knows and the database may not have yet (a
-            // wrong password whose row is still being written, a last use not yet flushed).
-            fetchMethod: async (username, stale) => merged(await this.read(username), stale, lockoutThreshold),
-          })
-        : undefined;
+    this.states = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, CachedState>({ max: maxEntries }) : undefined;
+    // Nothing is cached before now: the first poll looks back from here.
+    this.lastPollStart = Date.now();
   }
 
   async get(username: string): Promise<AuthState> {
     if (!this.states) return this.read(username);
-    try {
-      return (await this.states.fetch(username)) ?? (await this.read(username));
-    } catch (error) {
-      // Forgotten while being read (lru-cache then rejects the read's waiters): read afresh.
-      if (error instanceof Error && error.message === 'deleted') return this.read(username);
-      throw error;
+    this.startPolling();
+    const cached = this.states.get(username);
+    if (cached && !cached.invalidated && Math.max(cached.readAt, this.lastPollStart) >= Date.now() - this.ttlMs) return cached.state;
+    let read = this.reading.get(username);
+    if (!read || read.ticket.generation !== this.generation) {
+      const ticket: ReadTicket = { generation: this.generation, invalidated: false };
+      const done = this.readAndStore(username, cached?.state, ticket).finally(() => {
+        if (this.reading.get(username)?.ticket === ticket) this.reading.delete(username);
+      });
+      read = { ticket, done };
+      this.reading.set(username, read);
     }
+    return (await read.done).state;
   }
 
   /**
@@ -78,29 +140,136 @@ export class AuthStateCache {
    * else `state`. Changes this process makes to what it returns are kept, not read again.
    */
   latest(username: string, state: AuthState): AuthState {
-    const cached = this.states?.peek(username);
+    const cached = this.states?.peek(username)?.state;
     return cached?.user && state.user && cached.user._id.equals(state.user._id) ? cached : state;
   }
 
-  // Changes are rare next to calls: a scan of at most AUTH_STATE_MAX entries is cheap.
+  // Changes are rare next to calls: a scan of at most AUTH_CACHE_MAX entries is cheap.
   forgetUser(userId: Types.ObjectId): void {
     this.forgetWhere((state) => state.user?._id.equals(userId) === true);
   }
 
   forgetUsername(username: string): void {
-    this.states?.delete(username);
+    const cached = this.states?.peek(username);
+    if (cached) cached.invalidated = true;
+    const read = this.reading.get(username);
+    if (read) {
+      read.ticket.invalidated = true;
+      this.reading.delete(username);
+    }
   }
 
-  /** The account changed here (disabled, enabled): every user of it is read again. */
+  /** The account changed (disabled, enabled): every user of it is read again. */
   forgetAccount(accountId: Types.ObjectId): void {
     this.forgetWhere((state) => state.account?._id.equals(accountId) === true);
   }
 
+  /** How many usernames are cached. */
+  get size(): number {
+    return this.states?.size ?? 0;
+  }
+
+  /** Reads what changed everywhere since the last poll and applies it (on a timer; tests call it). */
+  async poll(): Promise<void> {
+    if (!this.states || this.polling) return;
+    this.polling = true;
+    const started = Date.now();
+    try {
+      const from = new Date(this.lastPollStart - POLL_OVERLAP_MS);
+      const [changes, failures] = await Promise.all([
+        this.models.AuthChange.find({ at: { $gte: from } }, { accountId: 1, userId: 1, username: 1 }).lean().exec(),
+        this.models.LoginFailure.find({ at: { $gte: from } }, { userId: 1, at: 1 }).lean().exec(),
+      ]);
+      for (const change of changes) {
+        const id = change._id.toHexString();
+        if (this.applied.has(id)) continue;
+        this.applied.set(id, change._id.getTimestamp().getTime());
+        // By username where the row names one: only that user's reads are discarded.
+        if (change.username) this.forgetUsername(change.username);
+        else if (change.userId) this.forgetUser(change.userId);
+        else this.forgetAccount(change.accountId);
+      }
+      for (const [id, at] of this.applied) {
+        if (at < from.getTime() - POLL_OVERLAP_MS) this.applied.delete(id);
+      }
+      this.applyFailures(failures);
+      await this.refreshLastSuccesses();
+      this.lastPollStart = started;
+      this.observer.polled?.();
+      if (started - this.lastPrune >= PRUNE_EVERY_MS) {
+        this.lastPrune = started;
+        void this.models.AuthChange.deleteMany({ at: { $lt: new Date(started - CHANGE_ROWS_KEPT_MS) } })
+          .exec()
+          .catch(() => {
+            /* best effort: the next prune tries again */
+          });
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Stops the poller (at shutdown). */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private startPolling(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.poll().catch((error: unknown) => this.observer.pollFailed?.(error));
+    }, Math.max(1, Math.floor(this.ttlMs / 2)));
+    this.timer.unref();
+  }
+
+  /** Other processes' wrong passwords (and this one's, already known: a time is added once). */
+  private applyFailures(failures: ReadonlyArray<{ userId: Types.ObjectId; at: Date }>): void {
+    if (failures.length === 0 || !this.states) return;
+    const byUser = new Map<string, Date[]>();
+    for (const failure of failures) {
+      const key = failure.userId.toHexString();
+      byUser.set(key, [...(byUser.get(key) ?? []), failure.at]);
+    }
+    for (const { state } of this.states.values()) {
+      const found = state.user && byUser.get(state.user._id.toHexString());
+      if (!found) continue;
+      const known = new Set(state.failedAt.map((at) => at.getTime()));
+      const unknown = found.filter((at) => at > state.user!.unlockedAt && !known.has(at.getTime()));
+      if (unknown.length > 0) state.failedAt = newest([...state.failedAt, ...unknown], this.lockoutThreshold);
+    }
+  }
+
+  /** A success elsewhere resets the count: asked only for the users with wrong passwords counting. */
+  private async refreshLastSuccesses(): Promise<void> {
+    if (!this.states) return;
+    const counting = [...this.states.values()].map(({ state }) => state).filter((state) => failuresCounting(state) > 0);
+    if (counting.length === 0) return;
+    const lastSuccesses = await Promise.all(counting.map((state) => this.loginActivity.lastSuccess(state.user!._id)));
+    counting.forEach((state, index) => {
+      const found = lastSuccesses[index];
+      if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
+    });
+  }
+
   private forgetWhere(matches: (state: AuthState) => boolean): void {
     if (!this.states) return;
-    for (const [username, state] of this.states.entries()) {
-      if (matches(state)) this.states.delete(username);
+    this.generation += 1;
+    for (const cached of this.states.values()) {
+      if (matches(cached.state)) cached.invalidated = true;
     }
+  }
+
+  /**
+   * A read, stored unless something was forgotten while it was under way (it may predate that
+   * change). It keeps what this process knew of the same user and the database may not have
+   * yet (a wrong password whose row is still being written, a last use not yet flushed).
+   */
+  private async readAndStore(username: string, stale: AuthState | undefined, ticket: ReadTicket): Promise<CachedState> {
+    const readAt = Date.now();
+    const cached: CachedState = { state: merged(await this.read(username), stale, this.lockoutThreshold), readAt, invalidated: false };
+    if (!ticket.invalidated && ticket.generation === this.generation) this.states?.set(username, cached);
+    return cached;
   }
 
   /**

@@ -31,6 +31,8 @@ const connectionOptions = {
   // Polled, not streamed: FerretDB's answer to a streaming hello leaves a restarted server
   // undiscovered; polling works with every server.
   serverMonitoringMode: 'poll',
+  // Each command is an event (counted in dualgate_database_operations_total).
+  monitorCommands: true,
 } as const;
 
 /** A heartbeat that has neither answered nor failed after this long has hung. */

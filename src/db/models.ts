@@ -80,6 +80,21 @@ export interface ApiUserActivityRecord {
   lastUsed: Date;
 }
 
+/**
+ * A change that authentication must hear of (a user created, changed, reset, deleted; an
+ * account disabled or enabled), written when the change's audit event is published, so after
+ * the change itself. Every gateway process reads the new rows once per interval, instead of
+ * re-reading every user it knows (see auth/authStateCache.ts). Rows are kept for minutes only.
+ */
+export interface AuthChangeRecord {
+  _id: Types.ObjectId;
+  at: Date;
+  accountId: Types.ObjectId;
+  /** The user changed; null when the change is the account's. */
+  userId: Types.ObjectId | null;
+  username: string | null;
+}
+
 /** One gateway process's count of one account's calls in one clock hour (UTC). */
 export interface QuotaCounterRecord {
   /** `<accountId>:<window start in ms>:<process id>`: each process writes only its own. */
@@ -156,6 +171,19 @@ const loginFailureSchema = new Schema<LoginFailureRecord>(
   { collection: 'loginfailures', versionKey: false, strict: 'throw' },
 );
 loginFailureSchema.index({ userId: 1, at: 1 });
+// Every process reads the wrong passwords of the last moments, whoever's they are.
+loginFailureSchema.index({ at: 1 });
+
+const authChangeSchema = new Schema<AuthChangeRecord>(
+  {
+    at: { type: Date, required: true },
+    accountId: { type: Schema.Types.ObjectId, required: true },
+    userId: { type: Schema.Types.ObjectId, default: null },
+    username: { type: String, default: null },
+  },
+  { collection: 'authchanges', versionKey: false, strict: 'throw' },
+);
+authChangeSchema.index({ at: 1 });
 
 const apiUserActivitySchema = new Schema<ApiUserActivityRecord>(
   {
@@ -184,6 +212,7 @@ export interface Models {
   LoginFailure: Model<LoginFailureRecord>;
   ApiUserActivity: Model<ApiUserActivityRecord>;
   QuotaCounter: Model<QuotaCounterRecord>;
+  AuthChange: Model<AuthChangeRecord>;
 }
 
 /** Binds the models to one connection, so that two gateways in one process stay apart. */
@@ -195,5 +224,6 @@ export function bindModels(connection: Connection): Models {
     LoginFailure: connection.model<LoginFailureRecord>('LoginFailure', loginFailureSchema),
     ApiUserActivity: connection.model<ApiUserActivityRecord>('ApiUserActivity', apiUserActivitySchema),
     QuotaCounter: connection.model<QuotaCounterRecord>('QuotaCounter', quotaCounterSchema),
+    AuthChange: connection.model<AuthChangeRecord>('AuthChange', authChangeSchema),
   };
 }

@@ -133,6 +133,15 @@ export class AuditTrail {
         targetUsername: target ? target.username : null,
       })),
     );
+    // Told after the change (it was written before its events), and again by a retried
+    // publication: the gateways forget what they knew of the user or account and read it anew.
+    await this.models.AuthChange.collection.insertOne({
+      _id: new Types.ObjectId(),
+      at: new Date(),
+      accountId,
+      userId: target ? target._id : null,
+      username: target ? target.username : null,
+    });
     // $pullAll by the exact events read: FerretDB ignores $pull with a condition.
     await model.updateOne({ _id: document._id } as never, { $pullAll: { pendingAudit: pending } } as never).exec();
   }

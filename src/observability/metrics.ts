@@ -34,6 +34,12 @@ export class Metrics {
     help: 'Password checks refused with 503 because the bcrypt queue could not serve them within BCRYPT_QUEUE_MAX_WAIT_MS.',
     registers: [this.registry],
   });
+  readonly databaseOperations = new Counter({
+    name: 'dualgate_database_operations_total',
+    help: 'Commands sent to the database, by command (find, insert, update, delete, getMore, ...).',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
   readonly databaseErrors = new Counter({ name: 'dualgate_database_errors_total', help: 'Calls failed because the database could not be reached (503).', registers: [this.registry] });
 
   constructor() {
@@ -50,6 +56,11 @@ export class Metrics {
         this.set(total === 0 ? 0 : count('hit') / total);
       },
     });
+  }
+
+  /** Counts every command the database client sends (the client must monitor commands). */
+  watchDatabase(client: { on(event: 'commandStarted', listener: (event: { commandName: string }) => void): unknown }): void {
+    client.on('commandStarted', (event) => this.databaseOperations.inc({ operation: event.commandName }));
   }
 
   /** Reports how many bcrypt jobs wait for a slot, read when scraped. */
