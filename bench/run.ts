@@ -31,6 +31,7 @@ import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/connection.js';
 import { freePort, startDatabaseServer } from '../src/db/databaseServer.js';
+import { runManyUsers, type ManyUsersResults } from './manyUsers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -38,6 +39,11 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SOAK = Number(process.env.BENCH_SOAK ?? 0);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BCRYPT_COST = process.env.BCRYPT_COST ?? '12';
+/** (e)'s numbers of users, e.g. BENCH_USERS=100,1000 (empty: (e) and (f) are not run). */
+const MANY_USERS = (process.env.BENCH_USERS ?? '100,1000,10000').split(',').filter((count) => count.trim() !== '').map(Number);
+/** `npm run bench -- --markdown`: the tables as Markdown, for docs/performance.md. */
+const MARKDOWN = process.argv.includes('--markdown');
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 interface Scenario {
   name: string;
@@ -156,7 +162,7 @@ async function main(): Promise<void> {
     const gateway = await startProcess(
       // As npm start runs it (see package.json): a bounded old space keeps RSS flat.
       ['--max-old-space-size=160', 'dist/server.js'],
-      { PORT: String(await freePort()), NODE_ENV: 'production', MONGODB_URI: database.uri, BCRYPT_COST, LOG_LEVEL: 'info' },
+      { PORT: String(await freePort()), NODE_ENV: 'production', MONGODB_URI: database.uri, BCRYPT_COST, LOG_LEVEL: 'info', METRICS_TOKEN },
       /listening on port (\d+)/,
     );
     children.push(gateway.child);
@@ -216,6 +222,27 @@ async function main(): Promise<void> {
     }
     const scenarios = ['a', 'a′', 'b', 'c', 'd'].map((name) => medianOf(runs.filter((scenario) => scenario.name === name)));
 
+    let manyUsers: ManyUsersResults | undefined;
+    if (MANY_USERS.length > 0) {
+      console.error(`Many integrations: ${MANY_USERS.join(', ')} users never seen before, then warm; one integration beside 1,000 newcomers...`);
+      const manyConnection = await connectDatabase(database.uri);
+      try {
+        manyUsers = await runManyUsers(config, manyConnection, {
+          url: gatewayUrl,
+          metrics: async () => (await fetch(`${gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text(),
+          authorization,
+          connections: CONNECTIONS,
+          durationSeconds: DURATION,
+        }, MANY_USERS);
+      } finally {
+        await manyConnection.close();
+      }
+    }
+    // After everything: the database answers management at once, and /readyz says so.
+    const managementStarted = performance.now();
+    const management = await fetch(`${gatewayUrl}/v2/api-users?select=10`, { headers: { authorization } });
+    const afterwards = { managementStatus: management.status, managementMs: Math.round(performance.now() - managementStarted), readyz: (await fetch(`${gatewayUrl}/readyz`)).status };
+
     let soak: { seconds: number; rssMb: number[]; firstTenAvgMb: number; lastTenAvgMb: number } | undefined;
     if (SOAK > 0) {
       const samples: number[] = [];
@@ -240,9 +267,12 @@ async function main(): Promise<void> {
       // Little's law: refusals per second × how long each holds its connection.
       connectionsWaitingOutRefusalsInD: Math.round((byName.d!.requestsPerSecond / 100) * holdSeconds * 10) / 10,
       gateway: { peakRssMb: Math.round(memory.peakMb), rssMbAtEnd: Math.round(memory.rssMb) },
+      ...(manyUsers ? { manyUsers } : {}),
+      afterwards,
       ...(soak ? { soak } : {}),
     };
 
+    if (MARKDOWN) console.log(`### ${results.date.slice(0, 10)}: ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGb} GB, Node ${results.machine.node}\n`);
     console.log('');
     console.log(`Medians of ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, BCRYPT_COST=${BCRYPT_COST}; ${results.machine.cpus} × ${results.machine.cpuModel}`);
     console.log('');
@@ -254,12 +284,15 @@ async function main(): Promise<void> {
       );
     }
     console.log('');
-    console.log(
+    const note = (text: string) => console.log(MARKDOWN ? `- ${text}` : text);
+    note(
       `(a refusal is held ${Math.round(holdSeconds * 1000)} ms: in (d), ${results.connectionsWaitingOutRefusalsInD} of the ${CONNECTIONS} connections were on average waiting one out: see bench/run.ts)`,
     );
-    console.log(`b/a ${results.ratios['b/a']}   c/a ${results.ratios['c/a']}   d/b ${results.ratios['d/b']}   gateway peak RSS ${results.gateway.peakRssMb} MB`);
-    console.log(`against a′ (the gateway's own HTTP server): b/a′ ${results.ratios['b/a′']}   c/a′ ${results.ratios['c/a′']}`);
-    if (soak) console.log(`soak ${soak.seconds} s: RSS first 10 s ${soak.firstTenAvgMb} MB, last 10 s ${soak.lastTenAvgMb} MB`);
+    note(`b/a ${results.ratios['b/a']}   c/a ${results.ratios['c/a']}   d/b ${results.ratios['d/b']}   gateway peak RSS ${results.gateway.peakRssMb} MB`);
+    note(`against a′ (the gateway's own HTTP server): b/a′ ${results.ratios['b/a′']}   c/a′ ${results.ratios['c/a′']}`);
+    if (manyUsers) printManyUsers(manyUsers);
+    note(`afterwards: a management read answered ${afterwards.managementStatus} in ${afterwards.managementMs} ms; /readyz ${afterwards.readyz}`);
+    if (soak) note(`soak ${soak.seconds} s: RSS first 10 s ${soak.firstTenAvgMb} MB, last 10 s ${soak.lastTenAvgMb} MB`);
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
@@ -267,6 +300,22 @@ async function main(): Promise<void> {
     await database.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function printManyUsers(many: ManyUsersResults): void {
+  console.log('');
+  console.log(`Many integrations (bcrypt ceiling measured here: ${many.comparesPerSecondCeiling} compares/s; one user warm: ${many.oneUserWarm.requestsPerSecond} req/s, p99 ${many.oneUserWarm.p99} ms, ${many.oneUserWarm.databaseOperationsPerCall} database operations per call)`);
+  console.log('');
+  console.log('| users never seen before | all served in s | compares/s | of ceiling | answers while getting there | warm req/s | warm / one user | warm p99 ms | db operations per call |');
+  console.log('|---:|---:|---:|---:|---|---:|---:|---:|---:|');
+  for (const row of many.cold) {
+    const answers = Object.entries(row.statusCounts).map(([status, count]) => `${status}: ${count}`).join(', ') + (row.badAnswers > 0 ? ` (${row.badAnswers} not 200/503+Retry-After)` : '');
+    const ofOne = Math.round((row.warm.requestsPerSecond / Math.max(1, many.oneUserWarm.requestsPerSecond)) * 100) / 100;
+    console.log(`| ${row.users} | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${row.ofCeiling} | ${answers} | ${row.warm.requestsPerSecond} | ${ofOne} | ${row.warm.p99} | ${row.warm.databaseOperationsPerCall} |`);
+  }
+  const storm = many.duringStorm;
+  console.log('');
+  console.log(`f) one warm integration: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms); beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms): ${storm.ratio} of alone; ${storm.stormServed} newcomers served meanwhile`);
 }
 
 main().catch((error: unknown) => {

@@ -149,7 +149,9 @@ export async function createGateway(
   app.use(consoleRouter());
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
   app.use(restErrorHandler(logger, table));
-  // Whatever a crashed process left half-published is finished before serving, then watched for.
+  // Users written before username rows existed get theirs; whatever a crashed process left
+  // half-published is finished before serving, then watched for.
+  await services.apiUsers.indexUsernames();
   await services.auditTrail.recover();
   services.auditTrail.startRecovery((error) => logger.warn({ err: error }, 'audit recovery failed'));
 

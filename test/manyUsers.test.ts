@@ -98,3 +98,30 @@ describe('a cold storm at bcrypt cost 12', function () {
     expect(waiting, 'every newcomer served in the end').to.deep.equal([]);
   });
 });
+
+describe('while bcrypt compares are being shed', function () {
+  this.timeout(60_000);
+  let gateway: TestGateway;
+  let owner: TestAccount;
+
+  before(async () => {
+    // One slot and no waiting: whenever a compare runs, the next caller needing one is shed.
+    gateway = await startTestGateway({ env: { BCRYPT_COST: '12', BCRYPT_POOL_SIZE: '1', BCRYPT_QUEUE_MAX_WAIT_MS: '0' } });
+    owner = await gateway.createAccount({ name: 'Shedding' });
+  });
+  after(() => gateway.close());
+
+  it('a wrong password for a user whose right one is known is shed like any other, not refused with a 401 that would tell it apart', async () => {
+    expect((await restRequest(gateway.baseUrl, owner, 'GET', '/v2/account-info')).status).to.equal(200); // verified, cached
+    const newcomer = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Newcomer-secret-1' });
+    const { username } = newcomer.body as { username: string };
+    const cold = restRequest(gateway.baseUrl, { username, password: 'Newcomer-secret-1' }, 'GET', '/v2/account-info');
+    await new Promise((resolve) => setTimeout(resolve, 30)); // its compare (~165 ms at cost 12) is running
+    const wrong = await restRequest(gateway.baseUrl, { username: owner.username, password: 'not-the-password-1' }, 'GET', '/v2/account-info');
+    expect(wrong.status, wrong.text).to.equal(503);
+    expect(wrong.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+    expect((await cold).status).to.equal(200);
+    const later = await restRequest(gateway.baseUrl, { username: owner.username, password: 'not-the-password-1' }, 'GET', '/v2/account-info');
+    expect(later.status, 'once nothing is shed, the usual 401').to.equal(401);
+  });
+});

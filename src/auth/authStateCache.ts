@@ -3,7 +3,7 @@
 // what changed, not re-read per user: the cost of staying current does not grow with the
 // number of users.
 //
-// Every AUTH_STATE_TTL_MS / 2 one poll (three small queries, whatever the number of users)
+// Every AUTH_STATE_TTL_MS / 3 one poll (three small queries, whatever the number of users)
 // reads what changed anywhere since the last poll: the change rows that every user and account
 // change leaves (db/models.ts, AuthChangeRecord: the user or account is forgotten here and read
 // again on its next call), the wrong passwords recorded by any process (added to the state
@@ -17,8 +17,9 @@
 // forgotten at once. AUTH_STATE_TTL_MS = 0 reads the database on every request.
 import { LRUCache } from 'lru-cache';
 import { Types } from 'mongoose';
+import { isDatabaseUnavailable } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
-import { LIVE_USERS } from '../domain/apiUsers.js';
+import { findLiveUser } from '../domain/apiUsers.js';
 import { since, type LoginActivity } from '../domain/loginActivity.js';
 
 export interface AuthState {
@@ -57,9 +58,17 @@ function newest(times: Date[], keep: number): Date[] {
  * processes that disagree by a few seconds. What is found twice is applied once.
  */
 const POLL_OVERLAP_MS = 10_000;
-/** Change rows older than this are of no use to any poll; removed now and then. */
-const CHANGE_ROWS_KEPT_MS = 10 * 60_000;
-const PRUNE_EVERY_MS = 60_000;
+/**
+ * Change rows are kept this long, then removed now and then (the collection stays small: on
+ * FerretDB every poll reads all of it). A process whose last successful poll is older than
+ * that cannot know what it missed, and reads every state again.
+ */
+const CHANGE_ROWS_KEPT_MS = 60_000;
+/** Polls within one AUTH_STATE_TTL_MS: a slow one still leaves the states current. */
+const POLLS_PER_TTL = 3;
+/** Forgets remembered for the reads under way (a read older than all of them is not stored). */
+const KEPT_FORGETS = 64;
+const PRUNE_EVERY_MS = 10_000;
 
 interface CachedState {
   state: AuthState;
@@ -95,12 +104,14 @@ export class AuthStateCache {
   private readonly states: LRUCache<string, CachedState> | undefined;
   /** Reads under way, by username: concurrent readers share one. */
   private readonly reading = new Map<string, Read>();
-  /** Bumped by every forget: a read that started before one is neither stored nor joined. */
+  /** Bumped by every forget: a read that started before one is not joined. */
   private generation = 0;
+  /** The latest forgets: a read under way when one was made is stored only if it does not match. */
+  private readonly forgets: Array<{ generation: number; matches: (state: AuthState) => boolean }> = [];
   /** Change rows applied already (id → time), so that the polls' overlap applies each once. */
   private readonly applied = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private pollUnderWay: { started: number; done: Promise<void> } | undefined;
   /** Start (Date.now()) of the last poll that succeeded: every state is current as of then. */
   private lastPollStart: number;
   private lastPrune = 0;
@@ -121,8 +132,19 @@ export class AuthStateCache {
   async get(username: string): Promise<AuthState> {
     if (!this.states) return this.read(username);
     this.startPolling();
-    const cached = this.states.get(username);
-    if (cached && !cached.invalidated && Math.max(cached.readAt, this.lastPollStart) >= Date.now() - this.ttlMs) return cached.state;
+    let cached = this.states.get(username);
+    if (cached && !cached.invalidated && !this.isCurrent(cached)) {
+      // A poll under way that will make it current again is waited for, not raced by a read.
+      const poll = this.pollUnderWay;
+      if (poll && poll.started >= Date.now() - this.ttlMs) {
+        // A poll the database could not answer says what a read now would meet: one wait, not two.
+        await poll.done.catch((error: unknown) => {
+          if (isDatabaseUnavailable(error)) throw error;
+        });
+        cached = this.states.get(username);
+      }
+    }
+    if (cached && !cached.invalidated && this.isCurrent(cached)) return cached.state;
     let read = this.reading.get(username);
     if (!read || read.ticket.generation !== this.generation) {
       const ticket: ReadTicket = { generation: this.generation, invalidated: false };
@@ -133,6 +155,11 @@ export class AuthStateCache {
       this.reading.set(username, read);
     }
     return (await read.done).state;
+  }
+
+  /** Current as of its read or of the last successful poll, whichever is later. */
+  private isCurrent(cached: CachedState): boolean {
+    return Math.max(cached.readAt, this.lastPollStart) >= Date.now() - this.ttlMs;
   }
 
   /**
@@ -171,41 +198,47 @@ export class AuthStateCache {
 
   /** Reads what changed everywhere since the last poll and applies it (on a timer; tests call it). */
   async poll(): Promise<void> {
-    if (!this.states || this.polling) return;
-    this.polling = true;
+    if (!this.states) return;
+    if (this.pollUnderWay) return this.pollUnderWay.done;
     const started = Date.now();
-    try {
-      const from = new Date(this.lastPollStart - POLL_OVERLAP_MS);
-      const [changes, failures] = await Promise.all([
-        this.models.AuthChange.find({ at: { $gte: from } }, { accountId: 1, userId: 1, username: 1 }).lean().exec(),
-        this.models.LoginFailure.find({ at: { $gte: from } }, { userId: 1, at: 1 }).lean().exec(),
-      ]);
-      for (const change of changes) {
-        const id = change._id.toHexString();
-        if (this.applied.has(id)) continue;
-        this.applied.set(id, change._id.getTimestamp().getTime());
-        // By username where the row names one: only that user's reads are discarded.
-        if (change.username) this.forgetUsername(change.username);
-        else if (change.userId) this.forgetUser(change.userId);
-        else this.forgetAccount(change.accountId);
-      }
-      for (const [id, at] of this.applied) {
-        if (at < from.getTime() - POLL_OVERLAP_MS) this.applied.delete(id);
-      }
-      this.applyFailures(failures);
-      await this.refreshLastSuccesses();
-      this.lastPollStart = started;
-      this.observer.polled?.();
-      if (started - this.lastPrune >= PRUNE_EVERY_MS) {
-        this.lastPrune = started;
-        void this.models.AuthChange.deleteMany({ at: { $lt: new Date(started - CHANGE_ROWS_KEPT_MS) } })
-          .exec()
-          .catch(() => {
-            /* best effort: the next prune tries again */
-          });
-      }
-    } finally {
-      this.polling = false;
+    const done = this.pollOnce(started).finally(() => {
+      this.pollUnderWay = undefined;
+    });
+    this.pollUnderWay = { started, done };
+    return done;
+  }
+
+  private async pollOnce(started: number): Promise<void> {
+    const from = new Date(this.lastPollStart - POLL_OVERLAP_MS);
+    // What the rows removed since could have said is unknown: everything is read again.
+    if (from.getTime() < started - CHANGE_ROWS_KEPT_MS + POLL_OVERLAP_MS) this.forgetWhere(() => true);
+    const [changes, failures] = await Promise.all([
+      this.models.AuthChange.find({ at: { $gte: from } }, { accountId: 1, userId: 1, username: 1 }).lean().exec(),
+      this.models.LoginFailure.find({ at: { $gte: from } }, { userId: 1, at: 1 }).lean().exec(),
+    ]);
+    for (const change of changes) {
+      const id = change._id.toHexString();
+      if (this.applied.has(id)) continue;
+      this.applied.set(id, change._id.getTimestamp().getTime());
+      // By username where the row names one: only that user's reads are discarded.
+      if (change.username) this.forgetUsername(change.username);
+      else if (change.userId) this.forgetUser(change.userId);
+      else this.forgetAccount(change.accountId);
+    }
+    for (const [id, at] of this.applied) {
+      if (at < from.getTime() - POLL_OVERLAP_MS) this.applied.delete(id);
+    }
+    this.applyFailures(failures);
+    await this.refreshLastSuccesses();
+    this.lastPollStart = started;
+    this.observer.polled?.();
+    if (started - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = started;
+      void this.models.AuthChange.deleteMany({ at: { $lt: new Date(started - CHANGE_ROWS_KEPT_MS) } })
+        .exec()
+        .catch(() => {
+          /* best effort: the next prune tries again */
+        });
     }
   }
 
@@ -219,7 +252,7 @@ export class AuthStateCache {
     if (this.timer) return;
     this.timer = setInterval(() => {
       this.poll().catch((error: unknown) => this.observer.pollFailed?.(error));
-    }, Math.max(1, Math.floor(this.ttlMs / 2)));
+    }, Math.max(1, Math.floor(this.ttlMs / POLLS_PER_TTL)));
     this.timer.unref();
   }
 
@@ -255,6 +288,8 @@ export class AuthStateCache {
   private forgetWhere(matches: (state: AuthState) => boolean): void {
     if (!this.states) return;
     this.generation += 1;
+    this.forgets.push({ generation: this.generation, matches });
+    if (this.forgets.length > KEPT_FORGETS) this.forgets.shift();
     for (const cached of this.states.values()) {
       if (matches(cached.state)) cached.invalidated = true;
     }
@@ -268,8 +303,16 @@ export class AuthStateCache {
   private async readAndStore(username: string, stale: AuthState | undefined, ticket: ReadTicket): Promise<CachedState> {
     const readAt = Date.now();
     const cached: CachedState = { state: merged(await this.read(username), stale, this.lockoutThreshold), readAt, invalidated: false };
-    if (!ticket.invalidated && ticket.generation === this.generation) this.states?.set(username, cached);
+    if (!ticket.invalidated && !this.forgottenSince(ticket.generation, cached.state)) this.states?.set(username, cached);
     return cached;
+  }
+
+  /** Whether a forget made after `generation` matches the state (or may have: too old to tell). */
+  private forgottenSince(generation: number, state: AuthState): boolean {
+    if (generation === this.generation) return false;
+    const oldestKept = this.forgets[0]?.generation ?? this.generation + 1;
+    if (generation + 1 < oldestKept) return true;
+    return this.forgets.some((forget) => forget.generation > generation && forget.matches(state));
   }
 
   /**
@@ -277,7 +320,7 @@ export class AuthStateCache {
    * user that has nothing), so that the time taken does not tell which.
    */
   private async read(username: string): Promise<AuthState> {
-    const found = await this.models.ApiUser.findOne({ username, ...LIVE_USERS }).lean<ApiUserRecord>().exec();
+    const found = await findLiveUser(this.models, username);
     const user = found ?? NOBODY;
     const [account, lastSuccess, failedAt] = await Promise.all([
       this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),

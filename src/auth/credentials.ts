@@ -101,6 +101,12 @@ export class CredentialVerifier {
   private async checkPassword(username: string, password: string, storedHash: string): Promise<boolean> {
     const verdict = this.verified.check(username, password, storedHash);
     this.observer.cacheLookup?.(verdict !== 'unknown');
+    if (verdict === 'wrong') {
+      // While compares are being shed, a refusal that needed none is shed alike (not a 401 that
+      // would tell this user from those who need a compare).
+      const overloaded = this.hasher.overloaded();
+      if (overloaded) throw overloaded;
+    }
     if (verdict !== 'unknown') return verdict === 'right';
     // A burst of calls with the same credentials (an integration starting up) shares one
     // compare instead of queueing one each.

@@ -3,8 +3,8 @@
 //
 // The bound (DB_OPERATION_TIMEOUT_MS) is set three ways, since no one of them covers all:
 // maxTimeMS on every query (the server gives up and the connection is kept), the time to wait
-// for a pooled connection, and the socket's read timeout a little above both (a server that
-// stopped answering at all: the connection is dropped). The driver's own `timeoutMS` would say
+// for a pooled connection, and the socket's read timeout (a server that stopped answering at
+// all: the connection is dropped). The driver's own `timeoutMS` would say
 // it once, but this driver (7.x) ignores it.
 import mongoose, { type Connection } from 'mongoose';
 import { bindModels, type Models } from './models.js';
@@ -17,8 +17,6 @@ export interface Database {
 
 /** The bound when none is given (DB_OPERATION_TIMEOUT_MS's default). */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 2000;
-/** How much longer than an operation's bound a socket waits before it is dropped. */
-const SOCKET_MARGIN_MS = 1000;
 
 const connectionOptions = {
   serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
@@ -53,7 +51,7 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
   const connection = mongoose.createConnection(uri, {
     ...connectionOptions,
     waitQueueTimeoutMS: operationTimeoutMs,
-    socketTimeoutMS: operationTimeoutMs + SOCKET_MARGIN_MS,
+    socketTimeoutMS: operationTimeoutMs,
   });
   // Every mongoose query of this connection carries it.
   connection.set('maxTimeMS', operationTimeoutMs);
@@ -158,7 +156,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return typeof label === 'function' && label.call(error, 'ResetPool');
 }
 
-/** Whether an error is a duplicate key (E11000) from a unique index or _id. */
+/**
+ * Whether an error is a duplicate key (E11000) from a unique index or _id: of a single write,
+ * or of every failed write of an unordered bulk insert.
+ */
 export function isDuplicateKey(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: unknown }).code === 11000;
+  if (!(error instanceof Error)) return false;
+  if ((error as { code?: unknown }).code === 11000) return true;
+  const writeErrors = (error as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+  return writeErrors !== undefined && writeErrors.length > 0 && writeErrors.every((writeError) => (writeError.code ?? writeError.err?.code) === 11000);
 }

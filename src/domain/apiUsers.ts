@@ -1,7 +1,7 @@
 // Managing the API users of an account. Every change is one write whose filter carries the
 // rule it enforces (tenancy, owner protection) and which carries its own audit event; the event
 // is then published before the change is acknowledged.
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { errors } from '../errors.js';
 import { isDuplicateKey } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, Models, PendingAuditEvent } from '../db/models.js';
@@ -30,6 +30,19 @@ type AccountRef = Pick<AccountRecord, '_id' | 'name' | 'usersLockedAt'>;
 
 /** Users being deleted are gone for every purpose but finishing their delete. */
 export const LIVE_USERS = { deletedAt: null };
+
+/** An id no user has: an unknown username is looked up as this user, with the same queries. */
+const NO_USER_ID = new Types.ObjectId('000000000000000000000000');
+
+/**
+ * The live user a username names, by two lookups of _id whether it exists or not (so that the
+ * time taken does not tell which; see UsernameRecord for why not a query on username).
+ */
+export async function findLiveUser(models: Models, username: string): Promise<ApiUserRecord | null> {
+  const entry = await models.Username.findById(username).lean().exec();
+  const user = await models.ApiUser.findById(entry?.userId ?? NO_USER_ID).lean<ApiUserRecord>().exec();
+  return user && user.deletedAt === null && user.username === username ? user : null;
+}
 
 export interface ApiUsersOptions {
   usernameDomain: string;
@@ -62,13 +75,34 @@ export class ApiUsers {
 
   async get(accountId: Types.ObjectId, id: string): Promise<ApiUserRecord> {
     const _id = parseId(id);
-    const user = _id && (await this.models.ApiUser.findOne({ _id, accountId, ...LIVE_USERS }).lean<ApiUserRecord>().exec());
-    if (!user) throw errors.apiUserNotFound();
+    // By _id alone, the account and liveness checked here: an index lookup on FerretDB too.
+    const user = _id && (await this.models.ApiUser.findById(_id).lean<ApiUserRecord>().exec());
+    if (!user || !user.accountId.equals(accountId) || user.deletedAt !== null) throw errors.apiUserNotFound();
     return user;
   }
 
   findByUsername(username: string): Promise<ApiUserRecord | null> {
-    return this.models.ApiUser.findOne({ username, ...LIVE_USERS }).lean<ApiUserRecord>().exec();
+    return findLiveUser(this.models, username);
+  }
+
+  /**
+   * Adds the username rows users written before them lack (at startup; a no-op once done). One
+   * read of each collection, whatever the number of users.
+   */
+  async indexUsernames(): Promise<number> {
+    const [users, indexed] = await Promise.all([
+      this.models.ApiUser.find({}, { username: 1 }).lean().exec(),
+      this.models.Username.find({}, { _id: 1 }).lean().exec(),
+    ]);
+    const known = new Set(indexed.map((entry) => entry._id));
+    const missing = users.filter((user) => !known.has(user.username)).map((user) => ({ _id: user.username, userId: user._id }));
+    if (missing.length === 0) return 0;
+    try {
+      await this.models.Username.insertMany(missing, { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error; // another process did it first
+    }
+    return missing.length;
   }
 
   async create(account: AccountRef, input: NewApiUser, actor: Actor, options: { isOwner?: boolean } = {}): Promise<ApiUserRecord> {
@@ -79,12 +113,17 @@ export class ApiUsers {
       const now = new Date();
       const enabled = input.enabled ?? true;
       const canManageAccount = options.isOwner ? true : (input.canManageAccount ?? false);
+      const _id = new Types.ObjectId();
       try {
+        // The username is taken by this insert (a clash is a duplicate key, and another try).
+        await this.models.Username.create({ _id: username, userId: _id });
+        const passwordHash = await this.hasher.hash(input.password);
         const created = await this.models.ApiUser.create({
+          _id,
           accountId: account._id,
           username,
           description: input.description ?? '',
-          passwordHash: await this.hasher.hash(input.password),
+          passwordHash,
           enabled,
           canManageAccount,
           isOwner: options.isOwner ?? false,
@@ -102,6 +141,8 @@ export class ApiUsers {
         await this.auditTrail.publishUsers([created._id]);
         return { ...created.toObject<ApiUserRecord>(), pendingAudit: [] };
       } catch (error) {
+        // A username row without its user names nobody; removed so that it is not left behind.
+        await this.models.Username.deleteOne({ _id: username, userId: _id }).exec().catch(() => {});
         if (!isDuplicateKey(error) || attempt >= 4) throw error;
       }
     }

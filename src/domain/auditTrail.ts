@@ -112,7 +112,9 @@ export class AuditTrail {
     const ids = deleted.map((user) => user._id);
     // Only once its events are out; a user whose events failed to publish stays for the next try.
     const { deletedCount } = await this.models.ApiUser.deleteMany({ _id: { $in: ids }, deletedAt: { $ne: null }, 'pendingAudit.0': { $exists: false } }).exec();
-    if (deletedCount > 0) await this.usersDeleted(ids);
+    if (deletedCount === 0) return;
+    await this.models.Username.deleteMany({ _id: { $in: deleted.map((user) => user.username) }, userId: { $in: ids } }).exec();
+    await this.usersDeleted(ids);
   }
 
   private async publish<T extends { _id: Types.ObjectId; pendingAudit: PendingAuditEvent[] }>(
@@ -151,9 +153,7 @@ export class AuditTrail {
     try {
       await this.models.AuditEvent.insertMany(events, { ordered: false });
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
-      const onlyDuplicates = writeErrors?.every((writeError) => (writeError.code ?? writeError.err?.code) === 11000);
-      if (!isDuplicateKey(error) && !onlyDuplicates) throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
   }
 }

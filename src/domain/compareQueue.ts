@@ -8,7 +8,7 @@
 // first second. A caller who would wait longer than `maxWaitMs` is told at once to come back
 // (503 with Retry-After) instead of piling up behind a queue it cannot get through in time.
 // Callers whose password is already verified never come here (see CredentialVerifier).
-import { errors } from '../errors.js';
+import { errors, type ApiError } from '../errors.js';
 
 /** How many recent compare times (the work itself, without the wait) the estimate uses. */
 const SERVICE_SAMPLES = 32;
@@ -50,12 +50,18 @@ export class CompareQueue {
     return Math.ceil((this.length + 1) / this.slots) * this.meanServiceMs();
   }
 
+  /** The 503 a job arriving now would get, or null when it would be queued. */
+  refusal(): ApiError | null {
+    const waitMs = this.expectedWaitMs();
+    return waitMs > this.maxWaitMs ? errors.unavailable(Math.max(1, Math.ceil(waitMs / 1000))) : null;
+  }
+
   /** Runs the job when a slot is free; rejects with a 503 at once when that would be too late. */
   run<T>(job: () => Promise<T>): Promise<T> {
-    const waitMs = this.expectedWaitMs();
-    if (waitMs > this.maxWaitMs) {
+    const refusal = this.refusal();
+    if (refusal) {
       this.observer.shed?.();
-      return Promise.reject(errors.unavailable(Math.max(1, Math.ceil(waitMs / 1000))));
+      return Promise.reject(refusal);
     }
     return new Promise<T>((resolve, reject) => {
       const start = () => {

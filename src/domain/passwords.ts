@@ -7,6 +7,7 @@ import bcrypt from 'bcrypt';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApiError } from '../errors.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
 
 /** How many recent compare durations are kept to imitate one. */
@@ -51,6 +52,15 @@ export class PasswordHasher {
       compareMs,
       options.observer,
     );
+  }
+
+  /**
+   * The 503 a compare asked for now would get, or null. A refusal decided without a compare
+   * (a wrong password for a user whose right one is known) gets it too, so that while the queue
+   * sheds, such users look like every other one who needs a compare.
+   */
+  overloaded(): ApiError | null {
+    return this.queue.refusal();
   }
 
   /** bcrypt jobs waiting for a slot. */

@@ -13,6 +13,7 @@ export async function insertApiUsers(
 ): Promise<string[]> {
   const now = new Date();
   const users = Array.from({ length: count }, (_, index) => ({
+    _id: new Types.ObjectId(),
     accountId: new Types.ObjectId(accountId),
     username: generateUsername(usernameDomain),
     description: `integration ${index}`,
@@ -26,7 +27,9 @@ export async function insertApiUsers(
     pendingAudit: [],
   }));
   for (let start = 0; start < users.length; start += 1000) {
-    await database.models.ApiUser.insertMany(users.slice(start, start + 1000), { ordered: false });
+    const batch = users.slice(start, start + 1000);
+    await database.models.Username.insertMany(batch.map((user) => ({ _id: user.username, userId: user._id })), { ordered: false });
+    await database.models.ApiUser.insertMany(batch, { ordered: false });
   }
   return users.map((user) => user.username);
 }

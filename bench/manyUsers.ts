@@ -1,0 +1,209 @@
+// The bench's many-integrations scenarios, run by bench/run.ts against the same gateway:
+//   e) N distinct API users never seen before, round robin over the bench's connections
+//      (N from BENCH_USERS, default 100,1000,10000): the time until every one has been served
+//      once and the compare rate that took, against the ceiling measured on this machine (the
+//      cores' bcrypt compares per second); then the same users warm: req/s, p99, and database
+//      operations per call, against one user warm in the same run.
+//   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
+//      against the same integration alone.
+// Users are written straight to the database with one shared password and one precomputed
+// hash (set-up in seconds; each still costs its own compare to log in).
+import autocannon from 'autocannon';
+import bcrypt from 'bcrypt';
+import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { createServices } from '../src/app.js';
+import type { Config } from '../src/config.js';
+import type { Database } from '../src/db/connection.js';
+import { insertApiUsers } from '../test/support/bulkUsers.js';
+
+export interface ManyUsersTarget {
+  url: string;
+  /** Scrapes the gateway's /metrics (the bench starts it with a token). */
+  metrics(): Promise<string>;
+  /** The warm integration: the bench account's owner, verified already. */
+  authorization: string;
+  connections: number;
+  durationSeconds: number;
+}
+
+export interface ColdResult {
+  users: number;
+  secondsUntilAllServed: number;
+  comparesPerSecond: number;
+  ofCeiling: number;
+  /** Answers while getting there, by status (every 503 carried Retry-After, or it is counted as bad). */
+  statusCounts: Record<string, number>;
+  badAnswers: number;
+  warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; statusCounts: Record<string, number> };
+}
+
+export interface ManyUsersResults {
+  comparesPerSecondCeiling: number;
+  oneUserWarm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number };
+  cold: ColdResult[];
+  duringStorm: { alone: { requestsPerSecond: number; p99: number }; withStorm: { requestsPerSecond: number; p99: number }; ratio: number; stormServed: number };
+}
+
+const PASSWORD = 'Bench-integration-secret-1';
+const basic = (username: string, secret: string) => `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}`;
+
+/** What this machine's cores verify per second at the hash's cost: the ceiling of a cold start. */
+async function measureCompareCeiling(hash: string, seconds = 3): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: availableParallelism() }, async () => {
+      while (performance.now() < until) {
+        await bcrypt.compare('not it', hash);
+        done += 1;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+function operationsTotal(metricsText: string): number {
+  let total = 0;
+  for (const match of metricsText.matchAll(/^dualgate_database_operations_total\{[^}]*\} (\d+(?:\.\d+)?)/gm)) total += Number(match[1]);
+  return total;
+}
+
+function statusCountsOf(result: autocannon.Result): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) counts[code] = (count as { count: number }).count;
+  return counts;
+}
+
+/** autocannon round robin over the given authorizations, with the database operations it caused. */
+async function warmRun(target: ManyUsersTarget, authorizations: string[], connections = target.connections, durationSeconds = target.durationSeconds) {
+  let next = 0;
+  const before = operationsTotal(await target.metrics());
+  const result = await autocannon({
+    url: target.url,
+    connections,
+    duration: durationSeconds,
+    requests: [
+      {
+        method: 'GET',
+        path: '/v2/account-info',
+        setupRequest: (req: autocannon.Request) => ({ ...req, headers: { authorization: authorizations[next++ % authorizations.length]! } }),
+      },
+    ],
+  });
+  const operations = operationsTotal(await target.metrics()) - before;
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p99: result.latency.p99,
+    databaseOperationsPerCall: Math.round((operations / Math.max(1, result.requests.total)) * 1000) / 1000,
+    statusCounts: statusCountsOf(result),
+  };
+}
+
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+}
+
+function get(url: URL, authorization: string, agent: Agent): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const call = request(url, { agent, headers: { authorization } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] }));
+    });
+    call.on('error', reject);
+    call.end();
+  });
+}
+
+/**
+ * Every user called until served once, by `connections` callers taking the next user in line;
+ * a user told to come back (503) goes to the end of the line, and its caller waits as told
+ * (at most a second, so that the queue stays fed).
+ */
+async function coldStorm(target: ManyUsersTarget, usernames: string[], connections: number, stop: () => boolean = () => false) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const url = new URL('/v2/account-info', target.url);
+  const line = [...usernames];
+  let head = 0;
+  let served = 0;
+  let badAnswers = 0;
+  const statusCounts: Record<string, number> = {};
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (head < line.length && !stop()) {
+        const username = line[head++]!;
+        const answer = await get(url, basic(username, PASSWORD), agent);
+        statusCounts[answer.status] = (statusCounts[answer.status] ?? 0) + 1;
+        if (answer.status === 200) {
+          served += 1;
+          continue;
+        }
+        line.push(username);
+        if (answer.status !== 503 || !answer.retryAfter) badAnswers += 1;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1, Number(answer.retryAfter ?? 1)) * 1000));
+      }
+    }),
+  );
+  agent.destroy();
+  return { seconds: (performance.now() - started) / 1000, served, statusCounts, badAnswers };
+}
+
+export async function runManyUsers(config: Config, database: Database, target: ManyUsersTarget, counts: number[]): Promise<ManyUsersResults> {
+  const { accounts, hasher } = createServices(config, database);
+  const hash = await hasher.hash(PASSWORD);
+  const ceiling = await measureCompareCeiling(hash);
+  console.error(`  bcrypt ceiling on this machine at cost ${config.BCRYPT_COST}: ${ceiling.toFixed(1)} compares/s`);
+  const oneUser = await warmRun(target, [target.authorization]);
+  console.error(`  one user warm: ${oneUser.requestsPerSecond} req/s, p99 ${oneUser.p99} ms, ${oneUser.databaseOperationsPerCall} database operations per call`);
+
+  const cold: ColdResult[] = [];
+  for (const count of counts) {
+    const { account } = await accounts.create({ name: `Many ${count}`, mainEmail: 'many@example.com', apiCallsPerHour: 1_000_000_000 });
+    const usernames = await insertApiUsers(database, account._id, count, hash);
+    const storm = await coldStorm(target, usernames, target.connections);
+    const comparesPerSecond = count / storm.seconds;
+    const warm = await warmRun(target, usernames.map((username) => basic(username, PASSWORD)));
+    const result: ColdResult = {
+      users: count,
+      secondsUntilAllServed: Math.round(storm.seconds * 10) / 10,
+      comparesPerSecond: Math.round(comparesPerSecond * 10) / 10,
+      ofCeiling: Math.round((comparesPerSecond / ceiling) * 100) / 100,
+      statusCounts: storm.statusCounts,
+      badAnswers: storm.badAnswers,
+      warm,
+    };
+    cold.push(result);
+    console.error(
+      `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling); ` +
+        `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call`,
+    );
+  }
+
+  // f) the warm integration on half the connections, alone and then beside 1,000 newcomers on the other half.
+  const half = Math.max(1, Math.floor(target.connections / 2));
+  const alone = await warmRun(target, [target.authorization], half);
+  const { account } = await accounts.create({ name: 'Storm', mainEmail: 'storm@example.com', apiCallsPerHour: 1_000_000_000 });
+  const newcomers = await insertApiUsers(database, account._id, 1000, hash);
+  let stormOver = false;
+  const storm = coldStorm(target, newcomers, half, () => stormOver);
+  const withStorm = await warmRun(target, [target.authorization], half);
+  stormOver = true;
+  const stormResult = await storm;
+  const duringStorm = {
+    alone: { requestsPerSecond: alone.requestsPerSecond, p99: alone.p99 },
+    withStorm: { requestsPerSecond: withStorm.requestsPerSecond, p99: withStorm.p99 },
+    ratio: Math.round((withStorm.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100,
+    stormServed: stormResult.served,
+  };
+  console.error(
+    `  f) warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms), beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms): ${duringStorm.ratio}`,
+  );
+  return {
+    comparesPerSecondCeiling: Math.round(ceiling * 10) / 10,
+    oneUserWarm: { requestsPerSecond: oneUser.requestsPerSecond, p99: oneUser.p99, databaseOperationsPerCall: oneUser.databaseOperationsPerCall },
+    cold,
+    duringStorm,
+  };
+}
