@@ -1,0 +1,142 @@
+// npm run bench:scale: what authentication, GetApiUsers and GetAuditEvents (first pages) cost
+// on an empty database and on one holding many accounts, API users and audit events
+// (SCALE_ACCOUNTS, default 10,000, with SCALE_USERS_PER_ACCOUNT 10 and SCALE_EVENTS_PER_ACCOUNT
+// 100: 100,000 users and 1,000,000 events), measured at the domain layer (the queries
+// themselves, no HTTP), with the database's `explain` of each query. On the embedded database
+// (FerretDB) unless MONGODB_URI names another.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Types } from 'mongoose';
+import { AuthStateCache } from '../src/auth/authStateCache.js';
+import { createServices } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase, type Database } from '../src/db/connection.js';
+import { startDatabaseServer } from '../src/db/databaseServer.js';
+import { COMMAND_LINE } from '../src/domain/auditTrail.js';
+import { generateUsername } from '../src/domain/generatedSecrets.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ACCOUNTS = Number(process.env.SCALE_ACCOUNTS ?? 10_000);
+const USERS_PER_ACCOUNT = Number(process.env.SCALE_USERS_PER_ACCOUNT ?? 10);
+const EVENTS_PER_ACCOUNT = Number(process.env.SCALE_EVENTS_PER_ACCOUNT ?? 100);
+/** Runs per figure: the full database's scans on FerretDB take seconds each, so fewer there. */
+const SAMPLES_EMPTY = 20;
+const SAMPLES_FULL = Number(process.env.SCALE_SAMPLES ?? 3);
+
+type Timings = Record<'authentication' | 'getApiUsers' | 'getAuditEvents', number>;
+
+/** Median ms of `samples` runs. */
+async function medianMs(samples: number, run: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    await run();
+    times.push(performance.now() - started);
+  }
+  times.sort((x, y) => x - y);
+  return Math.round(times[Math.floor(times.length / 2)]! * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-scale-'));
+  const server = await startDatabaseServer({ mongodbUri: process.env.MONGODB_URI, dataDir, databaseName: 'scale' });
+  const database = await connectDatabase(server.uri, { operationTimeoutMs: 60_000 });
+  try {
+    const config = loadConfig({ BCRYPT_COST: '4' });
+    const { accounts, apiUsers, auditTrail, loginActivity } = createServices(config, database);
+    const { account, owner } = await accounts.create({ name: 'Measured Co', mainEmail: 'measured@example.com' });
+    for (let i = 0; i < USERS_PER_ACCOUNT - 1; i++) await apiUsers.create(account, { description: `shop ${i}`, password: `Shop-${i}-secret` }, COMMAND_LINE);
+    // TTL 0: every get() is the read a user's first call makes.
+    const states = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, 0, 0);
+    const measure = async (samples: number): Promise<Timings> => ({
+      authentication: await medianMs(samples, () => states.get(owner.username)),
+      getApiUsers: await medianMs(samples, () => apiUsers.list(account._id, { select: 1000, skip: 0 })),
+      getAuditEvents: await medianMs(samples, () => auditTrail.list(account._id, { select: 1000, skip: 0 })),
+    });
+    const empty = await measure(SAMPLES_EMPTY);
+    console.error(`empty: ${JSON.stringify(empty)}; seeding ${ACCOUNTS} accounts...`);
+    const seedStarted = performance.now();
+    await seed(database, ACCOUNTS);
+    console.error(`seeded in ${Math.round((performance.now() - seedStarted) / 1000)} s`);
+    const full = { ...(await measure(SAMPLES_FULL)), authentication: await medianMs(SAMPLES_EMPTY, () => states.get(owner.username)) };
+    const explains = {
+      authentication: await database.models.Username.find({ _id: owner.username }).explain(),
+      getApiUsers: await database.models.ApiUser.find({ accountId: account._id, deletedAt: null }).sort({ created: 1, _id: 1 }).limit(1000).explain(),
+      getAuditEvents: await database.models.AuditEvent.find({ accountId: account._id }).sort({ at: -1, _id: -1 }).limit(1000).explain(),
+    };
+    const ratios = Object.fromEntries(Object.entries(full).map(([name, ms]) => [name, Math.round((ms / Math.max(0.01, empty[name as keyof Timings])) * 10) / 10]));
+    const results = {
+      date: new Date().toISOString(),
+      database: server.kind,
+      data: { accounts: ACCOUNTS + 1, apiUsers: (ACCOUNTS + 1) * USERS_PER_ACCOUNT, auditEvents: ACCOUNTS * EVENTS_PER_ACCOUNT },
+      emptyMs: empty,
+      fullMs: full,
+      ratios,
+      explains,
+    };
+    console.log(`| query (first page) | empty database ms | ${results.data.apiUsers} users, ${results.data.auditEvents} events ms | ratio |`);
+    console.log('|---|---:|---:|---:|');
+    for (const name of Object.keys(empty) as (keyof Timings)[]) console.log(`| ${name} | ${empty[name]} | ${full[name]} | ${ratios[name]} |`);
+    writeFileSync(join(ROOT, 'bench', 'scale-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    await database.close();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Accounts of USERS_PER_ACCOUNT users and EVENTS_PER_ACCOUNT events each, written in bulk. */
+async function seed(database: Database, count: number): Promise<void> {
+  const hash = '$2b$04$C6UzMDM.H6dfI/f/IKxGhuJ2PiVkiYbSVpV5QZo3AvsX6DpA0iDZm';
+  const batch = 500;
+  for (let start = 0; start < count; start += batch) {
+    const ids = Array.from({ length: Math.min(batch, count - start) }, () => new Types.ObjectId());
+    const now = Date.now();
+    await database.models.Account.collection.insertMany(
+      ids.map((_id, index) => ({ _id, name: `Company ${start + index}`, mainEmail: 'x@example.com', disabled: false, apiCallsPerHour: 2000, locale: 'en-GB', usersLockedAt: null, created: new Date(now), pendingAudit: [] })),
+    );
+    const users = ids.flatMap((accountId) =>
+      Array.from({ length: USERS_PER_ACCOUNT }, (_, index) => ({
+        _id: new Types.ObjectId(),
+        accountId,
+        username: generateUsername('dualgate.local'),
+        description: `integration ${index}`,
+        passwordHash: hash,
+        enabled: true,
+        canManageAccount: false,
+        isOwner: false,
+        unlockedAt: new Date(now),
+        created: new Date(now),
+        deletedAt: null,
+        pendingAudit: [],
+      })),
+    );
+    await database.models.Username.collection.insertMany(users.map((user) => ({ _id: user.username, userId: user._id })) as never[], { ordered: false });
+    await database.models.ApiUser.collection.insertMany(users, { ordered: false });
+    await database.models.AuditEvent.collection.insertMany(
+      ids.flatMap((accountId) =>
+        Array.from({ length: EVENTS_PER_ACCOUNT }, (_, index) => ({
+          _id: `${accountId.toHexString()}-${index}`,
+          accountId,
+          at: new Date(now - index * 1000),
+          type: 'ApiUserUpdated',
+          actorId: null,
+          actorUsername: '(command line)',
+          clientIp: null,
+          details: 'description="seeded"',
+          targetId: null,
+          targetUsername: null,
+        })),
+      ) as never[],
+      { ordered: false },
+    );
+    if ((start / batch) % 4 === 0) console.error(`  ${start + ids.length} of ${count} accounts`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
