@@ -11,6 +11,7 @@ const USERS = 120;
 describe('a burst of new API users', function () {
   this.timeout(120_000);
   let gateway: TestGateway;
+  let redeployed: TestGateway | undefined;
   let owner: TestAccount;
   const users: { username: string; password: string }[] = [];
 
@@ -25,19 +26,29 @@ describe('a burst of new API users', function () {
       users.push({ username: (created.body as { username: string }).username, password });
     }
   });
-  after(() => gateway.close());
+  after(async () => {
+    await redeployed?.close();
+    await gateway.close();
+  });
 
-  it('serves every one of them, round after round, and the database still answers management at once', async () => {
-    // Round 1 creates each user's last-used record, the later rounds update all of them at once:
-    // on FerretDB one command updating 100 or more existing documents used to hold every SQLite
-    // connection of the database for ever (see src/db/boundedBulkWrite.ts).
-    for (let round = 1; round <= 3; round++) {
-      const answers = await Promise.all(users.map((user) => restRequest(gateway.baseUrl, user, 'GET', '/v2/account-info')));
-      const statuses = answers.map((answer) => answer.status);
-      expect(statuses.filter((status) => status !== 200), `round ${round}`).to.deep.equal([]);
-      await new Promise((resolve) => setTimeout(resolve, 1500)); // one flush of every user's last use
-    }
-    const listed = await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users?select=1000');
+  it('serves every one of them, before and after a redeploy, and the database still answers management at once', async () => {
+    const round = async (target: TestGateway, name: string) => {
+      const answers = await Promise.all(users.map((user) => restRequest(target.baseUrl, user, 'GET', '/v2/account-info')));
+      expect(answers.map((answer) => answer.status).filter((status) => status !== 200), name).to.deep.equal([]);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // a flush of the last uses, where one is due
+    };
+    // The first round creates each user's last-used record. After a redeploy (a new process on
+    // the same database) every user comes back at once and its first flush updates all of those
+    // records: on FerretDB one command updating 100 or more existing documents used to hold
+    // every SQLite connection of the database for ever (see src/db/boundedBulkWrite.ts).
+    await round(gateway, 'first round');
+    redeployed = await startTestGateway({ databaseUri: gateway.databaseUri, env: { LAST_USED_FLUSH_MS: '60000' } });
+    await round(redeployed, 'after the redeploy');
+    // Every user's last use in one flush, as the redeployed process's first one (or its last,
+    // at shutdown) writes them.
+    await redeployed.gateway.services.lastUsed.flush(true);
+    await round(redeployed, 'and again');
+    const listed = await restRequest(redeployed.baseUrl, owner, 'GET', '/v2/api-users?select=1000');
     expect(listed.status, listed.text).to.equal(200);
     const lastUsed = (listed.body as { username: string; lastUsed: string | null }[]).filter((user) => user.lastUsed !== null);
     expect(lastUsed).to.have.length(USERS + 1);

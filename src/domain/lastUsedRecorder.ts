@@ -1,14 +1,33 @@
 // When each API user last authenticated, written in batches: a success costs no database
 // round trip, and the times reach the database every flushIntervalMs (and at shutdown).
 // flushIntervalMs = 0 writes on every success.
+//
+// A user calling all the time has its time written once per RESOLUTION_MS, not once per
+// flush: the writes would otherwise grow with the number of active users (10,000 users, a
+// third of a thousand commands a second) for a figure people read to the minute. The process
+// that served the call shows the exact time at once (pendingFor). A success that resets wrong
+// passwords is written with the next flush all the same, since other processes' lockout count
+// needs it.
 import type { Types } from 'mongoose';
 import { boundedBulkWrite } from '../db/boundedBulkWrite.js';
 import type { Models } from '../db/models.js';
 
+/** How stale a stored last-use time may be while the user keeps calling. */
+export const RESOLUTION_MS = 60_000;
+
+interface PendingUse {
+  userId: Types.ObjectId;
+  at: Date;
+  /** Written with the next flush, whatever was written before. */
+  urgent: boolean;
+}
+
 export class LastUsedRecorder {
-  private pending = new Map<string, { userId: Types.ObjectId; at: Date }>();
+  private pending = new Map<string, PendingUse>();
+  /** When each user's time was last written from here (bounded: cleared when large). */
+  private readonly writtenAt = new Map<string, number>();
   /** The batch being written: still the news until the database has it. */
-  private writing = new Map<string, { userId: Types.ObjectId; at: Date }>();
+  private writing = new Map<string, PendingUse>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
@@ -17,9 +36,10 @@ export class LastUsedRecorder {
     private readonly flushIntervalMs: number,
   ) {}
 
-  async record(userId: Types.ObjectId, at = new Date()): Promise<void> {
-    if (this.flushIntervalMs === 0) return this.write([{ userId, at }]);
-    this.pending.set(userId.toHexString(), { userId, at });
+  async record(userId: Types.ObjectId, at = new Date(), urgent = false): Promise<void> {
+    if (this.flushIntervalMs === 0) return this.write([{ userId, at, urgent }]);
+    const key = userId.toHexString();
+    this.pending.set(key, { userId, at, urgent: urgent || this.pending.get(key)?.urgent === true });
     if (!this.timer) {
       this.timer = setInterval(() => {
         this.flush().catch(() => {
@@ -41,15 +61,23 @@ export class LastUsedRecorder {
     for (const userId of userIds) {
       this.pending.delete(userId.toHexString());
       this.writing.delete(userId.toHexString());
+      this.writtenAt.delete(userId.toHexString());
     }
   }
 
-  async flush(): Promise<void> {
+  /** Writes what is due (everything when `all`, as at shutdown). */
+  async flush(all = false): Promise<void> {
     if (this.flushing) await this.flushing;
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
-    this.writing = this.pending;
-    this.pending = new Map();
+    const now = Date.now();
+    const due = new Map<string, PendingUse>();
+    for (const [key, use] of this.pending) {
+      if (all || use.urgent || now - (this.writtenAt.get(key) ?? 0) >= RESOLUTION_MS) due.set(key, use);
+    }
+    if (due.size === 0) return;
+    for (const key of due.keys()) this.pending.delete(key);
+    const batch = [...due.values()];
+    this.writing = due;
     this.flushing = this.write(batch)
       .catch((error: unknown) => {
         for (const entry of batch) {
@@ -58,6 +86,10 @@ export class LastUsedRecorder {
           if (!newer || newer.at < entry.at) this.pending.set(key, entry);
         }
         throw error;
+      })
+      .then(() => {
+        if (this.writtenAt.size > 200_000) this.writtenAt.clear();
+        for (const entry of batch) this.writtenAt.set(entry.userId.toHexString(), now);
       })
       .finally(() => {
         this.writing = new Map();
@@ -69,10 +101,10 @@ export class LastUsedRecorder {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
+    await this.flush(true);
   }
 
-  private async write(batch: ReadonlyArray<{ userId: Types.ObjectId; at: Date }>): Promise<void> {
+  private async write(batch: ReadonlyArray<PendingUse>): Promise<void> {
     await boundedBulkWrite(
       this.models.ApiUserActivity,
       batch.map(({ userId, at }) => ({

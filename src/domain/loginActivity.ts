@@ -63,9 +63,12 @@ export class LoginActivity {
     await this.models.LoginFailure.collection.insertOne({ userId, at });
   }
 
-  /** Records a success, and now and then removes the failure rows it made irrelevant. */
-  async recordSuccess(user: UserRef, at = new Date()): Promise<void> {
-    await this.lastUsed.record(user._id, at);
+  /**
+   * Records a success, and now and then removes the failure rows it made irrelevant. One that
+   * resets wrong passwords counting against the user is written with the next flush.
+   */
+  async recordSuccess(user: UserRef, at = new Date(), resetsFailures = false): Promise<void> {
+    await this.lastUsed.record(user._id, at, resetsFailures);
     const key = user._id.toHexString();
     if (at.getTime() - (this.lastCleanup.get(key) ?? 0) < CLEANUP_INTERVAL_MS) return;
     this.lastCleanup.set(key, at.getTime());
