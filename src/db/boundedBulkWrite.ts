@@ -1,7 +1,8 @@
 // A bulk write sent as several commands of at most MAX_UPDATES_PER_COMMAND statements each.
 //
 // Why: FerretDB 1.x (SQLite backend) runs the statements of one `update` command in a loop
-// that defers closing each statement's read cursor to the end of the whole command. Every
+// that defers closing each statement's read cursor to the end of the whole command (`defer
+// closer.Close()` inside the loop of updateDocument, internal/handler/msg_update.go, v1.24.2). Every
 // statement that matches an existing document keeps one of the database's 100 SQLite
 // connections checked out until the command ends, and the statement that needs the 101st
 // waits for it forever, holding the other 100: from then on every request to that database
