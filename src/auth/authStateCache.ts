@@ -276,7 +276,10 @@ export class AuthStateCache {
   /** A success elsewhere resets the count: asked only for the users with wrong passwords counting. */
   private async refreshLastSuccesses(): Promise<void> {
     if (!this.states) return;
-    const counting = [...this.states.values()].map(({ state }) => state).filter((state) => failuresCounting(state) > 0);
+    const counting: AuthState[] = [];
+    for (const { state } of this.states.values()) {
+      if (state.failedAt.length > 0 && failuresCounting(state) > 0) counting.push(state);
+    }
     if (counting.length === 0) return;
     const lastSuccesses = await Promise.all(counting.map((state) => this.loginActivity.lastSuccess(state.user!._id)));
     counting.forEach((state, index) => {
