@@ -11,14 +11,14 @@
 // against a given hash. So once the right one is known here, any other presented for the same
 // username and hash is known to be wrong without bcrypt: the verifier then spends the time of
 // a compare, not the CPU (see CredentialVerifier).
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { hmacSha256, randomHmacKey } from './hmacSha256.js';
 
 export type CachedVerdict = 'right' | 'wrong' | 'unknown';
 
 export class VerifiedCredentialCache {
-  private readonly mac = hmacSha256(randomHmacKey());
+  /** The HMAC key: random per process, as long as SHA-256's output (RFC 2104's minimum). */
+  private readonly macKey = randomBytes(32);
   private readonly entries: LRUCache<string, Buffer> | undefined;
 
   constructor(ttlMs: number, maxEntries: number) {
@@ -42,7 +42,8 @@ export class VerifiedCredentialCache {
   /** Each part length-prefixed, so that no two different triples read alike (one update: it is on every call). */
   passwordMac(username: string, password: string, storedHash: string): Buffer {
     const normalised = password.normalize('NFC');
-    return this.mac(`${Buffer.byteLength(username)}:${Buffer.byteLength(normalised)}:${username}${normalised}${storedHash}`);
+    const message = `${Buffer.byteLength(username)}:${Buffer.byteLength(normalised)}:${username}${normalised}${storedHash}`;
+    return createHmac('sha256', this.macKey).update(message, 'utf8').digest();
   }
 }
 
