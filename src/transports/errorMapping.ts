@@ -1,5 +1,5 @@
-// Any thrown thing to the contract's error: ApiErrors pass, body-parser's errors become their
-// contract codes, a lost database becomes 503, and everything else a 500 whose details go to
+// Any thrown thing to the contract's error: ApiErrors pass, passport's refusal is the contract's
+// one 401, body-parser's errors become their contract codes, a lost database becomes 503, and everything else a 500 whose details go to
 // the log under the request id and never to the caller.
 import type { Logger } from 'pino';
 import { ApiError, errors } from '../errors.js';
@@ -13,6 +13,8 @@ interface HttpParserError {
 
 export function toApiError(error: unknown, requestId: string, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
+  // passport (failWithError) passes a refusal on as its AuthenticationError, which it does not export.
+  if (error instanceof Error && error.name === 'AuthenticationError') return errors.invalidLogin();
   const parserError = (typeof error === 'object' && error !== null ? error : {}) as HttpParserError;
   switch (parserError.type) {
     case 'entity.too.large':

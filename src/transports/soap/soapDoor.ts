@@ -54,7 +54,7 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
     res.type('text/xml; charset=utf-8').send(wsdl.at(publicBaseUrl(req, config.PUBLIC_URL)));
   });
 
-  router.post('/', requireSoap11ContentType, dependencies.authenticate, readBody, (req, res) => {
+  router.post('/', requireSoap11ContentType, ...dependencies.authenticate, readBody, (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const { payload } = readSoapRequest(body);
     const soapOperation = payload.namespace === TARGET_NAMESPACE ? byElement.get(payload.name) : undefined;
