@@ -122,7 +122,7 @@ export async function createGateway(
   // (404 for unknown ones), and what is left (probes, metrics, the Access page) comes after.
   app.use(observeRequests(logger, metrics, health));
   app.get(OPENAPI_PATH, openApiDocumentHandler(table, config)); // public, like the WSDL: before the REST door's gate
-  app.use(SOAP_PATH, soapDoor(table, dependencies));
+  app.use(SOAP_PATH, await soapDoor(table, dependencies));
   app.use(restDoor(table, dependencies));
   app.get('/healthz', health.liveness());
   app.get('/readyz', health.readiness());
