@@ -156,6 +156,15 @@ describe('hostile input', () => {
   });
 
   describe('HTTP', () => {
+    it("answers a body that says it is gzip and is not as the caller's fault (ERROR_PARAMETER_INVALID), not ERROR_UNKNOWN", async () => {
+      const notGzip = Buffer.from('certainly not gzip');
+      const rest = await send(gateway.app, 'POST', '/v2/api-users', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Authorization: basicAuth(owner) }, notGzip);
+      expect(rest.status, rest.text).to.equal(400);
+      expect(rest.text).to.include('not valid gzip');
+      const soap = await soapPost(gateway.app, owner, notGzip, { 'Content-Encoding': 'gzip' });
+      expect(expectSoapFault(soap, 500, 'ERROR_PARAMETER_INVALID')).to.include('not valid gzip');
+    });
+
     it('answers a huge Authorization header with the same 401 as any bad credentials', async () => {
       const response = await restRequest(gateway.app, null, 'GET', '/v2/server-time', undefined, { Authorization: `Basic ${'Q'.repeat(32 * 1024)}` });
       expectRestError(response, 401, 'ERROR_INVALID_LOGIN');
