@@ -90,7 +90,8 @@ export async function soapDoor(operations: readonly Operation[], dependencies: D
  * response carries.
  */
 function handOverToNodeSoap(req: Request): void {
-  delete req.headers.soapaction;
+  // Emptied rather than deleted: a delete would turn the headers object into a slow one.
+  req.headers.soapaction = undefined;
   req.headers['content-type'] = SOAP_CONTENT_TYPE;
 }
 
