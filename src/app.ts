@@ -2,7 +2,6 @@
 // authentication gate, and the two doors onto the one operation table. No logic of its own.
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { authenticateCalls } from './auth/authenticate.js';
 import { AuthStateCache } from './auth/authStateCache.js';
 import { CredentialVerifier } from './auth/credentials.js';
 import { VerifiedCredentialCache } from './auth/verifiedCredentialCache.js';
@@ -17,6 +16,7 @@ import { LoginActivity } from './domain/loginActivity.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { errors } from './errors.js';
 import { operations, type Operation } from './operations/index.js';
+import { callGate } from './transports/callGate.js';
 import type { DoorDependencies } from './transports/doorDependencies.js';
 import { RequestCallContext } from './transports/requestCallContext.js';
 import { consoleRouter } from './console/serveConsole.js';
@@ -128,7 +128,7 @@ export async function createGateway(
   const dependencies: DoorDependencies = {
     config,
     logger,
-    authenticate: authenticateCalls(services.verifier, services.quota),
+    authenticate: callGate(services.verifier, services.quota),
     callContext: (req, caller, quota) => new RequestCallContext(req, caller, quota, operationServices, config.LOCKOUT_THRESHOLD, config.PUBLIC_URL),
   };
 
@@ -141,7 +141,7 @@ export async function createGateway(
   // (404 for unknown ones), and what is left (probes, metrics, the Access page) comes after.
   app.use(observeRequests(logger, metrics, health));
   app.get(OPENAPI_PATH, openApiDocumentHandler(table, config)); // public, like the WSDL: before the REST door's gate
-  app.use(SOAP_PATH, soapDoor(table, dependencies));
+  app.use(SOAP_PATH, await soapDoor(table, dependencies));
   app.use(restDoor(table, dependencies));
   app.get('/healthz', health.liveness());
   app.get('/readyz', health.readiness());

@@ -27,7 +27,7 @@ describe('API user management', () => {
   let gateway: TestGateway;
   let owner: TestAccount;
   const create = async (body: Record<string, unknown>) => {
-    const response = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', body);
+    const response = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', body);
     expect(response.status, response.text).to.equal(201);
     return response.body as ApiUser;
   };
@@ -53,30 +53,30 @@ describe('API user management', () => {
 
   it('creates a manager that can manage, and a disabled user that cannot log in', async () => {
     const manager = await create({ password: 'Manag3r-x', canManageAccount: true, description: 'CRM' });
-    const list = await restRequest(gateway.baseUrl, { username: manager.username, password: 'Manag3r-x' }, 'GET', '/v2/api-users');
+    const list = await restRequest(gateway.app, { username: manager.username, password: 'Manag3r-x' }, 'GET', '/v2/api-users');
     expect(list.status).to.equal(200);
     const disabled = await create({ password: 'D1sabled-x', enabled: false });
     expect(disabled.enabled).to.equal(false);
-    expect((await restRequest(gateway.baseUrl, { username: disabled.username, password: 'D1sabled-x' }, 'GET', '/v2/server-time')).status).to.equal(401);
+    expect((await restRequest(gateway.app, { username: disabled.username, password: 'D1sabled-x' }, 'GET', '/v2/server-time')).status).to.equal(401);
   });
 
   it('lists oldest first, with select and skip, the owner first of all', async () => {
-    const all = (await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users')).body as ApiUser[];
+    const all = (await restRequest(gateway.app, owner, 'GET', '/v2/api-users')).body as ApiUser[];
     expect(all[0]!.isOwner).to.equal(true);
     const created = all.map((user) => user.created);
     expect(created).to.deep.equal([...created].sort());
-    const page = (await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users?select=2&skip=1')).body as ApiUser[];
+    const page = (await restRequest(gateway.app, owner, 'GET', '/v2/api-users?select=2&skip=1')).body as ApiUser[];
     expect(page.map((user) => user.id)).to.deep.equal(all.slice(1, 3).map((user) => user.id));
-    const beyond = (await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users?skip=${all.length}`)).body as ApiUser[];
+    const beyond = (await restRequest(gateway.app, owner, 'GET', `/v2/api-users?skip=${all.length}`)).body as ApiUser[];
     expect(beyond).to.deep.equal([]);
   });
 
   it('updates only the fields given', async () => {
     const user = await create({ password: 'Upd4te-me', description: 'before', canManageAccount: true });
-    const updated = (await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false })).body as ApiUser;
+    const updated = (await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false })).body as ApiUser;
     expect(updated).to.include({ description: 'before', enabled: false, canManageAccount: true });
     expect(updated.username).to.equal(user.username);
-    const again = (await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { description: '' })).body as ApiUser;
+    const again = (await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { description: '' })).body as ApiUser;
     expect(again).to.include({ description: '', enabled: false });
   });
 
@@ -84,16 +84,16 @@ describe('API user management', () => {
     const description = '  Shop <EU> & "Co" \u00e9\n';
     const user = await create({ password: 'Exact-text1', description });
     expect(user.description).to.equal(description);
-    const soap = await soapCall(gateway.baseUrl, owner, 'GetApiUserById', `<id>${user.id}</id>`);
+    const soap = await soapCall(gateway.app, owner, 'GetApiUserById', `<id>${user.id}</id>`);
     expect((soapResult(soap, 'GetApiUserById', userSchema) as ApiUser).description).to.equal(description);
-    const soapCreated = await soapCall(gateway.baseUrl, owner, 'CreateApiUser', '<apiUser><Description>  padded  </Description><Password>Exact-text1</Password></apiUser>');
+    const soapCreated = await soapCall(gateway.app, owner, 'CreateApiUser', '<apiUser><Description>  padded  </Description><Password>Exact-text1</Password></apiUser>');
     expect((soapResult(soapCreated, 'CreateApiUser', userSchema) as ApiUser).description).to.equal('  padded  ');
   });
 
   it('cannot inject XML into a SOAP response through a description', async () => {
     for (const description of ['<![CDATA[x]]><Injected/><![CDATA[y]]>', '<![CDATA[]]>', ']]></Description><Injected/>']) {
       const user = await create({ password: 'Inj3ction-x', description });
-      const soap = await soapCall(gateway.baseUrl, owner, 'GetApiUserById', `<id>${user.id}</id>`);
+      const soap = await soapCall(gateway.app, owner, 'GetApiUserById', `<id>${user.id}</id>`);
       expect(soap.status, soap.text).to.equal(200);
       expect((soapResult(soap, 'GetApiUserById', userSchema) as ApiUser).description).to.equal(description);
       expect(soap.body.getElementsByTagName('Injected').length).to.equal(0);
@@ -101,7 +101,7 @@ describe('API user management', () => {
   });
 
   it('reads xs:boolean as XML Schema says: true, false, 1, 0', async () => {
-    const soap = await soapCall(gateway.baseUrl, owner, 'CreateApiUser', '<apiUser><Password>B00lean-x</Password><Enabled> 0 </Enabled><CanManageAccount>1</CanManageAccount></apiUser>');
+    const soap = await soapCall(gateway.app, owner, 'CreateApiUser', '<apiUser><Password>B00lean-x</Password><Enabled> 0 </Enabled><CanManageAccount>1</CanManageAccount></apiUser>');
     expect(soap.status, soap.text).to.equal(200);
     expect(soap.text).to.include('<Enabled>false</Enabled>');
     expect(soap.text).to.include('<CanManageAccount>true</CanManageAccount>');
@@ -109,10 +109,10 @@ describe('API user management', () => {
 
   it('deletes one, and several at once counting only those that existed', async () => {
     const [a, b, c] = await Promise.all([create({ password: 'D3lete-a1' }), create({ password: 'D3lete-b1' }), create({ password: 'D3lete-c1' })]);
-    expect((await restRequest(gateway.baseUrl, owner, 'DELETE', `/v2/api-users/${a!.id}`)).status).to.equal(204);
-    expect((await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${a!.id}`)).status).to.equal(404);
-    expect((await restRequest(gateway.baseUrl, owner, 'DELETE', `/v2/api-users/${a!.id}`)).status).to.equal(404);
-    const bulk = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users/delete', { ids: [a!.id, b!.id, c!.id, c!.id, 'junk'] });
+    expect((await restRequest(gateway.app, owner, 'DELETE', `/v2/api-users/${a!.id}`)).status).to.equal(204);
+    expect((await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${a!.id}`)).status).to.equal(404);
+    expect((await restRequest(gateway.app, owner, 'DELETE', `/v2/api-users/${a!.id}`)).status).to.equal(404);
+    const bulk = await restRequest(gateway.app, owner, 'POST', '/v2/api-users/delete', { ids: [a!.id, b!.id, c!.id, c!.id, 'junk'] });
     expect(bulk.status).to.equal(200);
     expect(bulk.body).to.deep.equal({ deletedCount: 2 });
   });
@@ -120,17 +120,17 @@ describe('API user management', () => {
   it('lets a manager manage the owner, except to disable, demote or delete it', async () => {
     const manager = await create({ password: 'Manag3r-y', canManageAccount: true });
     const credentials = { username: manager.username, password: 'Manag3r-y' };
-    const ownerUser = ((await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users?select=1')).body as ApiUser[])[0]!;
-    expect((await restRequest(gateway.baseUrl, credentials, 'PUT', `/v2/api-users/${ownerUser.id}`, { description: 'Owner' })).status).to.equal(200);
-    expect((await restRequest(gateway.baseUrl, credentials, 'PUT', `/v2/api-users/${ownerUser.id}`, { enabled: false })).status).to.equal(409);
-    expect((await restRequest(gateway.baseUrl, credentials, 'DELETE', `/v2/api-users/${ownerUser.id}`)).status).to.equal(409);
+    const ownerUser = ((await restRequest(gateway.app, owner, 'GET', '/v2/api-users?select=1')).body as ApiUser[])[0]!;
+    expect((await restRequest(gateway.app, credentials, 'PUT', `/v2/api-users/${ownerUser.id}`, { description: 'Owner' })).status).to.equal(200);
+    expect((await restRequest(gateway.app, credentials, 'PUT', `/v2/api-users/${ownerUser.id}`, { enabled: false })).status).to.equal(409);
+    expect((await restRequest(gateway.app, credentials, 'DELETE', `/v2/api-users/${ownerUser.id}`)).status).to.equal(409);
   });
 
   it('takes a lost permission away at the next call', async () => {
     const manager = await create({ password: 'Dem0te-me', canManageAccount: true });
     const credentials = { username: manager.username, password: 'Dem0te-me' };
-    expect((await restRequest(gateway.baseUrl, credentials, 'GET', '/v2/api-users')).status).to.equal(200);
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${manager.id}`, { canManageAccount: false });
-    expect((await restRequest(gateway.baseUrl, credentials, 'GET', '/v2/api-users')).status).to.equal(403);
+    expect((await restRequest(gateway.app, credentials, 'GET', '/v2/api-users')).status).to.equal(200);
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${manager.id}`, { canManageAccount: false });
+    expect((await restRequest(gateway.app, credentials, 'GET', '/v2/api-users')).status).to.equal(403);
   });
 });

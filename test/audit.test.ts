@@ -23,9 +23,9 @@ describe('audit log', () => {
   let gateway: TestGateway;
   let owner: TestAccount;
   const events = async (credentials = owner, query = '') =>
-    (await restRequest(gateway.baseUrl, credentials, 'GET', `/v2/audit-events${query}`)).body as AuditEvent[];
+    (await restRequest(gateway.app, credentials, 'GET', `/v2/audit-events${query}`)).body as AuditEvent[];
   const create = async (body: Record<string, unknown>) =>
-    (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', body)).body as { id: string; username: string };
+    (await restRequest(gateway.app, owner, 'POST', '/v2/api-users', body)).body as { id: string; username: string };
 
   before(async () => {
     gateway = await startTestGateway();
@@ -42,11 +42,11 @@ describe('audit log', () => {
 
   it('records every change with time, actor, target and client IP, newest first', async () => {
     const user = await create({ password: 'Aud1t-me-now', description: 'CRM' });
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { description: 'CRM (EU)', canManageAccount: true });
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'Aud1t-me-again' });
-    await restRequest(gateway.baseUrl, owner, 'DELETE', `/v2/api-users/${user.id}`);
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { description: 'CRM (EU)', canManageAccount: true });
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'Aud1t-me-again' });
+    await restRequest(gateway.app, owner, 'DELETE', `/v2/api-users/${user.id}`);
     const about = (await events()).filter((event) => event.targetId === user.id);
     expect(about.map((event) => event.type)).to.deep.equal([
       'ApiUserDeleted',
@@ -58,7 +58,7 @@ describe('audit log', () => {
     ]);
     const times = about.map((event) => Date.parse(event.time));
     expect(times).to.deep.equal([...times].sort((a, b) => b - a));
-    const ownerId = ((await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users?select=1')).body as Array<{ id: string }>)[0]!.id;
+    const ownerId = ((await restRequest(gateway.app, owner, 'GET', '/v2/api-users?select=1')).body as Array<{ id: string }>)[0]!.id;
     for (const event of about) {
       expect(event).to.include({ actorId: ownerId, actorUsername: owner.username, targetUsername: user.username });
       expect(event.clientIp).to.match(/127\.0\.0\.1/);
@@ -68,7 +68,7 @@ describe('audit log', () => {
 
   it('never holds a password', async () => {
     const user = await create({ password: 'N3ver-in-the-log', description: 'secretive' });
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'N3ver-in-the-log-2' });
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'N3ver-in-the-log-2' });
     const raw = JSON.stringify(await gateway.database.models.AuditEvent.find().lean());
     expect(raw).to.not.include('N3ver-in-the-log');
     expect(raw).to.not.match(/\$2[aby]\$/);
@@ -77,25 +77,25 @@ describe('audit log', () => {
   it('records a lock once, not each failed login, and an unlock by reset; the count is on the user', async () => {
     const user = await create({ password: 'L0ck-and-log' });
     const before = (await events()).length;
-    for (let i = 0; i < 12; i++) await restRequest(gateway.baseUrl, { username: user.username, password: `wrong-${i}` }, 'GET', '/v2/server-time');
+    for (let i = 0; i < 12; i++) await restRequest(gateway.app, { username: user.username, password: `wrong-${i}` }, 'GET', '/v2/server-time');
     const after = await events();
     const locks = after.filter((event) => event.type === 'ApiUserLocked' && event.targetId === user.id);
     expect(locks).to.have.length(1);
     expect(locks[0]).to.include({ actorId: null, details: '5 wrong passwords in a row' });
     expect(after.length - before, 'one event for twelve failures').to.equal(1);
-    const record = (await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${user.id}`)).body as { failedLoginCount: number; lastFailedLogin: string; locked: boolean };
+    const record = (await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${user.id}`)).body as { failedLoginCount: number; lastFailedLogin: string; locked: boolean };
     expect(record).to.include({ failedLoginCount: 5, locked: true });
     expect(Date.parse(record.lastFailedLogin)).to.be.closeTo(Date.now(), 60_000);
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'L0ck-and-log' });
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'L0ck-and-log' });
     const unlocked = (await events()).filter((event) => event.targetId === user.id).map((event) => event.type);
     expect(unlocked.slice(0, 2).sort()).to.deep.equal(['ApiUserPasswordReset', 'ApiUserUnlocked']);
-    const reset = (await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${user.id}`)).body as { failedLoginCount: number };
+    const reset = (await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${user.id}`)).body as { failedLoginCount: number };
     expect(reset.failedLoginCount).to.equal(0);
   });
 
   it('records a bulk delete as one event per user, and account switches', async () => {
     const [a, b] = [await create({ password: 'Bu1k-one-x' }), await create({ password: 'Bu1k-two-x' })];
-    await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users/delete', { ids: [a.id, b.id] });
+    await restRequest(gateway.app, owner, 'POST', '/v2/api-users/delete', { ids: [a.id, b.id] });
     const deleted = (await events()).filter((event) => event.type === 'ApiUserDeleted' && (event.targetId === a.id || event.targetId === b.id));
     expect(deleted).to.have.length(2);
     expect(new Set(deleted.map((event) => event.id)).size).to.equal(2);
@@ -124,7 +124,7 @@ describe('audit log', () => {
   it('reads the same over SOAP', async () => {
     const operation = operations.find((candidate) => candidate.name === 'GetAuditEvents')!;
     const rest = await events(owner, '?select=3');
-    const soap = await soapCall(gateway.baseUrl, owner, 'GetAuditEvents', '<select>3</select>');
+    const soap = await soapCall(gateway.app, owner, 'GetAuditEvents', '<select>3</select>');
     expect(soapResult(soap, 'GetAuditEvents', toJsonSchema(operation.result!, 'output'))).to.deep.equal(rest);
   });
 
@@ -134,7 +134,7 @@ describe('audit log', () => {
     const { auditTrail } = gateway.gateway.services;
     // As if the process died right after the change's write: event pending, document soft-deleted.
     await models.ApiUser.updateOne({ _id: user.id }, { $set: { deletedAt: new Date() }, $push: { pendingAudit: auditTrail.event('ApiUserDeleted', { id: null, username: 'x', clientIp: null }) } });
-    expect((await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${user.id}`)).status, 'already gone for the API').to.equal(404);
+    expect((await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${user.id}`)).status, 'already gone for the API').to.equal(404);
     await auditTrail.recover();
     expect(await models.ApiUser.exists({ _id: user.id })).to.equal(null);
     expect(await models.AuditEvent.exists({ targetId: user.id, type: 'ApiUserDeleted' })).to.not.equal(null);

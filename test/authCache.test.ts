@@ -8,6 +8,7 @@ import type { PasswordHasher } from '../src/domain/passwords.js';
 import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
 import { exitOf, startGatewayProcess } from './support/processes.js';
 import { restRequest } from './support/rest.js';
+import type { HttpTarget } from './support/http.js';
 import { soapCall, type Credentials } from './support/soap.js';
 
 /** Counts the bcrypt compares a gateway makes (the hasher itself stays real). */
@@ -35,9 +36,9 @@ describe('authentication caches', () => {
   let gateway: TestGateway;
   let owner: TestAccount;
   let compares: { real: number; dummy: number; waited: number };
-  const call = (credentials: Credentials, base = gateway.baseUrl) => restRequest(base, credentials, 'GET', '/v2/server-time').then((r) => r.status);
+  const call = (credentials: Credentials, target: HttpTarget = gateway.app) => restRequest(target, credentials, 'GET', '/v2/server-time').then((r) => r.status);
   const newUser = async (password: string) => {
-    const body = (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
+    const body = (await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
     return { ...body, password };
   };
 
@@ -52,7 +53,7 @@ describe('authentication caches', () => {
     const user = await newUser('C4ched-secret');
     const before = compares.real;
     for (let i = 0; i < 5; i++) expect(await call(user)).to.equal(200);
-    expect((await soapCall(gateway.baseUrl, user, 'GetServerTime')).status).to.equal(200);
+    expect((await soapCall(gateway.app, user, 'GetServerTime')).status).to.equal(200);
     expect(compares.real - before).to.equal(1);
   });
 
@@ -93,7 +94,7 @@ describe('authentication caches', () => {
     it('a password reset: the old password fails at once', async () => {
       const user = await newUser('Bef0re-reset');
       expect(await call(user)).to.equal(200);
-      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'Aft3r-reset' });
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'Aft3r-reset' });
       expect(await call(user)).to.equal(401);
       expect(await call({ ...user, password: 'Aft3r-reset' })).to.equal(200);
     });
@@ -101,9 +102,9 @@ describe('authentication caches', () => {
     it('a disable, and an enable', async () => {
       const user = await newUser('D1sable-me');
       expect(await call(user)).to.equal(200);
-      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
       expect(await call(user)).to.equal(401);
-      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
       expect(await call(user)).to.equal(200);
     });
 
@@ -117,7 +118,7 @@ describe('authentication caches', () => {
     it('a delete', async () => {
       const user = await newUser('D3lete-me-x');
       expect(await call(user)).to.equal(200);
-      await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users/delete', { ids: [user.id] });
+      await restRequest(gateway.app, owner, 'POST', '/v2/api-users/delete', { ids: [user.id] });
       expect(await call(user)).to.equal(401);
     });
 
@@ -140,10 +141,10 @@ describe('authentication caches', () => {
       const account = await gateway.createAccount();
       expect(await call(account, otherUrl)).to.equal(200);
 
-      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${reset.id}/password`, { password: 'N3w-there!' });
-      await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${disabled.id}`, { enabled: false });
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${reset.id}/password`, { password: 'N3w-there!' });
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${disabled.id}`, { enabled: false });
       for (let i = 0; i < 5; i++) await call({ ...locked, password: 'nope' });
-      await restRequest(gateway.baseUrl, owner, 'DELETE', `/v2/api-users/${deleted.id}`);
+      await restRequest(gateway.app, owner, 'DELETE', `/v2/api-users/${deleted.id}`);
       await gateway.gateway.services.accounts.disable(account.accountId);
       await settle();
 
@@ -165,10 +166,10 @@ describe('authentication caches', () => {
     const second = await startTestGateway({ databaseUri });
     try {
       const account = await second.createAccount();
-      const user = (await restRequest(second.baseUrl, account, 'POST', '/v2/api-users', { password: 'N0-cache-1' })).body as { id: string; username: string };
+      const user = (await restRequest(second.app, account, 'POST', '/v2/api-users', { password: 'N0-cache-1' })).body as { id: string; username: string };
       const credentials = { username: user.username, password: 'N0-cache-1' };
       expect(await call(credentials, first.baseUrl)).to.equal(200);
-      await restRequest(second.baseUrl, account, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      await restRequest(second.app, account, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
       expect(await call(credentials, first.baseUrl)).to.equal(401);
     } finally {
       await first.close();

@@ -6,10 +6,11 @@ import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { restRequest, type RestResponse } from './support/rest.js';
+import { send } from './support/http.js';
 import { soapCall, type Credentials } from './support/soap.js';
 
 async function rawAuthorization(gateway: TestGateway, authorization: string | undefined): Promise<RestResponse> {
-  return restRequest(gateway.baseUrl, null, 'GET', '/v2/server-time', undefined, authorization === undefined ? {} : { Authorization: authorization });
+  return restRequest(gateway.app, null, 'GET', '/v2/server-time', undefined, authorization === undefined ? {} : { Authorization: authorization });
 }
 
 describe('authentication', () => {
@@ -17,13 +18,13 @@ describe('authentication', () => {
   let owner: TestAccount;
 
   const createUser = async (password: string, fields: Record<string, unknown> = {}) => {
-    const response = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password, ...fields });
+    const response = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password, ...fields });
     expect(response.status, response.text).to.equal(201);
     const body = response.body as { id: string; username: string };
     return { id: body.id, username: body.username, password };
   };
-  const getUser = async (id: string) => (await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${id}`)).body as Record<string, unknown>;
-  const call = (credentials: Credentials) => restRequest(gateway.baseUrl, credentials, 'GET', '/v2/server-time');
+  const getUser = async (id: string) => (await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${id}`)).body as Record<string, unknown>;
+  const call = (credentials: Credentials) => restRequest(gateway.app, credentials, 'GET', '/v2/server-time');
 
   before(async () => {
     gateway = await startTestGateway();
@@ -35,7 +36,7 @@ describe('authentication', () => {
     it('splits at the first colon: passwords may contain ":"', async () => {
       const user = await createUser('a:b:c:d-1');
       expect((await call(user)).status).to.equal(200);
-      expect((await soapCall(gateway.baseUrl, user, 'GetServerTime')).status).to.equal(200);
+      expect((await soapCall(gateway.app, user, 'GetServerTime')).status).to.equal(200);
       expectRestError(await call({ ...user, password: 'a' }), 401, 'ERROR_INVALID_LOGIN');
       expect(parseBasicAuthorization(`Basic ${Buffer.from('u@x:p:q').toString('base64')}`)).to.deep.equal({ username: 'u@x', password: 'p:q' });
     });
@@ -71,9 +72,9 @@ describe('authentication', () => {
     });
 
     it('accepts the WSDL without credentials, and nothing else', async () => {
-      expect((await fetch(`${gateway.baseUrl}/v2/api.svc?wsdl`)).status).to.equal(200);
-      expectRestError(await restRequest(gateway.baseUrl, null, 'GET', '/v2/account-info'), 401, 'ERROR_INVALID_LOGIN');
-      expectSoapFault(await soapCall(gateway.baseUrl, null, 'GetServerTime'), 401, 'ERROR_INVALID_LOGIN');
+      expect((await send(gateway.app, 'GET', '/v2/api.svc?wsdl', {})).status).to.equal(200);
+      expectRestError(await restRequest(gateway.app, null, 'GET', '/v2/account-info'), 401, 'ERROR_INVALID_LOGIN');
+      expectSoapFault(await soapCall(gateway.app, null, 'GetServerTime'), 401, 'ERROR_INVALID_LOGIN');
     });
   });
 
@@ -92,7 +93,7 @@ describe('authentication', () => {
       other,
     ];
     const rest = await Promise.all(refusals.map(call));
-    const soap = await Promise.all(refusals.map((credentials) => soapCall(gateway.baseUrl, credentials, 'GetServerTime')));
+    const soap = await Promise.all(refusals.map((credentials) => soapCall(gateway.app, credentials, 'GetServerTime')));
     for (const response of rest) {
       expectRestError(response, 401, 'ERROR_INVALID_LOGIN');
       expect(response.body).to.deep.equal(rest[0]!.body);
@@ -109,14 +110,14 @@ describe('authentication', () => {
   it('lets a disabled user in again once it is enabled', async () => {
     const user = await createUser('Sw1tch-user', { enabled: false });
     expectRestError(await call(user), 401, 'ERROR_INVALID_LOGIN');
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: true });
     expect((await call(user)).status).to.equal(200);
   });
 
   it('refuses a deleted user', async () => {
     const user = await createUser('D3leted-user');
     expect((await call(user)).status).to.equal(200);
-    await restRequest(gateway.baseUrl, owner, 'DELETE', `/v2/api-users/${user.id}`);
+    await restRequest(gateway.app, owner, 'DELETE', `/v2/api-users/${user.id}`);
     expectRestError(await call(user), 401, 'ERROR_INVALID_LOGIN');
   });
 
@@ -138,10 +139,10 @@ describe('authentication', () => {
       for (const response of wrong) expectRestError(response, 401, 'ERROR_INVALID_LOGIN');
       expect(await getUser(user.id)).to.include({ locked: true, lockReason: 'FailedLogins' });
       expectRestError(await call(user), 401, 'ERROR_INVALID_LOGIN');
-      expectSoapFault(await soapCall(gateway.baseUrl, user, 'GetServerTime'), 401, 'ERROR_INVALID_LOGIN');
+      expectSoapFault(await soapCall(gateway.app, user, 'GetServerTime'), 401, 'ERROR_INVALID_LOGIN');
 
       // Reset with the same password as before: unlocked, and it works again.
-      const reset = await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: user.password });
+      const reset = await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: user.password });
       expect(reset.status).to.equal(200);
       expect(reset.body).to.include({ locked: false, lockReason: null });
       expect((await call(user)).status).to.equal(200);
@@ -203,7 +204,7 @@ describe('authentication', () => {
     it('counts wrong passwords from both protocols together', async () => {
       const user = await createUser('B0th-doors');
       for (let i = 0; i < 3; i++) await call({ ...user, password: 'nope' });
-      for (let i = 0; i < 2; i++) await soapCall(gateway.baseUrl, { ...user, password: 'nope' }, 'GetServerTime');
+      for (let i = 0; i < 2; i++) await soapCall(gateway.app, { ...user, password: 'nope' }, 'GetServerTime');
       expect((await getUser(user.id)).lockReason).to.equal('FailedLogins');
     });
 
@@ -219,7 +220,7 @@ describe('authentication', () => {
         expect(await getUser(user.id)).to.include({ locked: true, lockReason: 'FailedLogins' });
         // The second saw two of the five itself; the other three reach it within its TTL.
         await new Promise((resolve) => setTimeout(resolve, ttlMs + 100));
-        expectRestError(await restRequest(second.baseUrl, user, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
+        expectRestError(await restRequest(second.app, user, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
         expect(await gateway.database.models.LoginFailure.countDocuments({ userId: user.id })).to.equal(5);
       } finally {
         await second.close();
@@ -230,9 +231,9 @@ describe('authentication', () => {
       const strict = await startTestGateway({ env: { LOCKOUT_THRESHOLD: '2' } });
       try {
         const account = await strict.createAccount();
-        const user = (await restRequest(strict.baseUrl, account, 'POST', '/v2/api-users', { password: 'Thr3shold-2' })).body as { id: string; username: string };
-        for (let i = 0; i < 2; i++) await restRequest(strict.baseUrl, { username: user.username, password: 'x' }, 'GET', '/v2/server-time');
-        expectRestError(await restRequest(strict.baseUrl, { username: user.username, password: 'Thr3shold-2' }, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
+        const user = (await restRequest(strict.app, account, 'POST', '/v2/api-users', { password: 'Thr3shold-2' })).body as { id: string; username: string };
+        for (let i = 0; i < 2; i++) await restRequest(strict.app, { username: user.username, password: 'x' }, 'GET', '/v2/server-time');
+        expectRestError(await restRequest(strict.app, { username: user.username, password: 'Thr3shold-2' }, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
       } finally {
         await strict.close();
       }
@@ -242,7 +243,7 @@ describe('authentication', () => {
   describe('account disable', () => {
     it('locks every user of the account (AccountDisabled); enabling the account does not unlock them; a reset does', async () => {
       const account = await gateway.createAccount({ name: 'Paused Co' });
-      const member = (await restRequest(gateway.baseUrl, account, 'POST', '/v2/api-users', { password: 'M3mber-pass', canManageAccount: true })).body as { id: string; username: string };
+      const member = (await restRequest(gateway.app, account, 'POST', '/v2/api-users', { password: 'M3mber-pass', canManageAccount: true })).body as { id: string; username: string };
       const memberCredentials = { username: member.username, password: 'M3mber-pass' };
       expect((await call(memberCredentials)).status).to.equal(200);
 
@@ -259,13 +260,13 @@ describe('authentication', () => {
       const accountRecord = await gateway.gateway.services.accounts.findById(ownerRecord!.accountId);
       await gateway.gateway.services.apiUsers.setPassword(ownerRecord!, accountRecord!, account.password, COMMAND_LINE);
       expect((await call(account)).status).to.equal(200);
-      const seen = (await restRequest(gateway.baseUrl, account, 'GET', `/v2/api-users/${member.id}`)).body;
+      const seen = (await restRequest(gateway.app, account, 'GET', `/v2/api-users/${member.id}`)).body;
       expect(seen).to.include({ locked: true, lockReason: 'AccountDisabled' });
-      const reset = await restRequest(gateway.baseUrl, account, 'PUT', `/v2/api-users/${member.id}/password`, { password: 'M3mber-pass' });
+      const reset = await restRequest(gateway.app, account, 'PUT', `/v2/api-users/${member.id}/password`, { password: 'M3mber-pass' });
       expect(reset.body).to.include({ locked: false, lockReason: null });
       expect((await call(memberCredentials)).status).to.equal(200);
       // A user created after the account came back is not locked by the old disable.
-      const fresh = await restRequest(gateway.baseUrl, account, 'POST', '/v2/api-users', { password: 'Fr3sh-user' });
+      const fresh = await restRequest(gateway.app, account, 'POST', '/v2/api-users', { password: 'Fr3sh-user' });
       expect(fresh.body).to.include({ locked: false });
     });
   });

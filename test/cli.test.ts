@@ -25,10 +25,10 @@ describe('command line', function () {
     expect(lines).to.have.length(1);
     const created = JSON.parse(lines[0]!) as { accountId: string; username: string; password: string };
     expect(Object.keys(created)).to.deep.equal(['accountId', 'username', 'password']);
-    const info = await restRequest(gateway.baseUrl, created, 'GET', '/v2/account-info');
+    const info = await restRequest(gateway.app, created, 'GET', '/v2/account-info');
     expect(info.status).to.equal(200);
     expect(info.headers.get('x-ratelimit-limit')).to.equal('500');
-    const users = (await restRequest(gateway.baseUrl, created, 'GET', '/v2/api-users')).body as Array<{ isOwner: boolean; username: string }>;
+    const users = (await restRequest(gateway.app, created, 'GET', '/v2/api-users')).body as Array<{ isOwner: boolean; username: string }>;
     expect(users).to.have.length(1);
     expect(users[0]).to.include({ isOwner: true, username: created.username });
   });
@@ -51,23 +51,23 @@ describe('command line', function () {
     expect((await cli('account', 'list')).stdout).to.include('Switch Ltd');
 
     expect((await cli('account', 'disable', created.accountId)).code).to.equal(0);
-    expect((await restRequest(gateway.baseUrl, created, 'GET', '/v2/server-time')).status).to.equal(401);
+    expect((await restRequest(gateway.app, created, 'GET', '/v2/server-time')).status).to.equal(401);
     const disabled = JSON.parse((await cli('account', 'list', '--json')).stdout) as Array<{ accountId: string; disabled: boolean }>;
     expect(disabled.find((account) => account.accountId === created.accountId)?.disabled).to.equal(true);
 
     expect((await cli('account', 'enable', created.accountId)).code).to.equal(0);
-    expect((await restRequest(gateway.baseUrl, created, 'GET', '/v2/server-time')).status, 'still locked after enable').to.equal(401);
+    expect((await restRequest(gateway.app, created, 'GET', '/v2/server-time')).status, 'still locked after enable').to.equal(401);
 
     const reset = await cli('api-user', 'reset-password', created.username, '--json');
     expect(reset.code, reset.stderr).to.equal(0);
     const { password } = JSON.parse(reset.stdout) as { password: string };
     expect(password).to.not.equal(created.password);
-    expect((await restRequest(gateway.baseUrl, { username: created.username, password }, 'GET', '/v2/server-time')).status).to.equal(200);
+    expect((await restRequest(gateway.app, { username: created.username, password }, 'GET', '/v2/server-time')).status).to.equal(200);
 
     const chosen = await cli('api-user', 'reset-password', created.username, '--password', 'Ch0sen:pass');
     expect(chosen.code).to.equal(0);
     expect(chosen.stdout).to.not.include('Ch0sen');
-    expect((await restRequest(gateway.baseUrl, { username: created.username, password: 'Ch0sen:pass' }, 'GET', '/v2/server-time')).status).to.equal(200);
+    expect((await restRequest(gateway.app, { username: created.username, password: 'Ch0sen:pass' }, 'GET', '/v2/server-time')).status).to.equal(200);
   });
 
   it('fails clearly: usage errors exit 2, unknown things exit 1, weak passwords are refused', async () => {

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { restRequest } from './support/rest.js';
+import { send } from './support/http.js';
 import { basicAuth, envelope, soapPost } from './support/soap.js';
 
 const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -33,12 +34,12 @@ describe('hostile input', () => {
   });
   after(() => gateway.close());
   afterEach(async () => {
-    expect((await restRequest(gateway.baseUrl, owner, 'GET', '/v2/server-time')).status, 'the gateway is still up').to.equal(200);
+    expect((await restRequest(gateway.app, owner, 'GET', '/v2/server-time')).status, 'the gateway is still up').to.equal(200);
   });
 
   describe('XML', () => {
     const refusedWith = async (body: string, sentence: RegExp, status = 400) => {
-      const response = await soapPost(gateway.baseUrl, owner, body);
+      const response = await soapPost(gateway.app, owner, body);
       expect(expectSoapFault(response, status, 'ERROR_PARAMETER_INVALID')).to.match(sentence);
       return response;
     };
@@ -86,38 +87,38 @@ describe('hostile input', () => {
 
     it('says clearly that SOAP 1.1 is served, to a SOAP 1.2 envelope', async () => {
       const body = '<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><GetServerTime xmlns="urn:dualgate:v2"/></env:Body></env:Envelope>';
-      const response = await soapPost(gateway.baseUrl, owner, body);
+      const response = await soapPost(gateway.app, owner, body);
       expect(expectSoapFault(response, 500, 'ERROR_PARAMETER_INVALID', 'soap:VersionMismatch')).to.include('SOAP 1.1');
     });
 
     it('answers an unknown operation, a body of two operations, and a non-envelope', async () => {
-      expect(expectSoapFault(await soapPost(gateway.baseUrl, owner, envelope('DropDatabase')), 500, 'ERROR_PARAMETER_INVALID')).to.include('no operation');
+      expect(expectSoapFault(await soapPost(gateway.app, owner, envelope('DropDatabase')), 500, 'ERROR_PARAMETER_INVALID')).to.include('no operation');
       const two = `<soap:Envelope xmlns:soap="${SOAP_ENV}"><soap:Body><GetServerTime xmlns="urn:dualgate:v2"/><GetServerTime xmlns="urn:dualgate:v2"/></soap:Body></soap:Envelope>`;
-      expectSoapFault(await soapPost(gateway.baseUrl, owner, two), 500, 'ERROR_PARAMETER_INVALID');
-      expectSoapFault(await soapPost(gateway.baseUrl, owner, '<GetServerTime xmlns="urn:dualgate:v2"/>'), 500, 'ERROR_PARAMETER_INVALID');
+      expectSoapFault(await soapPost(gateway.app, owner, two), 500, 'ERROR_PARAMETER_INVALID');
+      expectSoapFault(await soapPost(gateway.app, owner, '<GetServerTime xmlns="urn:dualgate:v2"/>'), 500, 'ERROR_PARAMETER_INVALID');
     });
 
     it('refuses a header block it must understand and does not', async () => {
       const body = `<soap:Envelope xmlns:soap="${SOAP_ENV}"><soap:Header><x:Tx xmlns:x="urn:x" soap:mustUnderstand="1"/></soap:Header><soap:Body><GetServerTime xmlns="urn:dualgate:v2"/></soap:Body></soap:Envelope>`;
-      expectSoapFault(await soapPost(gateway.baseUrl, owner, body), 500, 'ERROR_PARAMETER_INVALID', 'soap:MustUnderstand');
+      expectSoapFault(await soapPost(gateway.app, owner, body), 500, 'ERROR_PARAMETER_INVALID', 'soap:MustUnderstand');
     });
 
     it('dispatches by the body, never by a SOAPAction that says otherwise (WS-I R1127)', async () => {
-      const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Sp00fed-action' });
+      const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Sp00fed-action' });
       const id = (created.body as { id: string }).id;
-      const response = await soapPost(gateway.baseUrl, owner, envelope('GetApiUserById', `<id>${id}</id>`), {
+      const response = await soapPost(gateway.app, owner, envelope('GetApiUserById', `<id>${id}</id>`), {
         SOAPAction: '"urn:dualgate:v2/ApiService/DeleteApiUser"',
       });
       expect(response.status).to.equal(200);
       expect(response.text).to.include('GetApiUserByIdResponse');
-      expect((await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${id}`)).status, 'not deleted').to.equal(200);
+      expect((await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${id}`)).status, 'not deleted').to.equal(200);
     });
 
     it('answers other methods on the SOAP path with 405, and a body in another charset with 415', async () => {
-      const response = await fetch(`${gateway.baseUrl}/v2/api.svc`, { method: 'PUT', headers: { Authorization: basicAuth(owner) } });
+      const response = await send(gateway.app, 'PUT', '/v2/api.svc', { Authorization: basicAuth(owner) });
       expect(response.status).to.equal(405);
       expect(response.headers.get('allow')).to.equal('GET, POST');
-      expectSoapFault(await soapPost(gateway.baseUrl, owner, envelope('GetServerTime'), { 'Content-Type': 'text/xml; charset=iso-8859-1' }), 415, 'ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED');
+      expectSoapFault(await soapPost(gateway.app, owner, envelope('GetServerTime'), { 'Content-Type': 'text/xml; charset=iso-8859-1' }), 415, 'ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED');
     });
   });
 
@@ -142,21 +143,30 @@ describe('hostile input', () => {
     ];
     for (const [what, method, path, body] of cases) {
       it(`answers ${what} with ERROR_PARAMETER_INVALID`, async () => {
-        const response = await restRequest(gateway.baseUrl, owner, method, path, body);
+        const response = await restRequest(gateway.app, owner, method, path, body);
         expectRestError(response, 400, 'ERROR_PARAMETER_INVALID');
       });
     }
 
     it('answers ids that are not ids like unknown ones', async () => {
       for (const id of ['%7B%22%24gt%22%3A%22%22%7D', '..%2F..%2Fetc', '-1', '0x10']) {
-        expectRestError(await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${id}`), 404, 'ERROR_APIUSER_NOT_FOUND');
+        expectRestError(await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${id}`), 404, 'ERROR_APIUSER_NOT_FOUND');
       }
     });
   });
 
   describe('HTTP', () => {
+    it("answers a body that says it is gzip and is not as the caller's fault (ERROR_PARAMETER_INVALID), not ERROR_UNKNOWN", async () => {
+      const notGzip = Buffer.from('certainly not gzip');
+      const rest = await send(gateway.app, 'POST', '/v2/api-users', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Authorization: basicAuth(owner) }, notGzip);
+      expect(rest.status, rest.text).to.equal(400);
+      expect(rest.text).to.include('not valid gzip');
+      const soap = await soapPost(gateway.app, owner, notGzip, { 'Content-Encoding': 'gzip' });
+      expect(expectSoapFault(soap, 500, 'ERROR_PARAMETER_INVALID')).to.include('not valid gzip');
+    });
+
     it('answers a huge Authorization header with the same 401 as any bad credentials', async () => {
-      const response = await restRequest(gateway.baseUrl, null, 'GET', '/v2/server-time', undefined, { Authorization: `Basic ${'Q'.repeat(32 * 1024)}` });
+      const response = await restRequest(gateway.app, null, 'GET', '/v2/server-time', undefined, { Authorization: `Basic ${'Q'.repeat(32 * 1024)}` });
       expectRestError(response, 401, 'ERROR_INVALID_LOGIN');
     });
 

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
+import { send } from './support/http.js';
 import { envelope, escapeText, soapCall, soapPost } from './support/soap.js';
 
 const TOKEN = 'metrics-token-0123456789';
@@ -20,9 +21,9 @@ describe('observability', () => {
   after(() => gateway.close());
 
   it('logs one line per request: request id, protocol, operation, status, duration, account and user', async () => {
-    const rest = await restRequest(gateway.baseUrl, owner, 'GET', '/v2/account-info', undefined, { 'X-Request-Id': 'trace-abc.1' });
+    const rest = await restRequest(gateway.app, owner, 'GET', '/v2/account-info', undefined, { 'X-Request-Id': 'trace-abc.1' });
     expect(rest.headers.get('x-request-id')).to.equal('trace-abc.1');
-    const soap = await soapCall(gateway.baseUrl, owner, 'GetServerTime');
+    const soap = await soapCall(gateway.app, owner, 'GetServerTime');
     const soapId = soap.headers.get('x-request-id');
     expect(soapId).to.match(/^[0-9a-f-]{36}$/);
     const restLine = logged().find((line) => line.requestId === 'trace-abc.1');
@@ -31,19 +32,19 @@ describe('observability', () => {
     expect(restLine?.durationMs).to.be.a('number');
     expect(logged().filter((line) => line.requestId === soapId)).to.have.length(1);
     expect(logged().find((line) => line.requestId === soapId)).to.include({ protocol: 'soap', operation: 'GetServerTime', status: 200 });
-    const refused = await restRequest(gateway.baseUrl, { username: owner.username, password: 'nope' }, 'GET', '/v2/server-time');
+    const refused = await restRequest(gateway.app, { username: owner.username, password: 'nope' }, 'GET', '/v2/server-time');
     expect(logged().find((line) => line.requestId === refused.headers.get('x-request-id'))).to.include({ status: 401, accountId: null, level: 30 });
   });
 
   it('never logs a password, a hash or an Authorization header', async () => {
     const secrets = ['L0gged-never-1', 'L0gged-never-2', 'S0ap-never-3', 'wrong-never-4'];
-    const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: secrets[0] });
+    const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: secrets[0] });
     const id = (created.body as { id: string }).id;
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${id}/password`, { password: secrets[1] });
-    await soapCall(gateway.baseUrl, owner, 'CreateApiUser', `<apiUser><Password>${escapeText(secrets[2]!)}</Password></apiUser>`);
-    await restRequest(gateway.baseUrl, { username: owner.username, password: secrets[3]! }, 'GET', '/v2/server-time');
-    await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', '{"password": "L0gged-never-1", broken');
-    await soapPost(gateway.baseUrl, owner, envelope('CreateApiUser', '<apiUser><Password>L0gged-never-1</Password><Bad/></apiUser>'));
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${id}/password`, { password: secrets[1] });
+    await soapCall(gateway.app, owner, 'CreateApiUser', `<apiUser><Password>${escapeText(secrets[2]!)}</Password></apiUser>`);
+    await restRequest(gateway.app, { username: owner.username, password: secrets[3]! }, 'GET', '/v2/server-time');
+    await restRequest(gateway.app, owner, 'POST', '/v2/api-users', '{"password": "L0gged-never-1", broken');
+    await soapPost(gateway.app, owner, envelope('CreateApiUser', '<apiUser><Password>L0gged-never-1</Password><Bad/></apiUser>'));
     const all = lines.join('\n');
     for (const secret of [...secrets, owner.password]) expect(all).to.not.include(secret);
     expect(all).to.not.match(/\$2[aby]\$/);
@@ -52,14 +53,14 @@ describe('observability', () => {
   });
 
   it('serves Prometheus metrics to the token only', async () => {
-    expect((await fetch(`${gateway.baseUrl}/metrics`)).status).to.equal(401);
-    expect((await fetch(`${gateway.baseUrl}/metrics`, { headers: { Authorization: 'Bearer wrong-token-0123456789' } })).status).to.equal(401);
-    const user = (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'M3tered-user' })).body as { username: string };
-    for (let i = 0; i < 5; i++) await restRequest(gateway.baseUrl, { username: user.username, password: 'bad' }, 'GET', '/v2/server-time');
-    const response = await fetch(`${gateway.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect((await send(gateway.app, 'GET', '/metrics', {})).status).to.equal(401);
+    expect((await send(gateway.app, 'GET', '/metrics', { Authorization: 'Bearer wrong-token-0123456789' })).status).to.equal(401);
+    const user = (await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'M3tered-user' })).body as { username: string };
+    for (let i = 0; i < 5; i++) await restRequest(gateway.app, { username: user.username, password: 'bad' }, 'GET', '/v2/server-time');
+    const response = await send(gateway.app, 'GET', '/metrics', { Authorization: `Bearer ${TOKEN}` });
     expect(response.status).to.equal(200);
     expect(response.headers.get('content-type')).to.match(/^text\/plain/);
-    const text = await response.text();
+    const text = response.text;
     expect(text).to.match(/dualgate_requests_total\{protocol="rest",operation="GetCurrentAccountInfo",status="200"\} [1-9]/);
     expect(text).to.match(/dualgate_requests_total\{protocol="soap",operation="GetServerTime",status="200"\} [1-9]/);
     expect(text).to.match(/dualgate_request_duration_seconds_bucket\{le="0\.05",protocol="rest",operation="GetCurrentAccountInfo"\} [1-9]/);
@@ -74,26 +75,26 @@ describe('observability', () => {
 
   it('counts quota rejections', async () => {
     const small = await gateway.createAccount({ callsPerHour: 1 });
-    await restRequest(gateway.baseUrl, small, 'GET', '/v2/server-time');
-    expect((await restRequest(gateway.baseUrl, small, 'GET', '/v2/server-time')).status).to.equal(429);
-    const text = await (await fetch(`${gateway.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    await restRequest(gateway.app, small, 'GET', '/v2/server-time');
+    expect((await restRequest(gateway.app, small, 'GET', '/v2/server-time')).status).to.equal(429);
+    const { text } = await send(gateway.app, 'GET', '/metrics', { Authorization: `Bearer ${TOKEN}` });
     expect(text).to.match(/dualgate_quota_rejections_total [1-9]/);
   });
 
   it('answers the probes without credentials, and not at all about metrics without a token configured', async () => {
-    const live = await fetch(`${gateway.baseUrl}/healthz`);
+    const live = await send(gateway.app, 'GET', '/healthz', {});
     expect(live.status).to.equal(200);
-    expect(await live.json()).to.deep.equal({ status: 'alive' });
-    const ready = await fetch(`${gateway.baseUrl}/readyz`);
+    expect(JSON.parse(live.text)).to.deep.equal({ status: 'alive' });
+    const ready = await send(gateway.app, 'GET', '/readyz', {});
     expect(ready.status).to.equal(200);
-    expect(await ready.json()).to.deep.equal({ status: 'ready' });
+    expect(JSON.parse(ready.text)).to.deep.equal({ status: 'ready' });
     gateway.gateway.health.draining();
-    const draining = await fetch(`${gateway.baseUrl}/readyz`);
+    const draining = await send(gateway.app, 'GET', '/readyz', {});
     expect(draining.status).to.equal(503);
-    expect(((await draining.json()) as { message: string }).message).to.match(/ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE$/);
+    expect((JSON.parse(draining.text) as { message: string }).message).to.match(/ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE$/);
     const untokened = await startTestGateway();
     try {
-      expect((await fetch(`${untokened.baseUrl}/metrics`)).status).to.equal(404);
+      expect((await send(untokened.app, 'GET', '/metrics', {})).status).to.equal(404);
     } finally {
       await untokened.close();
     }

@@ -152,6 +152,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
         return user._id.toHexString();
       },
     };
+    // Over the socket: the document names the URL it was reached at.
     served = await restRequest(gateway.baseUrl, null, 'GET', OPENAPI_PATH);
     document = served.body as OpenApiDocument;
     // The date-time strings are checked by the pattern next to each format; formats are
@@ -196,7 +197,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
 
   function call(route: DocumentedRoute, credentials: Credentials | null, input: CallInput, options: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {}) {
     const body = options.body ?? input.body;
-    return restRequest(gateway.baseUrl, credentials, route.method.toUpperCase(), requestPath(route, input, options.query), body, options.headers);
+    return restRequest(gateway.app, credentials, route.method.toUpperCase(), requestPath(route, input, options.query), body, options.headers);
   }
 
   it('is served without credentials, as JSON, its server the base URL the WSDL gives', async () => {
@@ -216,7 +217,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
   it('names PUBLIC_URL as its server when it is set', async () => {
     const behindProxy = await startTestGateway({ env: { PUBLIC_URL: 'https://api.example.com' } });
     try {
-      const response = await restRequest(behindProxy.baseUrl, null, 'GET', OPENAPI_PATH);
+      const response = await restRequest(behindProxy.app, null, 'GET', OPENAPI_PATH);
       expect((response.body as OpenApiDocument).servers).to.deep.equal([{ url: 'https://api.example.com' }]);
     } finally {
       await behindProxy.close();
@@ -312,7 +313,7 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
   it('answers every documented error status (but 500 and 503) with the documented body and headers', async () => {
     const account = await gateway.createAccount({ callsPerHour: 1 });
     const spent = { username: account.username, password: account.password };
-    expect((await restRequest(gateway.baseUrl, spent, 'GET', '/v2/server-time')).status).to.equal(200);
+    expect((await restRequest(gateway.app, spent, 'GET', '/v2/server-time')).status).to.equal(200);
     const plainPassword = 'Pl4in-user-pw';
     const plainUser = await gateway.gateway.services.apiUsers.create(fixture.account, { password: plainPassword }, COMMAND_LINE);
     const plain = { username: plainUser.username, password: plainPassword };
@@ -377,14 +378,14 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
     const other = await startTestGateway({ operations: [getThing] });
     try {
       const owner = await other.createAccount();
-      const response = await restRequest(other.baseUrl, null, 'GET', OPENAPI_PATH);
+      const response = await restRequest(other.app, null, 'GET', OPENAPI_PATH);
       const otherDocument = response.body as OpenApiDocument;
       expect(Object.keys(otherDocument.paths)).to.deep.equal(['/v2/things/{id}']);
       const operation = otherDocument.paths['/v2/things/{id}']!.get!;
       expect(operation.operationId).to.equal('GetThing');
       expect(operation.responses['200']!.content!['application/json']!.schema).to.deep.equal({ $ref: '#/components/schemas/Thing' });
       expect(Object.keys(operation.responses).sort()).to.deep.equal(['200', '400', '401', '404', '429', '500', '503']);
-      const thing = await restRequest(other.baseUrl, owner, 'GET', '/v2/things/abc');
+      const thing = await restRequest(other.app, owner, 'GET', '/v2/things/abc');
       expect(thing.body).to.deep.equal({ id: 'abc', size: 3 });
       const result = await new Validator().validate(JSON.parse(response.text) as Record<string, unknown>);
       expect(result.errors ?? [], JSON.stringify(result.errors)).to.deep.equal([]);

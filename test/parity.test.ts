@@ -125,11 +125,11 @@ describe('REST and SOAP parity, walking the operation table', () => {
       if (!row) throw new Error(`no parity row for ${operation.name}`);
       const resultSchema = operation.result && toJsonSchema(operation.result, 'output');
 
-      const rest = await restCall(gateway.baseUrl, credentials, operation, await row.input(fixture));
+      const rest = await restCall(gateway.app, credentials, operation, await row.input(fixture));
       expect(rest.status, rest.text).to.equal(operation.rest.successStatus);
 
       const soapInput = await row.input(fixture);
-      const soap = await soapCall(gateway.baseUrl, credentials, operation.name, inputXml(soapInput, toJsonSchema(operation.input, 'input')));
+      const soap = await soapCall(gateway.app, credentials, operation.name, inputXml(soapInput, toJsonSchema(operation.input, 'input')));
       expect(soap.status, soap.text).to.equal(200);
       expect(soap.fault, soap.text).to.equal(undefined);
 
@@ -148,8 +148,8 @@ describe('REST and SOAP parity, walking the operation table', () => {
   it('GetApiUsers pages the same way in both protocols', async () => {
     const operation = operations.find((candidate) => candidate.name === 'GetApiUsers') as Operation;
     const schema = toJsonSchema(operation.result!, 'output');
-    const rest = await restCall(gateway.baseUrl, credentials, operation, { select: 3, skip: 2 });
-    const soap = await soapCall(gateway.baseUrl, credentials, 'GetApiUsers', '<select>3</select><skip>2</skip>');
+    const rest = await restCall(gateway.app, credentials, operation, { select: 3, skip: 2 });
+    const soap = await soapCall(gateway.app, credentials, 'GetApiUsers', '<select>3</select><skip>2</skip>');
     const ids = (list: unknown) => (list as Array<{ id: string }>).map((user) => user.id);
     expect(ids(rest.body)).to.have.length(3);
     expect(ids(soapResult(soap, 'GetApiUsers', schema))).to.deep.equal(ids(rest.body));

@@ -84,18 +84,18 @@ describe('passwords over the API', () => {
   after(() => gateway.close());
 
   it('checks the policy against the account name on create and on reset', async () => {
-    const weak = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'policy partners 1' });
+    const weak = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'policy partners 1' });
     expect(expectRestError(weak, 400, 'ERROR_WEAK_PASSWORD')).to.include('company name');
-    const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'G00d-enough' });
+    const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'G00d-enough' });
     const { id, username } = created.body as { id: string; username: string };
-    const reset = await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${id}/password`, { password: username.split('@')[0] + '!' });
+    const reset = await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${id}/password`, { password: username.split('@')[0] + '!' });
     expect(expectRestError(reset, 400, 'ERROR_WEAK_PASSWORD')).to.include('before the @');
     // nothing changed: the old password still works
-    expect((await restRequest(gateway.baseUrl, { username, password: 'G00d-enough' }, 'GET', '/v2/server-time')).status).to.equal(200);
+    expect((await restRequest(gateway.app, { username, password: 'G00d-enough' }, 'GET', '/v2/server-time')).status).to.equal(200);
   });
 
   it('never returns or stores the password, only a bcrypt hash', async () => {
-    const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'N0t-in-output' });
+    const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'N0t-in-output' });
     expect(created.text).to.not.include('N0t-in-output');
     expect(created.text).to.not.match(/\$2[aby]\$/);
     const record = await gateway.database.models.ApiUser.findById((created.body as { id: string }).id).lean();
@@ -104,10 +104,10 @@ describe('passwords over the API', () => {
   });
 
   it('resets to a new password: the old one stops working at once', async () => {
-    const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Old-secret-1' });
+    const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Old-secret-1' });
     const { id, username } = created.body as { id: string; username: string };
-    await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${id}/password`, { password: 'New-secret-2' });
-    expectRestError(await restRequest(gateway.baseUrl, { username, password: 'Old-secret-1' }, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
-    expect((await restRequest(gateway.baseUrl, { username, password: 'New-secret-2' }, 'GET', '/v2/server-time')).status).to.equal(200);
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${id}/password`, { password: 'New-secret-2' });
+    expectRestError(await restRequest(gateway.app, { username, password: 'Old-secret-1' }, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
+    expect((await restRequest(gateway.app, { username, password: 'New-secret-2' }, 'GET', '/v2/server-time')).status).to.equal(200);
   });
 });

@@ -14,9 +14,9 @@ describe('call quota', () => {
 
   it('sends X-RateLimit-* on every authenticated answer, errors included, and counts down', async () => {
     const account = await gateway.createAccount({ callsPerHour: 50 });
-    const first = await restRequest(gateway.baseUrl, account, 'GET', '/v2/server-time');
-    const notFound = await restRequest(gateway.baseUrl, account, 'GET', '/v2/api-users/000000000000000000000000');
-    const soap = await soapCall(gateway.baseUrl, account, 'GetApiUserById', '<id>x</id>');
+    const first = await restRequest(gateway.app, account, 'GET', '/v2/server-time');
+    const notFound = await restRequest(gateway.app, account, 'GET', '/v2/api-users/000000000000000000000000');
+    const soap = await soapCall(gateway.app, account, 'GetApiUserById', '<id>x</id>');
     expect(first.headers.get('x-ratelimit-limit')).to.equal('50');
     expect(first.headers.get('x-ratelimit-remaining')).to.equal('49');
     expect(notFound.headers.get('x-ratelimit-remaining')).to.equal('48');
@@ -24,7 +24,7 @@ describe('call quota', () => {
     const reset = Number(first.headers.get('x-ratelimit-reset'));
     const secondsLeftInHour = 3600 - Math.floor((Date.now() % 3_600_000) / 1000);
     expect(reset).to.be.within(secondsLeftInHour - 5, secondsLeftInHour + 1);
-    const info = (await restRequest(gateway.baseUrl, account, 'GET', '/v2/account-info')).body as { properties: Array<{ name: string; value: string }> };
+    const info = (await restRequest(gateway.app, account, 'GET', '/v2/account-info')).body as { properties: Array<{ name: string; value: string }> };
     const value = (name: string) => info.properties.find((property) => property.name === name)?.value;
     expect(value('ApiCallsInLastHour')).to.equal('4');
     expect(value('ApiCallsRemaining')).to.equal('46');
@@ -32,13 +32,13 @@ describe('call quota', () => {
 
   it('counts every API user of the account together', async () => {
     const account = await gateway.createAccount({ callsPerHour: 4 });
-    const other = (await restRequest(gateway.baseUrl, account, 'POST', '/v2/api-users', { password: 'Sh4red-quota' })).body as { username: string };
-    await restRequest(gateway.baseUrl, { username: other.username, password: 'Sh4red-quota' }, 'GET', '/v2/server-time');
-    await restRequest(gateway.baseUrl, account, 'GET', '/v2/server-time');
-    const last = await restRequest(gateway.baseUrl, { username: other.username, password: 'Sh4red-quota' }, 'GET', '/v2/server-time');
+    const other = (await restRequest(gateway.app, account, 'POST', '/v2/api-users', { password: 'Sh4red-quota' })).body as { username: string };
+    await restRequest(gateway.app, { username: other.username, password: 'Sh4red-quota' }, 'GET', '/v2/server-time');
+    await restRequest(gateway.app, account, 'GET', '/v2/server-time');
+    const last = await restRequest(gateway.app, { username: other.username, password: 'Sh4red-quota' }, 'GET', '/v2/server-time');
     expect(last.status).to.equal(200);
     expect(last.headers.get('x-ratelimit-remaining')).to.equal('0');
-    expect((await restRequest(gateway.baseUrl, account, 'GET', '/v2/server-time')).status).to.equal(429);
+    expect((await restRequest(gateway.app, account, 'GET', '/v2/server-time')).status).to.equal(429);
   });
 
   it('is shared by two gateways on one database, never exceeding the limit (synchronous counting)', async () => {
@@ -61,18 +61,18 @@ describe('call quota', () => {
     const second = await startTestGateway({ env: { QUOTA_SYNC_MS: '200' }, databaseUri: first.databaseUri });
     try {
       const alone = await first.createAccount({ callsPerHour: 20 });
-      const statuses = await Promise.all(Array.from({ length: 30 }, () => restRequest(first.baseUrl, alone, 'GET', '/v2/server-time').then((r) => r.status)));
+      const statuses = await Promise.all(Array.from({ length: 30 }, () => restRequest(first.app, alone, 'GET', '/v2/server-time').then((r) => r.status)));
       expect(statuses.filter((status) => status === 200), 'one process alone is exact').to.have.length(20);
 
       const shared = await first.createAccount({ callsPerHour: 20 });
       // Both processes learn of the account's window, then the others' counts sync.
-      await restRequest(first.baseUrl, shared, 'GET', '/v2/server-time');
-      await restRequest(second.baseUrl, shared, 'GET', '/v2/server-time');
+      await restRequest(first.app, shared, 'GET', '/v2/server-time');
+      await restRequest(second.app, shared, 'GET', '/v2/server-time');
       let accepted = 2;
       for (let round = 0; round < 6; round++) {
         const burst = await Promise.all([
-          ...Array.from({ length: 3 }, () => restRequest(first.baseUrl, shared, 'GET', '/v2/server-time')),
-          ...Array.from({ length: 3 }, () => restRequest(second.baseUrl, shared, 'GET', '/v2/server-time')),
+          ...Array.from({ length: 3 }, () => restRequest(first.app, shared, 'GET', '/v2/server-time')),
+          ...Array.from({ length: 3 }, () => restRequest(second.app, shared, 'GET', '/v2/server-time')),
         ]);
         accepted += burst.filter((response) => response.status === 200).length;
         await new Promise((resolve) => setTimeout(resolve, 450));

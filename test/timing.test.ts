@@ -24,7 +24,7 @@ describe('refusals that tell nothing', function () {
   after(() => gateway.close());
 
   const createUser = async (password: string, fields: Record<string, unknown> = {}) => {
-    const body = (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password, ...fields })).body as { id: string; username: string };
+    const body = (await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password, ...fields })).body as { id: string; username: string };
     return { ...body, password };
   };
 
@@ -34,10 +34,10 @@ describe('refusals that tell nothing', function () {
     const strangers = await Promise.all(Array.from({ length: 8 }, (_, i) => createUser(`Str4nger-${i}-pw`)));
     // A wrong password for a user whose right one is known here (refused without a compare).
     const regular = await createUser('Regul4r-user-pw');
-    expect((await restRequest(gateway.baseUrl, regular, 'GET', '/v2/server-time')).status).to.equal(200);
+    expect((await restRequest(gateway.app, regular, 'GET', '/v2/server-time')).status).to.equal(200);
     const disabled = await createUser('Dis4bled-user-pw', { enabled: false });
     const locked = await createUser('L0cked-user-pw');
-    for (let i = 0; i < 5; i++) await restRequest(gateway.baseUrl, { ...locked, password: 'nope' }, 'GET', '/v2/server-time');
+    for (let i = 0; i < 5; i++) await restRequest(gateway.app, { ...locked, password: 'nope' }, 'GET', '/v2/server-time');
     const paused = await gateway.createAccount();
     await gateway.gateway.services.accounts.disable(paused.accountId);
 
@@ -56,7 +56,7 @@ describe('refusals that tell nothing', function () {
     for (let i = 0; i < TRIES; i++) {
       for (const [kind, credentials] of Object.entries(kinds)) {
         const started = performance.now();
-        const response = await restRequest(gateway.baseUrl, credentials(i), 'GET', '/v2/server-time');
+        const response = await restRequest(gateway.app, credentials(i), 'GET', '/v2/server-time');
         durations[kind]!.push(performance.now() - started);
         const seen = {
           status: response.status,
@@ -65,7 +65,7 @@ describe('refusals that tell nothing', function () {
         };
         reference ??= seen;
         expect(seen, kind).to.deep.equal(reference);
-        if (kind === 'wrong password, right one known') await restRequest(gateway.baseUrl, regular, 'GET', '/v2/server-time');
+        if (kind === 'wrong password, right one known') await restRequest(gateway.app, regular, 'GET', '/v2/server-time');
       }
     }
     expect(reference?.status).to.equal(401);

@@ -8,6 +8,7 @@ import { operations } from '../src/operations/index.js';
 import { soapElementName, toJsonSchema, unwrapNullable, type JsonSchema } from '../src/operations/jsonSchema.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { childElements } from './support/soap.js';
+import { send } from './support/http.js';
 
 const WSDL = 'http://schemas.xmlsoap.org/wsdl/';
 const WSDL_SOAP = 'http://schemas.xmlsoap.org/wsdl/soap/';
@@ -192,7 +193,7 @@ describe('WSDL ↔ operation table', () => {
   it('gives PUBLIC_URL as soap:address when it is set, whatever the Host', async () => {
     const behindProxy = await startTestGateway({ env: { PUBLIC_URL: 'https://api.example.com/' } });
     try {
-      const text = await (await fetch(`${behindProxy.baseUrl}/v2/api.svc?wsdl`)).text();
+      const { text } = await send(behindProxy.app, 'GET', '/v2/api.svc?wsdl', {});
       expect(text).to.include('location="https://api.example.com/v2/api.svc"');
     } finally {
       await behindProxy.close();

@@ -3,22 +3,22 @@
 // Elasticsearch's realm cache and RabbitMQ's auth backend cache; refusals are never cached).
 //
 // Entries are keyed by the username and the stored bcrypt hash (as CouchDB keys its cache by
-// the stored salt): a password reset changes the hash and so misses at once. Each holds an
-// HMAC-SHA256, under a random key of this process, of the username, the password that
+// the stored salt): a password reset changes the hash and so misses at once. Each holds a
+// SHA-256 MAC, under a random key of this process, of the username, the password that
 // verified and the hash, so the cache holds nothing from which a password could be recovered.
 //
 // Exactly one password (up to Unicode normalisation, which the hasher applies too) verifies
 // against a given hash. So once the right one is known here, any other presented for the same
 // username and hash is known to be wrong without bcrypt: the verifier then spends the time of
 // a compare, not the CPU (see CredentialVerifier).
-import { timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { hmacSha256, randomHmacKey } from './hmacSha256.js';
 
 export type CachedVerdict = 'right' | 'wrong' | 'unknown';
 
 export class VerifiedCredentialCache {
-  private readonly mac = hmacSha256(randomHmacKey());
+  /** The MAC's key: 256 random bits per process. */
+  private readonly macKey = randomBytes(32).toString('base64');
   private readonly entries: LRUCache<string, Buffer> | undefined;
 
   constructor(ttlMs: number, maxEntries: number) {
@@ -42,7 +42,10 @@ export class VerifiedCredentialCache {
   /** Each part length-prefixed, so that no two different triples read alike (one update: it is on every call). */
   passwordMac(username: string, password: string, storedHash: string): Buffer {
     const normalised = password.normalize('NFC');
-    return this.mac(`${Buffer.byteLength(username)}:${Buffer.byteLength(normalised)}:${username}${normalised}${storedHash}`);
+    const message = `${Buffer.byteLength(username)}:${Buffer.byteLength(normalised)}:${username}${normalised}${storedHash}`;
+    // One SHA-256 over key and message, not HMAC: these MACs never leave the process, so no one
+    // can extend one (length extension is what HMAC's second hash guards against).
+    return hash('sha256', `${this.macKey}${message}`, 'buffer');
   }
 }
 

@@ -9,6 +9,7 @@ import type { CallContext } from '../operations/context.js';
 export interface DoorDependencies {
   config: Config;
   logger: Logger;
-  authenticate: RequestHandler;
+  /** HTTP Basic, then the quota (callGate): run in this order before any operation. */
+  authenticate: RequestHandler[];
   callContext(req: Request, caller: Caller, quota: QuotaState): CallContext;
 }

@@ -1,6 +1,7 @@
-// Any thrown thing to the contract's error: ApiErrors pass, body-parser's errors become their
-// contract codes, a lost database becomes 503, and everything else a 500 whose details go to
-// the log under the request id and never to the caller.
+// Any thrown thing to the contract's error: ApiErrors pass, passport's refusal is the contract's
+// one 401, body-parser's (and zlib's) errors become their contract codes, a lost database
+// becomes 503, and everything else a 500 whose details go to the log under the request id and
+// never to the caller.
 import type { Logger } from 'pino';
 import { ApiError, errors } from '../errors.js';
 import { isDatabaseUnavailable } from '../db/connection.js';
@@ -9,10 +10,13 @@ interface HttpParserError {
   type?: unknown;
   limit?: unknown;
   status?: unknown;
+  code?: unknown;
 }
 
 export function toApiError(error: unknown, requestId: string, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
+  // passport (failWithError) passes a refusal on as its AuthenticationError, which it does not export.
+  if (error instanceof Error && error.name === 'AuthenticationError') return errors.invalidLogin();
   const parserError = (typeof error === 'object' && error !== null ? error : {}) as HttpParserError;
   switch (parserError.type) {
     case 'entity.too.large':
@@ -26,6 +30,10 @@ export function toApiError(error: unknown, requestId: string, logger: Logger): A
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return errors.invalidParameter('The request body could not be read completely.');
+  }
+  // zlib's refusal of a body that says it is gzip or deflate and is not, passed on by body-parser.
+  if (typeof parserError.code === 'string' && parserError.code.startsWith('Z_')) {
+    return errors.invalidParameter('The request body is not valid gzip or deflate data.');
   }
   if (isDatabaseUnavailable(error)) {
     logger.warn({ requestId, err: error }, 'database unavailable');

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import { pino } from 'pino';
 import { createGateway, createServices, type Gateway } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -18,6 +19,9 @@ export interface TestAccount {
 }
 
 export interface TestGateway {
+  /** The app, for in-process calls through supertest (see http.ts). */
+  app: Express;
+  /** The gateway listening on a port, for calls where the socket matters. */
   baseUrl: string;
   config: Config;
   gateway: Gateway;
@@ -66,6 +70,7 @@ export async function startTestGateway(
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let accounts = 0;
   return {
+    app: gateway.app,
     baseUrl,
     config,
     gateway,

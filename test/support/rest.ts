@@ -1,4 +1,5 @@
 import type { Operation } from '../../src/operations/define.js';
+import { send, type HttpTarget } from './http.js';
 import { basicAuth, type Credentials } from './soap.js';
 
 export interface RestResponse {
@@ -10,7 +11,7 @@ export interface RestResponse {
 
 /** Calls an operation of the table over REST, its input placed where the table says. */
 export async function restCall(
-  baseUrl: string,
+  target: HttpTarget,
   credentials: Credentials | null,
   operation: Operation,
   input: Record<string, unknown> = {},
@@ -26,34 +27,33 @@ export async function restCall(
     if (source === 'bodyField') body = { ...(body as object), [field]: value };
   }
   const search = query.size > 0 ? `?${query}` : '';
-  return restRequest(baseUrl, credentials, operation.rest.method, `/v2${path}${search}`, body);
+  return restRequest(target, credentials, operation.rest.method, `/v2${path}${search}`, body);
 }
 
 export async function restRequest(
-  baseUrl: string,
+  target: HttpTarget,
   credentials: Credentials | null,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<RestResponse> {
-  const response = await fetch(`${baseUrl}${path}`, {
+  const response = await send(
+    target,
     method,
-    headers: {
+    path,
+    {
       ...(credentials ? { Authorization: basicAuth(credentials) } : {}),
       ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       ...headers,
     },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    // No call may hang a test: a gateway that does not answer fails it.
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
+    body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  );
   let parsed: unknown;
   try {
-    parsed = text ? JSON.parse(text) : undefined;
+    parsed = response.text ? JSON.parse(response.text) : undefined;
   } catch {
-    parsed = text;
+    parsed = response.text;
   }
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  return { status: response.status, headers: response.headers, body: parsed, text: response.text };
 }

@@ -2,6 +2,7 @@
 // declares them, with an XML parser of its own (xmldom), not the code under test.
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { soapElementName, unwrapNullable, type JsonSchema } from '../../src/operations/jsonSchema.js';
+import { send, type HttpTarget } from './http.js';
 
 export const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const TNS = 'urn:dualgate:v2';
@@ -58,31 +59,32 @@ export interface SoapResponse {
 }
 
 export async function soapPost(
-  baseUrl: string,
+  target: HttpTarget,
   credentials: Credentials | null,
   body: string | Buffer,
   headers: Record<string, string> = {},
 ): Promise<SoapResponse> {
-  const response = await fetch(`${baseUrl}/v2/api.svc`, {
-    method: 'POST',
-    headers: {
+  const response = await send(
+    target,
+    'POST',
+    '/v2/api.svc',
+    {
       'Content-Type': 'text/xml; charset=utf-8',
       ...(credentials ? { Authorization: basicAuth(credentials) } : {}),
       ...headers,
     },
     body,
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, ...readEnvelope(text) };
+  );
+  return { status: response.status, headers: response.headers, text: response.text, ...readEnvelope(response.text) };
 }
 
 export async function soapCall(
-  baseUrl: string,
+  target: HttpTarget,
   credentials: Credentials | null,
   operation: string,
   innerXml = '',
 ): Promise<SoapResponse> {
-  return soapPost(baseUrl, credentials, envelope(operation, innerXml), {
+  return soapPost(target, credentials, envelope(operation, innerXml), {
     SOAPAction: `"urn:dualgate:v2/ApiService/${operation}"`,
   });
 }

@@ -3,6 +3,8 @@
 // every property access is a hash lookup). Prints one JSON line.
 import express from 'express';
 import type { AddressInfo } from 'node:net';
+import { httpBasicAuthentication } from '../../src/auth/basicStrategy.js';
+import type { CredentialVerifier } from '../../src/auth/credentials.js';
 import { createHttpServer } from '../../src/transports/httpServer.js';
 import { XmlReader } from '../../src/transports/soap/envelopeReader.js';
 
@@ -10,14 +12,16 @@ const hasFastProperties = new Function('object', 'return %HasFastProperties(obje
 
 const app = express();
 const seen: Record<string, boolean> = {};
-app.get('/probe', (req, res) => {
+// Through passport, as every call is: it adds its methods and req.user to each request.
+const anyone = { verify: async () => ({ user: {}, account: {} }) } as unknown as CredentialVerifier;
+app.get('/probe', httpBasicAuthentication(anyone), (req, res) => {
   seen.request = hasFastProperties(req);
   seen.response = hasFastProperties(res);
   res.json({ ok: true });
 });
 const server = createHttpServer(app).listen(0, '127.0.0.1');
 await new Promise<void>((resolve) => server.once('listening', resolve));
-await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/probe`)).text();
+await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/probe`, { headers: { Authorization: `Basic ${btoa('u:p')}` } })).text();
 server.closeAllConnections();
 server.close();
 

@@ -21,17 +21,18 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
   // Every call is authenticated first, whether its route exists or not (an unknown route is
   // a 404 only to a caller who may know). The gate runs in each route rather than in a
   // router.use('/v2') layer before them, which Express would make every call pass through.
-  const authenticate: RequestHandler = (req, res, next) => {
+  const markRest: RequestHandler = (_req, res, next) => {
     callState(res).protocol = 'rest';
-    dependencies.authenticate(req, res, next);
+    next();
   };
+  const authenticate = [markRest, ...dependencies.authenticate];
 
   for (const operation of operations) {
     const inputSchema = toJsonSchema(operation.input, 'input');
     const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
     const takesBody = Object.values(operation.rest.sources).some((source) => source === 'body' || source === 'bodyField');
     const readBody = takesBody ? [requireJsonBody, parseJson] : [];
-    router[method](`/v2${operation.rest.path}`, authenticate, ...readBody, (req, res, next) => {
+    router[method](`/v2${operation.rest.path}`, ...authenticate, ...readBody, (req, res, next) => {
       callState(res).operation = operation.name;
       // An operation that takes no body refuses one rather than ignoring it.
       if (!takesBody && hasBody(req)) return next(new ParameterError([], 'must be empty for this operation'));
@@ -47,7 +48,7 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
     });
   }
 
-  router.use('/v2', authenticate, (req, _res, next) => next(errors.routeNotFound(req.method, req.originalUrl.split('?')[0] ?? '')));
+  router.use('/v2', ...authenticate, (req, _res, next) => next(errors.routeNotFound(req.method, req.originalUrl.split('?')[0] ?? '')));
   return router;
 }
 

@@ -1,7 +1,10 @@
 // Reads a SOAP 1.1 request (with saxes: strict XML 1.0 and namespaces, and about five times
 // as fast as the sax that node-soap uses). This is where hostile XML stops: a
 // DOCTYPE (and with it every entity trick, XXE and 'billion laughs'; SOAP 1.1 forbids DTDs
-// anyway), nesting deeper than MAX_DEPTH, over-long names, malformed XML. What passes is a
+// anyway), nesting deeper than MAX_DEPTH, over-long names, malformed XML; and what node-soap's
+// parser, which reads the request after this one, trips over: elements holding both text and
+// elements, names of Object.prototype's members (see isObjectMember), CDATA sections holding
+// XML. What passes is a
 // small tree of the payload, with its namespaces resolved, from which the door takes the
 // operation's input exactly as sent (node-soap's own reading trims text and guesses types).
 import { SaxesParser, type SaxesTagNS } from 'saxes';
@@ -14,6 +17,11 @@ export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 const MAX_DEPTH = 64;
 const MAX_NAME_LENGTH = 256;
 const MAX_ATTRIBUTES = 64;
+/**
+ * node-soap's parser, which reads what passes here, takes a CDATA section holding an XML
+ * declaration for an XML document of its own and parses that too, past every check here.
+ */
+const XML_DECLARATION = /<\?xml[\s\S]+\?>/;
 
 export interface XmlElement {
   namespace: string;
@@ -47,6 +55,11 @@ export class EnvelopeError extends ApiError {
 }
 
 const malformed = (detail: string) => new EnvelopeError(400, `The request is not well-formed XML: ${detail}.`);
+// No element of a SOAP 1.1 envelope, nor of this service's messages, holds both text and
+// elements; node-soap's parser, which reads the request after this one, fails on such XML in
+// ways that would quote its own internals.
+const mixedContent = (element: XmlElement) =>
+  new EnvelopeError(500, `The element ${element.name} holds both text and elements; this service's messages never mix them.`);
 
 export function readSoapRequest(body: string): SoapRequest {
   if (body.trim() === '') throw new EnvelopeError(400, 'The request body is empty; send a SOAP 1.1 envelope.');
@@ -141,29 +154,48 @@ export class XmlReader {
     });
     const addText = (text: string) => {
       const current = this.stack[this.stack.length - 1];
-      if (current) current.text += text;
+      if (!current) return;
+      if (current.children.length > 0 && /\S/.test(text)) this.fail(mixedContent(current));
+      current.text += text;
     };
     parser.on('text', addText);
-    parser.on('cdata', addText);
+    parser.on('cdata', (text: string) => {
+      if (XML_DECLARATION.test(text)) this.fail(new EnvelopeError(400, 'A CDATA section holds an XML declaration; XML documents inside a message are not accepted.'));
+      addText(text);
+    });
     return parser;
   }
 
   private open(tag: SaxesTagNS): void {
     if (this.stack.length >= MAX_DEPTH) this.fail(new EnvelopeError(400, `The XML is nested deeper than ${MAX_DEPTH} levels.`));
     if (tag.name.length > MAX_NAME_LENGTH) this.fail(new EnvelopeError(400, `An XML name is longer than ${MAX_NAME_LENGTH} characters.`));
+    if (isObjectMember(tag.local)) this.fail(new EnvelopeError(400, `An XML element is named ${tag.local}, which this service does not accept.`));
     const attributeList = Object.values(tag.attributes);
     if (attributeList.length > MAX_ATTRIBUTES) this.fail(new EnvelopeError(400, `An XML element has more than ${MAX_ATTRIBUTES} attributes.`));
     const attributes = new Map<string, string>();
     for (const attribute of attributeList) {
       if (attribute.prefix === 'xmlns' || attribute.name === 'xmlns') continue;
+      if ((attribute.name === 'id' || attribute.name === 'href') && isObjectMember(attribute.value.replace(/^#/, ''))) {
+        this.fail(new EnvelopeError(400, `An XML ${attribute.name} attribute names ${attribute.value}, which this service does not accept.`));
+      }
       attributes.set(`{${attribute.uri}}${attribute.local}`, attribute.value);
     }
     const element: XmlElement = { namespace: tag.uri, name: tag.local, attributes, children: [], text: '' };
     const parent = this.stack[this.stack.length - 1];
+    if (parent && /\S/.test(parent.text)) this.fail(mixedContent(parent));
     if (parent) parent.children.push(element);
     else this.root = element;
     this.stack.push(element);
   }
+}
+
+/**
+ * node-soap reads element names, and the `id` and `href` attributes of SOAP encoding's
+ * multi-references, as keys of plain objects: one naming a member of Object.prototype
+ * (`constructor`, `__proto__`, `toString`) makes it throw, or write onto a built-in.
+ */
+function isObjectMember(name: string): boolean {
+  return Object.hasOwn(Object.prototype, name);
 }
 
 /** A leading byte-order mark is legal in XML but not for sax. */

@@ -1,85 +1,77 @@
-// The SOAP door: content type, the HTTP Basic gate, a size-limited read of the body, then the
-// envelope reader, which refuses hostile XML and finds the operation by the body's element
-// (never by SOAPAction: WS-I R1127) and its input by the schema. The operation's result is
-// written back as the WSDL declares (responseEnvelope, resultXml), every failure as one fault.
-//
-// node-soap no longer answers here: once the door read the request itself (to stop hostile
-// XML and read values exactly) and wrote the result XML itself (node-soap's serializer was
-// slow and unsafe), all node-soap still did was parse a second, minimal envelope to dispatch
-// and write the two wrapper elements: a quarter of a SOAP call's CPU (issue #3's benchmark).
-// The WSDL is checked against the operation table by tests, and node-soap's client, built
-// from the served WSDL, calls every operation in the tests.
+// The SOAP door: node-soap's Server, on a router mounted at SOAP_PATH, with what node-soap
+// lacks put in front of it. In order: the WSDL (public), 405 for any method but POST, the
+// content type, the HTTP Basic gate, a size-limited read of the body, then the envelope
+// reader, which refuses hostile XML and finds the operation by the body's element (never by
+// SOAPAction: WS-I R1127). Only then does node-soap get the request, and dispatch it to the
+// service object built from the operation table (soapService.ts). Every failure is one fault.
+// The README's design notes list what node-soap does and what the door does about it.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
-import { errors, ParameterError, type ApiError } from '../../errors.js';
+import { Server as SoapServer, WSDL, type IServerOptions, type IServices } from 'soap';
+import { errors } from '../../errors.js';
 import type { Operation } from '../../operations/define.js';
-import { toJsonSchema, type JsonSchema } from '../../operations/jsonSchema.js';
-import { runOperation } from '../../operations/pipeline.js';
-import { authenticatedCall, callState } from '../callState.js';
+import { toJsonSchema } from '../../operations/jsonSchema.js';
+import { callState } from '../callState.js';
 import type { DoorDependencies } from '../doorDependencies.js';
-import { toApiError } from '../errorMapping.js';
 import { publicBaseUrl } from '../publicUrl.js';
 import { EnvelopeError, readSoapRequest } from './envelopeReader.js';
 import { SOAP_CONTENT_TYPE, soapFault } from './faults.js';
-import { responseEnvelope } from './responseEnvelope.js';
+import { soapApiError } from './soapError.js';
+import { PORT_NAME, SERVICE_NAME, soapService, type EnvelopeRead, type SoapOperation } from './soapService.js';
 import { SOAP_PATH, WsdlDocument } from './wsdlDocument.js';
-import { inputFromXml, resultXml, soapFieldName, TARGET_NAMESPACE } from './xmlMapping.js';
+import { inputFromXml, TARGET_NAMESPACE } from './xmlMapping.js';
 
-interface SoapOperation {
-  operation: Operation;
-  input: JsonSchema;
-  result: JsonSchema | null;
-}
-
-export function soapDoor(operations: readonly Operation[], dependencies: DoorDependencies): Router {
+export async function soapDoor(operations: readonly Operation[], dependencies: DoorDependencies): Promise<Router> {
   const { config, logger } = dependencies;
   const wsdl = new WsdlDocument();
-  const byElement = new Map<string, SoapOperation>(
-    operations.map((operation) => [
-      operation.name,
-      {
-        operation,
-        input: toJsonSchema(operation.input, 'input'),
-        result: operation.result && toJsonSchema(operation.result, 'output'),
-      },
-    ]),
-  );
+  const tableOperations = operations.map((operation) => ({
+    operation,
+    input: toJsonSchema(operation.input, 'input'),
+    result: operation.result && toJsonSchema(operation.result, 'output'),
+  }));
+  /** The operations served, by their element: those of the table the WSDL declares (filled once node-soap has read it). */
+  const served = new Map<string, SoapOperation>();
+  const envelopes = new WeakMap<Request, EnvelopeRead>();
   const router = express.Router({ caseSensitive: true, strict: false });
   const readBody = express.raw({ type: () => true, limit: config.SOAP_BODY_LIMIT_BYTES });
 
-  // Mounted at SOAP_PATH (see app.ts): '/' here is the endpoint itself.
+  // Mounted at SOAP_PATH (see app.ts): '/' here is the endpoint itself. node-soap serves the
+  // WSDL file as it is; this serves it with the address the caller reached it at.
   router.get('/', (req, res, next) => {
     const wantsWsdl = Object.keys(req.query).some((key) => /^(single)?wsdl$/i.test(key));
     if (!wantsWsdl) return next();
-    res.type('text/xml; charset=utf-8').send(wsdl.at(publicBaseUrl(req, config.PUBLIC_URL)));
+    res.type(SOAP_CONTENT_TYPE).send(wsdl.at(publicBaseUrl(req, config.PUBLIC_URL)));
   });
 
-  router.post('/', requireSoap11ContentType, dependencies.authenticate, readBody, (req, res) => {
-    const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    const { payload } = readSoapRequest(body);
-    const soapOperation = payload.namespace === TARGET_NAMESPACE ? byElement.get(payload.name) : undefined;
-    if (!soapOperation) {
-      throw new EnvelopeError(500, `The SOAP body names no operation of this service (${payload.name}); see the WSDL at ${SOAP_PATH}?wsdl.`);
-    }
-    const { operation, result: resultSchema } = soapOperation;
-    callState(res).operation = operation.name;
-    const input = inputFromXml(payload, soapOperation.input);
-    const { caller, quota } = authenticatedCall(res);
-    runOperation(operation, dependencies.callContext(req, caller, quota), input)
-      .then((result) => {
-        const xml = responseEnvelope(operation.name, resultSchema ? resultXml(result, resultSchema, `${operation.name}Result`) : '');
-        res.statusCode = 200;
-        res.setHeader('Content-Type', SOAP_CONTENT_TYPE);
-        res.setHeader('Content-Length', Buffer.byteLength(xml));
-        res.end(xml);
-      })
-      .catch((error: unknown) => sendSoapError(error, res, logger));
-  });
-
-  router.all('/', (_req, res, next) => {
+  // node-soap answers every method but POST with an empty 200.
+  router.all('/', (req, res, next) => {
+    if (req.method === 'POST') return next();
     res.set('Allow', 'GET, POST');
     next(new EnvelopeError(405, `Use POST to call the SOAP service, or GET ${SOAP_PATH}?wsdl for its WSDL.`));
   });
+
+  router.post('/', requireSoap11ContentType, ...dependencies.authenticate, readBody, (req, res, next) => {
+    // node-soap would read an empty body from the request stream, which the body parser has
+    // consumed already, and wait forever: readSoapRequest refuses it first, like hostile XML.
+    const { payload } = readSoapRequest(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+    const soapOperation = payload.namespace === TARGET_NAMESPACE ? served.get(payload.name) : undefined;
+    if (!soapOperation) {
+      throw new EnvelopeError(500, `The SOAP body names no operation of this service (${payload.name}); see the WSDL at ${SOAP_PATH}?wsdl.`);
+    }
+    callState(res).operation = soapOperation.operation.name;
+    // Read here, before node-soap parses the payload, so that node-soap only ever parses the
+    // elements the WSDL declares (an unknown or repeated one is refused now).
+    envelopes.set(req, { operation: soapOperation, input: inputFromXml(payload, soapOperation.input) });
+    handOverToNodeSoap(req);
+    next();
+  });
+
+  const declared = await attachNodeSoap(router, wsdl.xml, soapService(tableOperations, dependencies, (req) => envelopes.get(req)));
+  // node-soap can dispatch only what the WSDL declares; the WSDL contract test keeps the
+  // product's table and the WSDL equal, so this leaves out only a test's extra operations.
+  for (const soapOperation of tableOperations) {
+    if (declared.has(soapOperation.operation.name)) served.set(soapOperation.operation.name, soapOperation);
+  }
 
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
@@ -87,6 +79,50 @@ export function soapDoor(operations: readonly Operation[], dependencies: DoorDep
   });
 
   return router;
+}
+
+/**
+ * node-soap picks the method by SOAPAction when one is sent, and copies the request's
+ * Content-Type onto the response. The door has found the operation by the body's element
+ * (WS-I R1127: the server must not depend on SOAPAction; a SOAPAction naming DeleteApiUser on a
+ * GetApiUserById body must not delete) and checked the Content-Type: node-soap gets the request
+ * without SOAPAction, so it dispatches by the body too, and with the Content-Type every
+ * response carries.
+ */
+function handOverToNodeSoap(req: Request): void {
+  // Emptied rather than deleted: a delete would turn the headers object into a slow one.
+  req.headers.soapaction = undefined;
+  req.headers['content-type'] = SOAP_CONTENT_TYPE;
+}
+
+/**
+ * node-soap's Server on the router, from the WSDL, as soap.listen would make it. Its route
+ * is added once it has parsed the WSDL (asynchronously), so this waits for that: the route
+ * then sits right after the door's own steps, before anything added to the router later.
+ * Resolves to the names of the operations the WSDL declares for the service's port.
+ */
+async function attachNodeSoap(router: Router, wsdlXml: string, services: IServices): Promise<Set<string>> {
+  const options: IServerOptions = {
+    path: '/',
+    services,
+    xml: wsdlXml,
+    // Faults carry the contract's message only (node-soap would send a stack).
+    suppressStack: true,
+    // One write with a Content-Length, not chunks.
+    enableChunkedEncoding: false,
+    // The prefix the faultcodes (soap:Client, soap:Server) are written with.
+    envelopeKey: 'soap',
+  };
+  const wsdl = new WSDL(wsdlXml, '', options);
+  await new Promise<void>((resolve, reject) => {
+    options.callback = (error: unknown) => (error ? reject(error) : resolve());
+    new SoapServer(router, '/', services, wsdl, options);
+  });
+  const described = wsdl.describeServices() as Record<string, Record<string, Record<string, unknown>> | undefined>;
+  const port = described[SERVICE_NAME]?.[PORT_NAME];
+  // node-soap looks methods up by these names, and answers with an empty envelope when it finds none.
+  if (!port) throw new Error(`The WSDL has no service ${SERVICE_NAME} with a port ${PORT_NAME}.`);
+  return new Set(Object.keys(port));
 }
 
 function requireSoap11ContentType(req: Request, res: Response, next: NextFunction): void {
@@ -106,9 +142,8 @@ function requireSoap11ContentType(req: Request, res: Response, next: NextFunctio
   next();
 }
 
+/** A fault written by the door itself, for what is refused before node-soap. */
 export function sendSoapError(error: unknown, res: Response, logger: Logger): void {
-  let apiError: ApiError = toApiError(error, callState(res).requestId, logger);
-  if (apiError instanceof ParameterError) apiError = apiError.renamed(soapFieldName);
-  const fault = soapFault(apiError);
-  res.status(fault.status).set(apiError.headers).type(SOAP_CONTENT_TYPE).send(fault.body);
+  const fault = soapFault(soapApiError(error, res, logger));
+  res.status(fault.status).type(SOAP_CONTENT_TYPE).send(fault.body);
 }

@@ -51,29 +51,35 @@ function readArray(element: XmlElement, schema: JsonSchema, path: Path): unknown
 }
 
 /**
- * A result as XML, written here rather than by node-soap's schema-walking serializer (which
- * costs more than the rest of a call, and passes any string that looks like a CDATA section
- * through unescaped: an XML injection). Elements are unprefixed: the response wrapper
- * around them declares urn:dualgate:v2 as the default namespace, and the envelope declares
- * xsi (see responseEnvelope).
+ * A result as its `<Name>Result` element, which node-soap puts inside the operation's
+ * response wrapper (the service method returns it as `$xml`). Written here rather than by
+ * node-soap's schema-walking serializer, which passes any string that looks like a CDATA
+ * section through unescaped (an XML injection: `<![CDATA[x]]><evil/><![CDATA[y]]>` in a
+ * description would come out as an element) and costs more than the rest of a call. The
+ * element declares the namespaces it uses itself (its children are unprefixed, in
+ * urn:dualgate:v2; null fields carry xsi:nil), so it means the same in any wrapper.
  */
 export function resultXml(value: unknown, schema: JsonSchema, elementName: string): string {
-  if (value === null || value === undefined) return `<${elementName} xsi:nil="true"/>`;
+  return elementXml(value, schema, elementName, ` xmlns="${TARGET_NAMESPACE}" xmlns:xsi="${XSI_NS}"`);
+}
+
+function elementXml(value: unknown, schema: JsonSchema, elementName: string, declarations = ''): string {
+  if (value === null || value === undefined) return `<${elementName}${declarations} xsi:nil="true"/>`;
   const { schema: node } = unwrapNullable(schema);
   let content: string;
   if (node.type === 'array' && Array.isArray(value)) {
     const item = node.xmlItem ?? 'item';
-    content = value.map((entry) => resultXml(entry, node.items ?? {}, item)).join('');
+    content = value.map((entry) => elementXml(entry, node.items ?? {}, item)).join('');
   } else if (node.type === 'object' && typeof value === 'object') {
     const source = value as Record<string, unknown>;
     content = '';
     for (const [field, fieldSchema] of Object.entries(node.properties ?? {})) {
-      if (source[field] !== undefined) content += resultXml(source[field], fieldSchema, soapElementName(field));
+      if (source[field] !== undefined) content += elementXml(source[field], fieldSchema, soapElementName(field));
     }
   } else {
     content = escapeXmlText(String(value));
   }
-  return `<${elementName}>${content}</${elementName}>`;
+  return `<${elementName}${declarations}>${content}</${elementName}>`;
 }
 
 /** Text content: markup escaped, and CR kept as a reference so that parsers do not drop it. */
