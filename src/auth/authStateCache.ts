@@ -157,6 +157,12 @@ export class AuthStateCache {
     return (await read.done).state;
   }
 
+  /** Whether get() would answer without reading the database. */
+  holds(username: string): boolean {
+    const cached = this.states?.peek(username);
+    return cached !== undefined && !cached.invalidated && this.isCurrent(cached);
+  }
+
   /** Current as of its read or of the last successful poll, whichever is later. */
   private isCurrent(cached: CachedState): boolean {
     return Math.max(cached.readAt, this.lastPollStart) >= Date.now() - this.ttlMs;

@@ -51,6 +51,11 @@ export class CredentialVerifier {
     // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
     // takes the time of a compare, and must not count as after a success that came later.
     const arrived = new Date();
+    // While compares are being shed, a caller who would need one is shed before its state is
+    // read: the retries of a cold storm would otherwise cost the database a read each. A caller
+    // whose password verified before is let through to that read (it needs no compare).
+    const overloaded = this.hasher.overloaded();
+    if (overloaded && !this.states.holds(username) && !this.verified.verifiedBefore(username, password)) throw overloaded;
     const read = await this.states.get(username);
     const { user, account } = read;
     if (!user) return this.hasher.verifyNobody(password).then(() => null);

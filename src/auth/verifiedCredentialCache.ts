@@ -2,8 +2,9 @@
 // with every call pays for bcrypt once, not on every request (in the manner of
 // Elasticsearch's realm cache and RabbitMQ's auth backend cache; refusals are never cached).
 //
-// Entries are keyed by the username and the stored bcrypt hash (as CouchDB keys its cache by
-// the stored salt): a password reset changes the hash and so misses at once. Each holds a
+// Entries are kept by username and hold the stored bcrypt hash they verified against (as
+// CouchDB keys its cache by the stored salt): a password reset changes the hash and so misses
+// at once. Each holds a
 // SHA-256 MAC, under a random key of this process, of the username, the password that
 // verified and the hash, so the cache holds nothing from which a password could be recovered.
 //
@@ -19,20 +20,30 @@ export type CachedVerdict = 'right' | 'wrong' | 'unknown';
 export class VerifiedCredentialCache {
   /** The MAC's key: 256 random bits per process. */
   private readonly macKey = randomBytes(32).toString('base64');
-  private readonly entries: LRUCache<string, Buffer> | undefined;
+  /** By username: the hash the password verified against, and the MAC of that password. */
+  private readonly entries: LRUCache<string, VerifiedEntry> | undefined;
 
   constructor(ttlMs: number, maxEntries: number) {
-    this.entries = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, Buffer>({ max: maxEntries, ttl: ttlMs }) : undefined;
+    this.entries = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, VerifiedEntry>({ max: maxEntries, ttl: ttlMs }) : undefined;
   }
 
   check(username: string, password: string, storedHash: string): CachedVerdict {
-    const known = this.entries?.get(userKey(username, storedHash));
-    if (!known) return 'unknown';
-    return timingSafeEqual(known, this.passwordMac(username, password, storedHash)) ? 'right' : 'wrong';
+    const known = this.entries?.get(username);
+    if (!known || known.storedHash !== storedHash) return 'unknown';
+    return timingSafeEqual(known.mac, this.passwordMac(username, password, storedHash)) ? 'right' : 'wrong';
+  }
+
+  /**
+   * Whether this password verified for this username, against whichever hash it had then (the
+   * caller does not know the hash yet: it needs no compare unless the hash changed since).
+   */
+  verifiedBefore(username: string, password: string): boolean {
+    const known = this.entries?.peek(username);
+    return known !== undefined && timingSafeEqual(known.mac, this.passwordMac(username, password, known.storedHash));
   }
 
   remember(username: string, password: string, storedHash: string): void {
-    this.entries?.set(userKey(username, storedHash), this.passwordMac(username, password, storedHash));
+    this.entries?.set(username, { storedHash, mac: this.passwordMac(username, password, storedHash) });
   }
 
   get size(): number {
@@ -49,7 +60,7 @@ export class VerifiedCredentialCache {
   }
 }
 
-/** The lookup key needs no secret: it names a user and a hash, both held in memory anyway. */
-function userKey(username: string, storedHash: string): string {
-  return `${storedHash}\u0000${username}`;
+interface VerifiedEntry {
+  storedHash: string;
+  mac: Buffer;
 }
