@@ -58,6 +58,9 @@ interface Scenario {
   statusCounts: Record<string, number>;
 }
 
+/** Warnings and errors the gateway logged, by message and error type. */
+const problems: Record<string, number> = {};
+
 function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -66,11 +69,19 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
       output += chunk.toString();
       const match = ready.exec(output);
       if (match) {
-        // From here on its output is read and dropped (it logs as in production).
+        // From here on its output is read (it logs as in production) and only its warnings
+        // and errors are counted, by message and error type, for the summary.
         child.stdout?.off('data', onData);
         child.stderr?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
+        const countProblems = (chunk: Buffer) => {
+          for (const line of chunk.toString().split('\n')) {
+            if (!/"level":(40|50|60)/.test(line)) continue;
+            const key = `${/"msg":"([^"]*)"/.exec(line)?.[1] ?? '?'} (${/"type":"([^"]*)"/.exec(line)?.[1] ?? 'no error'})`;
+            problems[key] = (problems[key] ?? 0) + 1;
+          }
+        };
+        child.stdout?.on('data', countProblems);
+        child.stderr?.on('data', countProblems);
         resolve({ child, port: Number(match[1]) });
       }
     };
@@ -269,6 +280,7 @@ async function main(): Promise<void> {
       gateway: { peakRssMb: Math.round(memory.peakMb), rssMbAtEnd: Math.round(memory.rssMb) },
       ...(manyUsers ? { manyUsers } : {}),
       afterwards,
+      gatewayWarningsAndErrors: problems,
       ...(soak ? { soak } : {}),
     };
 
@@ -292,6 +304,8 @@ async function main(): Promise<void> {
     note(`against a′ (the gateway's own HTTP server): b/a′ ${results.ratios['b/a′']}   c/a′ ${results.ratios['c/a′']}`);
     if (manyUsers) printManyUsers(manyUsers);
     note(`afterwards: a management read answered ${afterwards.managementStatus} in ${afterwards.managementMs} ms; /readyz ${afterwards.readyz}`);
+    const problemLines = Object.entries(problems).map(([key, count]) => `${count} × ${key}`);
+    note(`the gateway logged ${problemLines.length === 0 ? 'no warning or error' : problemLines.join('; ')}`);
     if (soak) note(`soak ${soak.seconds} s: RSS first 10 s ${soak.firstTenAvgMb} MB, last 10 s ${soak.lastTenAvgMb} MB`);
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {

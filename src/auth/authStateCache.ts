@@ -111,7 +111,7 @@ export class AuthStateCache {
   /** Change rows applied already (id → time), so that the polls' overlap applies each once. */
   private readonly applied = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private pollUnderWay: { started: number; done: Promise<void> } | undefined;
+  private pollUnderWay: Promise<void> | undefined;
   /** Start (Date.now()) of the last poll that succeeded: every state is current as of then. */
   private lastPollStart: number;
   private lastPrune = 0;
@@ -133,16 +133,15 @@ export class AuthStateCache {
     if (!this.states) return this.read(username);
     this.startPolling();
     let cached = this.states.get(username);
-    if (cached && !cached.invalidated && !this.isCurrent(cached)) {
-      // A poll under way that will make it current again is waited for, not raced by a read.
-      const poll = this.pollUnderWay;
-      if (poll && poll.started >= Date.now() - this.ttlMs) {
-        // A poll the database could not answer says what a read now would meet: one wait, not two.
-        await poll.done.catch((error: unknown) => {
-          if (isDatabaseUnavailable(error)) throw error;
-        });
-        cached = this.states.get(username);
-      }
+    // A state that is only out of date is brought up to date by a poll (the one under way, or
+    // one started now; a second when the first had started too long ago), not by a read of its
+    // own: under load, per-user reads would slow the polls, which would leave more states out
+    // of date, and so on. A poll the database could not answer says what a read would meet.
+    for (let attempt = 0; attempt < 2 && cached && !cached.invalidated && !this.isCurrent(cached); attempt++) {
+      await this.poll().catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) throw error;
+      });
+      cached = this.states.get(username);
     }
     if (cached && !cached.invalidated && this.isCurrent(cached)) return cached.state;
     let read = this.reading.get(username);
@@ -205,12 +204,12 @@ export class AuthStateCache {
   /** Reads what changed everywhere since the last poll and applies it (on a timer; tests call it). */
   async poll(): Promise<void> {
     if (!this.states) return;
-    if (this.pollUnderWay) return this.pollUnderWay.done;
+    if (this.pollUnderWay) return this.pollUnderWay;
     const started = Date.now();
     const done = this.pollOnce(started).finally(() => {
       this.pollUnderWay = undefined;
     });
-    this.pollUnderWay = { started, done };
+    this.pollUnderWay = done;
     return done;
   }
 
