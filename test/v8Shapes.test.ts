@@ -1,6 +1,8 @@
 // What the hot paths touch most stays in V8's fast mode: requests and responses through
-// Express (src/transports/httpServer.ts) and the reused XML parser (envelopeReader.ts). Either
-// in dictionary mode cost 15-70 % more CPU per call; this checks the cause, not a timing.
+// passport and Express (src/transports/httpServer.ts) and the reused XML parser
+// (envelopeReader.ts). Either in dictionary mode cost 15-70 % more CPU per call (and without
+// the prototypes of httpServer.ts, about twice the CPU: issue #12's bench); this checks the
+// cause, not a timing.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

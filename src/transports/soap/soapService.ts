@@ -1,7 +1,7 @@
 // node-soap's service object, built from the operation table: one method per operation, each
 // running the one pipeline (runOperation). node-soap dispatches to it and writes the envelope
 // and the operation's response wrapper; the method hands it the `<Name>Result` element already
-// written (resultXml) and its failures as faults node-soap writes with the contract's status.
+// written (resultWriter) and its failures as faults node-soap writes with the contract's status.
 //
 // The input is the one the door read from the envelope before node-soap (inputFromXml, as XML
 // Schema reads values), not the object node-soap parsed: node-soap trims text, reads
@@ -15,7 +15,7 @@ import { authenticatedCall } from '../callState.js';
 import type { DoorDependencies } from '../doorDependencies.js';
 import { OperationFault } from './faults.js';
 import { soapApiError } from './soapError.js';
-import { resultXml } from './xmlMapping.js';
+import { resultWriter } from './xmlMapping.js';
 
 /** The WSDL's wsdl:service and wsdl:port, under which node-soap looks the methods up. */
 export const SERVICE_NAME = 'ApiService';
@@ -43,6 +43,7 @@ export function soapService(
   const methods: Record<string, ISoapServiceMethod> = {};
   for (const soapOperation of operations) {
     const { operation, result } = soapOperation;
+    const writeResult = result ? resultWriter(result, `${operation.name}Result`) : () => '';
     // node-soap's arguments: its own reading of the input, its callback (unused: the method
     // returns a promise), the SOAP headers, then Express's request and response.
     methods[operation.name] = async (_parsedByNodeSoap: unknown, _callback: unknown, _headers: unknown, req: Request, res: Response) => {
@@ -54,7 +55,7 @@ export function soapService(
         const { caller, quota } = authenticatedCall(res);
         const value = await runOperation(operation, dependencies.callContext(req, caller, quota), read.input);
         // node-soap writes `$xml` as it is, inside the response wrapper.
-        return { $xml: result ? resultXml(value, result, `${operation.name}Result`) : '' };
+        return { $xml: writeResult(value) };
       } catch (error) {
         throw new OperationFault(soapApiError(error, res, dependencies.logger));
       }

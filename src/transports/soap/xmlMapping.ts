@@ -51,35 +51,48 @@ function readArray(element: XmlElement, schema: JsonSchema, path: Path): unknown
 }
 
 /**
- * A result as its `<Name>Result` element, which node-soap puts inside the operation's
- * response wrapper (the service method returns it as `$xml`). Written here rather than by
- * node-soap's schema-walking serializer, which passes any string that looks like a CDATA
- * section through unescaped (an XML injection: `<![CDATA[x]]><evil/><![CDATA[y]]>` in a
- * description would come out as an element) and costs more than the rest of a call. The
- * element declares the namespaces it uses itself (its children are unprefixed, in
- * urn:dualgate:v2; null fields carry xsi:nil), so it means the same in any wrapper.
+ * The writer of a result as its `<Name>Result` element, which node-soap puts inside the
+ * operation's response wrapper (the service method returns it as `$xml`). Written here rather
+ * than by node-soap's schema-walking serializer, which passes any string that looks like a
+ * CDATA section through unescaped (an XML injection: `<![CDATA[x]]><evil/><![CDATA[y]]>` in a
+ * description would come out as an element). The element declares the namespaces it uses
+ * itself (its children are unprefixed, in urn:dualgate:v2; null fields carry xsi:nil), so it
+ * means the same in any wrapper. The schema is walked once, here, not on every call.
  */
-export function resultXml(value: unknown, schema: JsonSchema, elementName: string): string {
-  return elementXml(value, schema, elementName, ` xmlns="${TARGET_NAMESPACE}" xmlns:xsi="${XSI_NS}"`);
+export function resultWriter(schema: JsonSchema, elementName: string): (value: unknown) => string {
+  return elementWriter(schema, elementName, ` xmlns="${TARGET_NAMESPACE}" xmlns:xsi="${XSI_NS}"`);
 }
 
-function elementXml(value: unknown, schema: JsonSchema, elementName: string, declarations = ''): string {
-  if (value === null || value === undefined) return `<${elementName}${declarations} xsi:nil="true"/>`;
+function elementWriter(schema: JsonSchema, elementName: string, declarations = ''): (value: unknown) => string {
+  const open = `<${elementName}${declarations}>`;
+  const close = `</${elementName}>`;
+  const nil = `<${elementName}${declarations} xsi:nil="true"/>`;
+  const text = (value: unknown) => `${open}${escapeXmlText(String(value))}${close}`;
   const { schema: node } = unwrapNullable(schema);
-  let content: string;
-  if (node.type === 'array' && Array.isArray(value)) {
-    const item = node.xmlItem ?? 'item';
-    content = value.map((entry) => elementXml(entry, node.items ?? {}, item)).join('');
-  } else if (node.type === 'object' && typeof value === 'object') {
-    const source = value as Record<string, unknown>;
-    content = '';
-    for (const [field, fieldSchema] of Object.entries(node.properties ?? {})) {
-      if (source[field] !== undefined) content += elementXml(source[field], fieldSchema, soapElementName(field));
-    }
-  } else {
-    content = escapeXmlText(String(value));
+  if (node.type === 'array') {
+    const writeItem = elementWriter(node.items ?? {}, node.xmlItem ?? 'item');
+    return (value) => {
+      if (value === null || value === undefined) return nil;
+      return Array.isArray(value) ? `${open}${value.map(writeItem).join('')}${close}` : text(value);
+    };
   }
-  return `<${elementName}${declarations}>${content}</${elementName}>`;
+  if (node.type === 'object') {
+    const fields = Object.entries(node.properties ?? {}).map(([field, fieldSchema]) => ({
+      field,
+      write: elementWriter(fieldSchema, soapElementName(field)),
+    }));
+    return (value) => {
+      if (value === null || value === undefined) return nil;
+      if (typeof value !== 'object') return text(value);
+      const source = value as Record<string, unknown>;
+      let content = '';
+      for (const { field, write } of fields) {
+        if (source[field] !== undefined) content += write(source[field]);
+      }
+      return `${open}${content}${close}`;
+    };
+  }
+  return (value) => (value === null || value === undefined ? nil : text(value));
 }
 
 /** Text content: markup escaped, and CR kept as a reference so that parsers do not drop it. */
