@@ -40,7 +40,7 @@ export interface ColdResult {
   /** Answers while getting there, by status (every 503 carried Retry-After, or it is counted as bad). */
   statusCounts: Record<string, number>;
   badAnswers: number;
-  warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; statusCounts: Record<string, number> };
+  warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; databaseOperations: Record<string, number>; statusCounts: Record<string, number> };
 }
 
 export interface ManyUsersResults {
@@ -74,10 +74,11 @@ async function measureCompareCeiling(hash: string, seconds = 3): Promise<number>
   return done / seconds;
 }
 
-function operationsTotal(metricsText: string): number {
-  let total = 0;
-  for (const match of metricsText.matchAll(/^dualgate_database_operations_total\{[^}]*\} (\d+(?:\.\d+)?)/gm)) total += Number(match[1]);
-  return total;
+/** Commands sent so far, by command name. */
+function operationCounts(metricsText: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const match of metricsText.matchAll(/^dualgate_database_operations_total\{operation="([^"]*)"\} (\d+(?:\.\d+)?)/gm)) counts[match[1]!] = Number(match[2]);
+  return counts;
 }
 
 function statusCountsOf(result: autocannon.Result): Record<string, number> {
@@ -89,7 +90,7 @@ function statusCountsOf(result: autocannon.Result): Record<string, number> {
 /** autocannon round robin over the given authorizations, with the database operations it caused. */
 async function warmRun(target: ManyUsersTarget, authorizations: string[], connections = target.connections, durationSeconds = target.durationSeconds) {
   let next = 0;
-  const before = operationsTotal(await target.metrics());
+  const before = operationCounts(await target.metrics());
   const result = await autocannon({
     url: target.url,
     connections,
@@ -102,11 +103,16 @@ async function warmRun(target: ManyUsersTarget, authorizations: string[], connec
       },
     ],
   });
-  const operations = operationsTotal(await target.metrics()) - before;
+  const after = operationCounts(await target.metrics());
+  const byOperation: Record<string, number> = {};
+  for (const [name, count] of Object.entries(after)) if (count > (before[name] ?? 0)) byOperation[name] = count - (before[name] ?? 0);
+  const operations = Object.values(byOperation).reduce((sum, count) => sum + count, 0);
   return {
     requestsPerSecond: Math.round(result.requests.average),
     p99: result.latency.p99,
     databaseOperationsPerCall: Math.round((operations / Math.max(1, result.requests.total)) * 1000) / 1000,
+    /** The commands behind that figure, over the whole run. */
+    databaseOperations: byOperation,
     statusCounts: statusCountsOf(result),
   };
 }
@@ -191,7 +197,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
     cold.push(result);
     console.error(
       `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling); ` +
-        `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call`,
+        `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call ${JSON.stringify(warm.databaseOperations)}`,
     );
   }
 

@@ -64,11 +64,14 @@ export class LoginActivity {
   }
 
   /**
-   * Records a success, and now and then removes the failure rows it made irrelevant. One that
-   * resets wrong passwords counting against the user is written with the next flush.
+   * Records a success, and now and then removes the failure rows it made irrelevant: only for
+   * a user known to have some (`hasFailures`), so that a success costs no database operation
+   * otherwise (a read per user every few seconds would grow with the number of users). One
+   * that resets wrong passwords counting against the user is written with the next flush.
    */
-  async recordSuccess(user: UserRef, at = new Date(), resetsFailures = false): Promise<void> {
+  async recordSuccess(user: UserRef, at = new Date(), resetsFailures = false, hasFailures = resetsFailures): Promise<void> {
     await this.lastUsed.record(user._id, at, resetsFailures);
+    if (!hasFailures) return;
     const key = user._id.toHexString();
     if (at.getTime() - (this.lastCleanup.get(key) ?? 0) < CLEANUP_INTERVAL_MS) return;
     this.lastCleanup.set(key, at.getTime());
