@@ -20,6 +20,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY wsdl ./wsdl
+# bcrypt's worker threads (plain JavaScript, loaded by dist/domain/bcryptPool.js).
+COPY workers ./workers
 COPY console/public ./console/public
 USER node
 EXPOSE 8080

@@ -44,6 +44,7 @@ export function createServices(config: Config, database: Database, logger?: Logg
   const hasher = new PasswordHasher(config.BCRYPT_COST, {
     slots: config.BCRYPT_POOL_SIZE,
     maxQueueWaitMs: config.BCRYPT_QUEUE_MAX_WAIT_MS,
+    nice: config.BCRYPT_NICE,
     observer: { shed: () => metrics?.bcryptShed.inc() },
   });
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
@@ -163,7 +164,7 @@ export async function createGateway(
     close: async () => {
       services.auditTrail.stopRecovery();
       services.authStates.close();
-      await Promise.all([services.quota.close(), services.lastUsed.close()]);
+      await Promise.all([services.quota.close(), services.lastUsed.close(), services.hasher.close()]);
     },
   };
 }

@@ -1,6 +1,7 @@
 // The password policy and how passwords are kept.
 import { expect } from 'chai';
 import bcrypt from 'bcrypt';
+import { readdirSync, readFileSync } from 'node:fs';
 import { passwordPolicyFailures } from '../src/domain/passwordPolicy.js';
 import { PasswordHasher } from '../src/domain/passwords.js';
 import { generatePassword } from '../src/domain/generatedSecrets.js';
@@ -62,6 +63,22 @@ describe('password hashing', () => {
   it('reads differently composed accents as the same password (NFC)', async () => {
     const hash = await hasher.hash('Caf\u00e9-latte1');
     expect(await hasher.verify('Cafe\u0301-latte1', hash)).to.equal(true);
+  });
+
+  it('runs bcrypt on threads of lower priority (BCRYPT_NICE) than the one serving calls', async () => {
+    const niceOfThreads = () =>
+      readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+    const hasher = new PasswordHasher(4, { slots: 1, nice: 7 });
+    try {
+      expect(niceOfThreads(), 'no bcrypt thread before the first job').to.not.include(7);
+      const hash = await hasher.hash('Nice-and-slow-1');
+      expect(await hasher.verify('Nice-and-slow-1', hash)).to.equal(true);
+      expect(await hasher.verify('Nice-and-slow-2', hash)).to.equal(false);
+      expect(niceOfThreads(), 'the worker thread is niced').to.include(7);
+      expect(niceOfThreads()[0], 'the main thread is not').to.equal(0);
+    } finally {
+      await hasher.close();
+    }
   });
 
   it('hashes at BCRYPT_COST, 12 by default', async function () {

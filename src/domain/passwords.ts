@@ -8,6 +8,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiError } from '../errors.js';
+import { BcryptPool } from './bcryptPool.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
 
 /** How many recent compare durations are kept to imitate one. */
@@ -24,11 +25,15 @@ export interface HasherOptions {
   slots?: number;
   /** The longest a job may expect to wait for its turn before it is refused with a 503. */
   maxQueueWaitMs?: number;
+  /** The nice value of the bcrypt threads (BCRYPT_NICE): above the serving thread's, so lower priority. */
+  nice?: number;
   observer?: CompareQueueObserver;
 }
 
 /** BCRYPT_QUEUE_MAX_WAIT_MS's default. */
 export const DEFAULT_MAX_QUEUE_WAIT_MS = 3000;
+/** BCRYPT_NICE's default. */
+export const DEFAULT_NICE = 10;
 
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
@@ -36,6 +41,7 @@ export class PasswordHasher {
   /** How long recent compares took (ms), queueing included: what a refusal must look like. */
   private readonly durations: number[] = [];
   private readonly queue: CompareQueue;
+  private readonly pool: BcryptPool;
 
   constructor(
     readonly cost: number,
@@ -46,8 +52,10 @@ export class PasswordHasher {
     bcrypt.compareSync(randomBytes(16).toString('hex'), this.dummyHash);
     const compareMs = performance.now() - started;
     this.durations.push(compareMs);
+    const slots = options.slots || availableParallelism();
+    this.pool = new BcryptPool(slots, options.nice ?? DEFAULT_NICE);
     this.queue = new CompareQueue(
-      options.slots || availableParallelism(),
+      slots,
       options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS,
       compareMs,
       options.observer,
@@ -63,22 +71,27 @@ export class PasswordHasher {
     return this.queue.refusal();
   }
 
+  /** Ends the bcrypt threads (at shutdown). */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
   /** bcrypt jobs waiting for a slot. */
   get queueLength(): number {
     return this.queue.length;
   }
 
   hash(password: string): Promise<string> {
-    return this.queue.run(() => bcrypt.hash(prehash(password), this.cost));
+    return this.queue.run(() => this.pool.hash(prehash(password), this.cost));
   }
 
   verify(password: string, hash: string): Promise<boolean> {
-    return this.timed(() => bcrypt.compare(prehash(password), hash));
+    return this.timed(() => this.pool.compare(prehash(password), hash));
   }
 
   /** Spends the time of a real check and fails: an unknown username must not answer faster. */
   async verifyNobody(password: string): Promise<false> {
-    await this.timed(() => bcrypt.compare(prehash(password), this.dummyHash));
+    await this.timed(() => this.pool.compare(prehash(password), this.dummyHash));
     return false;
   }
 
