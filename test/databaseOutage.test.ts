@@ -15,6 +15,15 @@ import { restRequest } from './support/rest.js';
 /** A bound on the answer, not a speed target: "quickly, never a hang". */
 const ANSWER_WITHIN_MS = 3000;
 
+/** Whether `check` comes true within `attempts` tries, `intervalMs` apart. */
+async function eventually(check: () => Promise<boolean>, attempts: number, intervalMs: number): Promise<boolean> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return false;
+}
+
 function rssMb(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
@@ -87,12 +96,7 @@ describe('the database going away and coming back', function () {
       expect(statuses.every((status) => status === 503 || status === 200), JSON.stringify([...new Set(statuses)])).to.equal(true);
       expect(statuses.filter((status) => status === 503).length).to.be.above(0);
       expect(slowest.during, 'every call during the outage answered promptly').to.be.below(ANSWER_WITHIN_MS);
-      let readyAgain = false;
-      for (let attempt = 0; attempt < 20 && !readyAgain; attempt++) {
-        readyAgain = (await fetch(`${url}/readyz`)).status === 200;
-        if (!readyAgain) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      expect(readyAgain, 'ready again').to.equal(true);
+      expect(await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, 20, 250), 'ready again').to.equal(true);
       for (const id of acknowledged) {
         expect((await restRequest(url, owner, 'GET', `/v2/api-users/${id}`)).status, `acknowledged ${id}`).to.equal(200);
       }
@@ -129,20 +133,11 @@ describe('the database going away and coming back', function () {
         expect(hung.status, hung.text + output().slice(-3000)).to.equal(503);
         expect(hung.headers.get('retry-after')).to.match(/^\d+$/);
         expect((hung.body as { message: string }).message).to.match(/ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE$/);
-        let notReady = false;
-        for (let attempt = 0; attempt < 10 && !notReady; attempt++) {
-          notReady = (await readyz()) === 503;
-          if (!notReady) await new Promise((resolve) => setTimeout(resolve, 500));
-        }
-        expect(notReady, '/readyz turns 503 within 5 s').to.equal(true);
+        expect(await eventually(async () => (await readyz()) === 503, 10, 500), '/readyz turns 503 within 5 s').to.equal(true);
       } finally {
         process.kill(pid, 'SIGCONT');
       }
-      let recovered = false;
-      for (let attempt = 0; attempt < 60 && !recovered; attempt++) {
-        recovered = (await restRequest(url, owner, 'GET', '/v2/account-info')).status === 200 && (await readyz()) === 200;
-        if (!recovered) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      const recovered = await eventually(async () => (await restRequest(url, owner, 'GET', '/v2/account-info')).status === 200 && (await readyz()) === 200, 60, 250);
       expect(recovered, 'serving and ready again without a restart').to.equal(true);
     } finally {
       gateway.kill('SIGTERM');
@@ -171,12 +166,7 @@ describe('the database going away and coming back', function () {
         .catch(() => {});
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect((await wedger.connection.db!.admin().ping()).ok, 'ping still answers').to.equal(1);
-      let notReady = false;
-      for (let attempt = 0; attempt < 10 && !notReady; attempt++) {
-        notReady = (await readyz()) === 503;
-        if (!notReady) await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      expect(notReady, '/readyz turns 503 within 5 s').to.equal(true);
+      expect(await eventually(async () => (await readyz()) === 503, 10, 500), '/readyz turns 503 within 5 s').to.equal(true);
       const call = await restRequest(url, owner, 'GET', '/v2/account-info');
       expect(call.status, call.text).to.equal(503);
       expect(call.headers.get('retry-after')).to.match(/^\d+$/);
