@@ -1,6 +1,7 @@
 // The password policy and how passwords are kept.
 import { expect } from 'chai';
 import bcrypt from 'bcrypt';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { passwordPolicyFailures } from '../src/domain/passwordPolicy.js';
 import { PasswordHasher } from '../src/domain/passwords.js';
@@ -79,6 +80,12 @@ describe('password hashing', () => {
     } finally {
       await hasher.close();
     }
+  });
+
+  it('lets a process that checked a password end by itself, after the answer', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/hashOnce.ts'], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout.trim()).to.equal('true');
   });
 
   it('hashes at BCRYPT_COST, 12 by default', async function () {

@@ -42,7 +42,7 @@ export class BcryptPool {
     return this.run({ kind: 'hash', data, cost }) as Promise<string>;
   }
 
-  /** Ends the workers (they do not keep the process alive meanwhile). */
+  /** Ends the workers (idle ones do not keep the process alive meanwhile). */
   async close(): Promise<void> {
     const workers = this.idle.splice(0);
     this.started -= workers.length;
@@ -52,10 +52,15 @@ export class BcryptPool {
   private run(input: JobInput): Promise<string | boolean> {
     const worker = this.idle.pop() ?? this.startWorker();
     const id = this.nextId++;
+    // Held while it works, so that a process waiting for its answer is not ended under it.
+    worker.ref();
     return new Promise<string | boolean>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ ...input, id } as BcryptJob);
-    }).finally(() => this.idle.push(worker));
+    }).finally(() => {
+      worker.unref();
+      this.idle.push(worker);
+    });
   }
 
   /** Workers start on first use: a process that never checks a password starts none. */
@@ -63,7 +68,6 @@ export class BcryptPool {
     if (this.started >= this.size) throw new Error('more bcrypt jobs than workers: the compare queue should have held this one');
     this.started += 1;
     const worker = new Worker(WORKER_FILE, { workerData: { nice: this.nice } });
-    worker.unref();
     worker.on('message', (answer: BcryptAnswer) => {
       const pending = this.pending.get(answer.id);
       this.pending.delete(answer.id);
@@ -76,6 +80,9 @@ export class BcryptPool {
         pending.reject(error);
       }
     });
+    // An idle worker does not keep the process alive (run() holds it while it works); unref
+    // comes after the listeners, since adding a 'message' listener refs the worker again.
+    worker.unref();
     return worker;
   }
 }
