@@ -54,4 +54,20 @@ describe('the bcrypt compare queue', () => {
     expect(await failed.catch((error: Error) => error.message)).to.equal('boom');
     expect(await next).to.equal('next');
   });
+
+  it('estimates waits from the work a job reports, not from a slow start (a new worker thread)', async () => {
+    const queue = new CompareQueue(1, 1000, 10);
+    // Took 300 ms from start to end, of which 10 ms were the work.
+    await queue.run(() => new Promise<{ ms: number }>((resolve) => setTimeout(() => resolve({ ms: 10 }), 300)), (job) => job.ms);
+    await new Promise((resolve) => setImmediate(resolve)); // its slot is given back
+    const started: number[] = [];
+    const running = controlledJob(started, 0);
+    const first = queue.run(running.job);
+    const queued = Array.from({ length: 20 }, () => queue.run(async () => 'queued'));
+    // 20 waiting at ~10 ms each is within the bound of 1 s; at 300 ms each they would have been refused.
+    expect(queue.length).to.equal(20);
+    running.finish();
+    expect(await first).to.equal(0);
+    expect(await Promise.all(queued)).to.have.length(20);
+  });
 });

@@ -11,7 +11,13 @@ import { Worker } from 'node:worker_threads';
 
 /** What a worker (workers/bcryptWorker.mjs) is sent and answers. */
 type BcryptJob = { id: number; kind: 'compare'; data: string; hash: string } | { id: number; kind: 'hash'; data: string; cost: number };
-type BcryptAnswer = { id: number; result: string | boolean } | { id: number; error: string };
+type BcryptAnswer = { id: number; result: string | boolean; ms: number } | { id: number; error: string };
+
+/** A job's result and how long the work itself took in its thread. */
+export interface Timed<T> {
+  value: T;
+  ms: number;
+}
 
 /** From src/domain/ and from dist/domain/ alike. */
 const WORKER_FILE = new URL('../../workers/bcryptWorker.mjs', import.meta.url);
@@ -19,7 +25,7 @@ const WORKER_FILE = new URL('../../workers/bcryptWorker.mjs', import.meta.url);
 type JobInput = Omit<Extract<BcryptJob, { kind: 'compare' }>, 'id'> | Omit<Extract<BcryptJob, { kind: 'hash' }>, 'id'>;
 
 interface Pending {
-  resolve(result: string | boolean): void;
+  resolve(answer: Timed<string | boolean>): void;
   reject(error: Error): void;
 }
 
@@ -34,12 +40,12 @@ export class BcryptPool {
     private readonly nice: number,
   ) {}
 
-  compare(data: string, hash: string): Promise<boolean> {
-    return this.run({ kind: 'compare', data, hash }) as Promise<boolean>;
+  compare(data: string, hash: string): Promise<Timed<boolean>> {
+    return this.run({ kind: 'compare', data, hash }) as Promise<Timed<boolean>>;
   }
 
-  hash(data: string, cost: number): Promise<string> {
-    return this.run({ kind: 'hash', data, cost }) as Promise<string>;
+  hash(data: string, cost: number): Promise<Timed<string>> {
+    return this.run({ kind: 'hash', data, cost }) as Promise<Timed<string>>;
   }
 
   /** Ends the workers (idle ones do not keep the process alive meanwhile). */
@@ -49,12 +55,12 @@ export class BcryptPool {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
 
-  private run(input: JobInput): Promise<string | boolean> {
+  private run(input: JobInput): Promise<Timed<string | boolean>> {
     const worker = this.idle.pop() ?? this.startWorker();
     const id = this.nextId++;
     // Held while it works, so that a process waiting for its answer is not ended under it.
     worker.ref();
-    return new Promise<string | boolean>((resolve, reject) => {
+    return new Promise<Timed<string | boolean>>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ ...input, id } as BcryptJob);
     }).finally(() => {
@@ -72,7 +78,7 @@ export class BcryptPool {
       const pending = this.pending.get(answer.id);
       this.pending.delete(answer.id);
       if ('error' in answer) pending?.reject(new Error(answer.error));
-      else pending?.resolve(answer.result);
+      else pending?.resolve({ value: answer.result, ms: answer.ms });
     });
     worker.on('error', (error) => {
       for (const [id, pending] of this.pending) {

@@ -56,8 +56,12 @@ export class CompareQueue {
     return waitMs > this.maxWaitMs ? errors.unavailable(Math.max(1, Math.ceil(waitMs / 1000))) : null;
   }
 
-  /** Runs the job when a slot is free; rejects with a 503 at once when that would be too late. */
-  run<T>(job: () => Promise<T>): Promise<T> {
+  /**
+   * Runs the job when a slot is free; rejects with a 503 at once when that would be too late.
+   * `serviceMsOf` tells how long the work itself took, when the job knows better than the time
+   * from its start to its end (a worker thread that had to start first).
+   */
+  run<T>(job: () => Promise<T>, serviceMsOf?: (value: T) => number): Promise<T> {
     const refusal = this.refusal();
     if (refusal) {
       this.observer.shed?.();
@@ -67,10 +71,14 @@ export class CompareQueue {
       const start = () => {
         this.running += 1;
         const started = performance.now();
+        let serviceMs: number | undefined;
         job()
-          .then(resolve, reject)
+          .then((value) => {
+            serviceMs = serviceMsOf?.(value);
+            resolve(value);
+          }, reject)
           .finally(() => {
-            this.recordService(performance.now() - started);
+            this.recordService(serviceMs ?? performance.now() - started);
             this.running -= 1;
             this.next();
           });

@@ -8,13 +8,16 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiError } from '../errors.js';
-import { BcryptPool } from './bcryptPool.js';
+import { BcryptPool, type Timed } from './bcryptPool.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
 /** Room, in a refusal's time, for the reads of a cold auth state (a few round trips). */
 const REFUSAL_ALLOWANCE_MS = 20;
+
+const workMs = (job: Timed<unknown>) => job.ms;
+const valueOf = <T>(job: Timed<T>) => job.value;
 
 function prehash(password: string): string {
   return createHash('sha256').update(password.normalize('NFC'), 'utf8').digest('base64');
@@ -82,7 +85,7 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.queue.run(() => this.pool.hash(prehash(password), this.cost));
+    return this.queue.run(() => this.pool.hash(prehash(password), this.cost), workMs).then(valueOf);
   }
 
   verify(password: string, hash: string): Promise<boolean> {
@@ -116,9 +119,9 @@ export class PasswordHasher {
   }
 
   /** A compare through the queue, timed from when it was asked for (its wait included). */
-  private async timed(compare: () => Promise<boolean>): Promise<boolean> {
+  private async timed(compare: () => Promise<Timed<boolean>>): Promise<boolean> {
     const started = performance.now();
-    const result = await this.queue.run(compare);
+    const result = (await this.queue.run(compare, workMs)).value;
     if (this.durations.length >= DURATION_SAMPLES) this.durations.shift();
     this.durations.push(performance.now() - started);
     return result;
