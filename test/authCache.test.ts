@@ -219,7 +219,7 @@ describe('authentication caches', () => {
         return Number(/^dualgate_database_operations_total\{operation="find"\} (\d+)/m.exec(text)?.[1] ?? 0);
       };
       // Three seconds of every user calling: three TTLs, in which per-user re-reads would be
-      // 200 users × 5 finds × 3. Polls are two finds (and one per user with wrong passwords
+      // 200 users × 5 finds × 3. Polls are two finds (and one more when users have wrong passwords
       // counting: none here) three times a TTL; the quota syncs read once per 250 ms.
       const before = await finds();
       const until = Date.now() + 3000;

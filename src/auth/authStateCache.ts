@@ -278,7 +278,7 @@ export class AuthStateCache {
     }
   }
 
-  /** A success elsewhere resets the count: asked only for the users with wrong passwords counting. */
+  /** A success elsewhere resets the count: asked, in one query, only for the users with wrong passwords counting. */
   private async refreshLastSuccesses(): Promise<void> {
     if (!this.states) return;
     const counting: AuthState[] = [];
@@ -286,11 +286,11 @@ export class AuthStateCache {
       if (state.failedAt.length > 0 && failuresCounting(state) > 0) counting.push(state);
     }
     if (counting.length === 0) return;
-    const lastSuccesses = await Promise.all(counting.map((state) => this.loginActivity.lastSuccess(state.user!._id)));
-    counting.forEach((state, index) => {
-      const found = lastSuccesses[index];
+    const lastSuccesses = await this.loginActivity.lastSuccesses(counting.map((state) => state.user!._id));
+    for (const state of counting) {
+      const found = lastSuccesses.get(state.user!._id.toHexString());
       if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
-    });
+    }
   }
 
   private forgetWhere(matches: (state: AuthState) => boolean): void {

@@ -41,6 +41,19 @@ export class LoginActivity {
     return latest(latest(stored?.lastUsed, pendingBefore), this.lastUsed.pendingFor(userId));
   }
 
+  /** The same for several users at once, in one query (for the auth state's poll). */
+  async lastSuccesses(userIds: readonly Types.ObjectId[]): Promise<Map<string, Date | null>> {
+    const pendingBefore = userIds.map((userId) => this.lastUsed.pendingFor(userId));
+    const stored = await this.models.ApiUserActivity.find({ _id: { $in: userIds } }).lean().exec();
+    const byId = new Map(stored.map((record) => [record._id.toHexString(), record.lastUsed]));
+    return new Map(
+      userIds.map((userId, index) => {
+        const key = userId.toHexString();
+        return [key, latest(latest(byId.get(key), pendingBefore[index]), this.lastUsed.pendingFor(userId))];
+      }),
+    );
+  }
+
   /**
    * When the user's newest wrong passwords since its last unlock arrived, newest first, at
    * most `cap` of them (the lockout threshold: more tell nothing more). Those after its last
