@@ -137,13 +137,13 @@ export class AuthStateCache {
     // one started now; a second when the first had started too long ago), not by a read of its
     // own: under load, per-user reads would slow the polls, which would leave more states out
     // of date, and so on. A poll the database could not answer says what a read would meet.
-    for (let attempt = 0; attempt < 2 && cached && !cached.invalidated && !this.isCurrent(cached); attempt++) {
+    for (let attempt = 0; attempt < 2 && cached && !cached.invalidated && !this.usable(cached); attempt++) {
       await this.poll().catch((error: unknown) => {
         if (isDatabaseUnavailable(error)) throw error;
       });
       cached = this.states.get(username);
     }
-    if (cached && !cached.invalidated && this.isCurrent(cached)) return cached.state;
+    if (cached && this.usable(cached)) return cached.state;
     let read = this.reading.get(username);
     if (!read || read.ticket.generation !== this.generation) {
       const ticket: ReadTicket = { generation: this.generation, invalidated: false };
@@ -159,12 +159,12 @@ export class AuthStateCache {
   /** Whether get() would answer without reading the database. */
   holds(username: string): boolean {
     const cached = this.states?.peek(username);
-    return cached !== undefined && !cached.invalidated && this.isCurrent(cached);
+    return cached !== undefined && this.usable(cached);
   }
 
-  /** Current as of its read or of the last successful poll, whichever is later. */
-  private isCurrent(cached: CachedState): boolean {
-    return Math.max(cached.readAt, this.lastPollStart) >= Date.now() - this.ttlMs;
+  /** Not forgotten, and current as of its read or of the last successful poll, whichever is later. */
+  private usable(cached: CachedState): boolean {
+    return !cached.invalidated && Math.max(cached.readAt, this.lastPollStart) >= Date.now() - this.ttlMs;
   }
 
   /**
@@ -194,11 +194,6 @@ export class AuthStateCache {
   /** The account changed (disabled, enabled): every user of it is read again. */
   forgetAccount(accountId: Types.ObjectId): void {
     this.forgetWhere((state) => state.account?._id.equals(accountId) === true);
-  }
-
-  /** How many usernames are cached. */
-  get size(): number {
-    return this.states?.size ?? 0;
   }
 
   /** Reads what changed everywhere since the last poll and applies it (on a timer; tests call it). */

@@ -45,7 +45,7 @@ export class CompareQueue {
   }
 
   /** How long a job arriving now would wait for its slot, by the recent service times. */
-  expectedWaitMs(): number {
+  private expectedWaitMs(): number {
     if (this.running < this.slots) return 0;
     return Math.ceil((this.length + 1) / this.slots) * this.meanServiceMs();
   }
