@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { Request } from 'express';
 import { BasicStrategy, type BasicVerifyFunction } from 'passport-http';
-import { Rfc7617BasicStrategy } from '../src/auth/basicStrategy.js';
+import { Rfc7617BasicStrategy, type VerifyFromAddress } from '../src/auth/basicStrategy.js';
 import type { Caller } from '../src/auth/credentials.js';
 
 type Outcome = { success: unknown } | { fail: unknown } | { error: unknown };
@@ -18,7 +18,7 @@ function decide(strategy: BasicStrategy, authorization: string | undefined): Pro
       fail: (challenge: unknown) => resolve({ fail: challenge }),
       error: (error: unknown) => resolve({ error }),
     });
-    attempt.authenticate({ headers: authorization === undefined ? {} : { authorization } } as Request);
+    attempt.authenticate({ headers: authorization === undefined ? {} : { authorization }, ip: '192.0.2.7' } as Request);
   });
 }
 
@@ -27,21 +27,25 @@ const caller = { user: {}, account: {} } as Caller;
 
 describe('the HTTP Basic strategy', () => {
   it("passes the whole password to verify, ':' and all, where passport-http's own would cut it", async () => {
-    const seen: Array<[string, string]> = [];
+    const seen: Array<[string, string, string?]> = [];
+    const verifyFromAddress: VerifyFromAddress = (username, password, clientIp, done) => {
+      seen.push([username, password, clientIp]);
+      done(null, caller);
+    };
     const verify: BasicVerifyFunction = (username, password, done) => {
       seen.push([username, password]);
       done(null, caller);
     };
-    expect(await decide(new Rfc7617BasicStrategy(verify), basic('u@x:p:q:r'))).to.deep.equal({ success: caller });
+    expect(await decide(new Rfc7617BasicStrategy(verifyFromAddress), basic('u@x:p:q:r'))).to.deep.equal({ success: caller });
     expect(await decide(new BasicStrategy(verify), basic('u@x:p:q:r'))).to.deep.equal({ success: caller });
     expect(seen).to.deep.equal([
-      ['u@x', 'p:q:r'],
+      ['u@x', 'p:q:r', '192.0.2.7'], // with the address the call came from, for the allowlist
       ['u@x', 'p'], // passport-http's split: the reason for the subclass
     ]);
   });
 
   it('fails wrong credentials and every malformed header with the contract challenge', async () => {
-    const strategy = new Rfc7617BasicStrategy((_username, _password, done) => done(null, false));
+    const strategy = new Rfc7617BasicStrategy((_username, _password, _clientIp, done) => done(null, false));
     for (const header of [undefined, '', 'Basic', 'Basic !!!', basic('no-colon'), basic(':no-user'), 'Bearer abc', basic('u:wrong')]) {
       expect(await decide(strategy, header), String(header)).to.deep.equal({ fail: 'Basic realm="dualgate"' });
     }
@@ -49,7 +53,7 @@ describe('the HTTP Basic strategy', () => {
 
   it("passes the verifier's error on unchanged (a 503 stays a 503)", async () => {
     const outage = new Error('database gone');
-    const strategy = new Rfc7617BasicStrategy((_username, _password, done) => done(outage));
+    const strategy = new Rfc7617BasicStrategy((_username, _password, _clientIp, done) => done(outage));
     expect(await decide(strategy, basic('u:p'))).to.deep.equal({ error: outage });
   });
 });

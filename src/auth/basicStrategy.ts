@@ -6,7 +6,7 @@
 // passport puts at req.user), a failure (the challenge), or an error (passed on as it is).
 import type { Request, RequestHandler } from 'express';
 import { Passport, type StrategyCreated } from 'passport';
-import { BasicStrategy, type BasicVerifyFunction } from 'passport-http';
+import { BasicStrategy } from 'passport-http';
 import { BASIC_CHALLENGE } from '../errors.js';
 import { parseBasicAuthorization } from './basicCredentials.js';
 import type { Caller, CredentialVerifier } from './credentials.js';
@@ -18,16 +18,25 @@ declare global {
   }
 }
 
+/** Checks credentials sent from an address (the allowlist needs it); passport's callback style. */
+export type VerifyFromAddress = (
+  username: string,
+  password: string,
+  clientIp: string | undefined,
+  done: (error: unknown, caller?: Caller | false) => void,
+) => void;
+
 export class Rfc7617BasicStrategy extends BasicStrategy {
-  constructor(readonly verifyCredentials: BasicVerifyFunction) {
-    super(verifyCredentials);
+  constructor(readonly verifyCredentials: VerifyFromAddress) {
+    // passport-http's own verify call is never made (authenticate is replaced): its callback is a stand-in.
+    super((_username, _password, done) => done(null, false));
   }
 
   override authenticate(this: StrategyCreated<Rfc7617BasicStrategy>, req: Request): void {
     const credentials = parseBasicAuthorization(req.headers.authorization);
     // A malformed header is refused like wrong credentials (passport-http answers some with 400).
     if (!credentials) return this.fail(BASIC_CHALLENGE);
-    this.verifyCredentials(credentials.username, credentials.password, (error: unknown, caller?: Caller | false) => {
+    this.verifyCredentials(credentials.username, credentials.password, req.ip, (error, caller) => {
       if (error) return this.error(error);
       if (!caller) return this.fail(BASIC_CHALLENGE);
       this.success(caller);
@@ -43,8 +52,8 @@ export class Rfc7617BasicStrategy extends BasicStrategy {
 export function httpBasicAuthentication(verifier: CredentialVerifier): RequestHandler {
   const passport = new Passport();
   passport.use(
-    new Rfc7617BasicStrategy((username, password, done) => {
-      verifier.verify(username, password).then((caller) => done(null, caller ?? false), done);
+    new Rfc7617BasicStrategy((username, password, clientIp, done) => {
+      verifier.verify(username, password, clientIp).then((caller) => done(null, caller ?? false), done);
     }),
   );
   return passport.authenticate('basic', { session: false, failWithError: true, authInfo: false }) as RequestHandler;

@@ -39,14 +39,14 @@ export class CredentialVerifier {
   ) {}
 
   /** The caller, or null after the time any refusal takes (see PasswordHasher.holdRefusal). */
-  async verify(username: string, password: string): Promise<Caller | null> {
+  async verify(username: string, password: string, clientIp: string | undefined): Promise<Caller | null> {
     const arrivedMs = performance.now();
-    const caller = await this.check(username, password);
+    const caller = await this.check(username, password, clientIp);
     if (!caller) await this.hasher.holdRefusal(arrivedMs);
     return caller;
   }
 
-  private async check(username: string, password: string): Promise<Caller | null> {
+  private async check(username: string, password: string, _clientIp: string | undefined): Promise<Caller | null> {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
     // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
     // takes the time of a compare, and must not count as after a success that came later.
