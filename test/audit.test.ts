@@ -121,6 +121,25 @@ describe('audit log', () => {
     expect(theirs.map((event) => event.type).sort()).to.deep.equal(['AccountCreated', 'ApiUserCreated']);
   });
 
+  it("filters by API user: the events by it and about it, of the caller's account only", async () => {
+    const manager = await create({ password: 'Manag3r-audit', canManageAccount: true });
+    const managerCredentials = { username: manager.username, password: 'Manag3r-audit' };
+    const managed = await create({ password: 'Manag3d-audit' });
+    await restRequest(gateway.app, managerCredentials, 'PUT', `/v2/api-users/${managed.id}`, { description: 'by the manager' });
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${manager.id}`, { description: 'by the owner' });
+    const byOrAbout = await events(owner, `?apiUserId=${manager.id}`);
+    expect(byOrAbout.map((event) => [event.type, event.actorId === manager.id ? 'by' : 'about'])).to.deep.equal([
+      ['ApiUserUpdated', 'about'],
+      ['ApiUserUpdated', 'by'],
+      ['ApiUserCreated', 'about'],
+    ]);
+    expect(byOrAbout.every((event) => event.actorId === manager.id || event.targetId === manager.id)).to.equal(true);
+    expect((await events(owner, `?apiUserId=${managed.id}&select=1`)).map((event) => event.details)).to.deep.equal(['description="by the manager"']);
+    const other = await gateway.createAccount({ name: 'Other Audit Co' });
+    expect(await events(other, `?apiUserId=${manager.id}`), "another account's user: nothing").to.deep.equal([]);
+    expect(await events(owner, '?apiUserId=no-such-user')).to.deep.equal([]);
+  });
+
   it('reads the same over SOAP', async () => {
     const operation = operations.find((candidate) => candidate.name === 'GetAuditEvents')!;
     const rest = await events(owner, '?select=3');

@@ -21,6 +21,12 @@ describe('configuration', () => {
     expect(loadConfig({ API_USER_DOMAIN: 'API.Example.COM' }).API_USER_DOMAIN).to.equal('api.example.com');
   });
 
+  it("reads TRUST_PROXY as Express's trust proxy: none by default, a hop count, or proxies' addresses", () => {
+    expect(loadConfig({}).TRUST_PROXY).to.equal(undefined);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).to.equal(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,2001:db8::1' }).TRUST_PROXY).to.deep.equal(['loopback', '10.0.0.0/8', '2001:db8::1']);
+  });
+
   const bad: Array<[Record<string, string>, RegExp]> = [
     [{ PORT: 'eighty' }, /PORT must be a whole number from 0 to 65535 \(got "eighty"\)/],
     [{ PORT: '70000' }, /PORT must be/],
@@ -32,6 +38,11 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'https://user:pw@example.com' }, /without credentials/],
     [{ API_USER_DOMAIN: 'not a domain' }, /API_USER_DOMAIN must be a domain name/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    // Believing every hop would let any client name any address, and pass any allowlist.
+    [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be a hop count from 1 to 10 or a comma-separated list/],
+    [{ TRUST_PROXY: '0' }, /TRUST_PROXY must be/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY must be/],
+    [{ TRUST_PROXY: 'loopback,,' }, /TRUST_PROXY must be/],
   ];
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with a clear message`, () => {
