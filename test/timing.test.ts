@@ -1,6 +1,7 @@
 // Authentication that tells nothing (ASVS 5.0 V6.3.8): an unknown user, a wrong password, a
-// disabled user, a locked user and a disabled account are refused with the same status,
-// headers and body, in times a caller cannot tell apart. Medians of a few dozen tries each,
+// disabled user, a locked user, a disabled account, a call from outside an allowlist and a
+// wrong password during a rotation are refused with the same status, headers and body, in
+// times a caller cannot tell apart. Medians of a few dozen tries each,
 // interleaved so that the machine's own noise falls on all alike, at a bcrypt cost where a
 // compare (~80 ms) dominates as it does in production.
 import { expect } from 'chai';
@@ -38,6 +39,11 @@ describe('refusals that tell nothing', function () {
     const disabled = await createUser('Dis4bled-user-pw', { enabled: false });
     const locked = await createUser('L0cked-user-pw');
     for (let i = 0; i < 5; i++) await restRequest(gateway.app, { ...locked, password: 'nope' }, 'GET', '/v2/server-time');
+    // Outside its allowlist (the tests call from 127.0.0.1), with the right password.
+    const fenced = await createUser('F3nced-user-pw', { ipAllowlist: ['192.0.2.0/24'] });
+    // In a password rotation's grace: a wrong password is compared against two hashes.
+    const rotating = await createUser('R0tating-old-pw');
+    await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${rotating.id}/password`, { password: 'R0tating-new-pw', keepPreviousForHours: 1 });
     const paused = await gateway.createAccount();
     await gateway.gateway.services.accounts.disable(paused.accountId);
 
@@ -49,8 +55,11 @@ describe('refusals that tell nothing', function () {
       'locked user': () => locked,
       'locked user, wrong password': (i) => ({ ...locked, password: `wrong-${i}` }),
       'disabled account': () => paused,
+      'outside the allowlist': () => fenced,
+      'wrong password, in a rotation grace': (i) => ({ ...rotating, password: `wrong-${i}` }),
     };
-    // After each try of 'wrong password, right one known', a success keeps that user unlocked.
+    // After each try of 'wrong password, right one known', a success keeps that user unlocked;
+    // so does one after each wrong password in the grace.
     const durations: Record<string, number[]> = Object.fromEntries(Object.keys(kinds).map((kind) => [kind, []]));
     let reference: { status: number; body: unknown; headers: string[] } | undefined;
     for (let i = 0; i < TRIES; i++) {
@@ -66,6 +75,7 @@ describe('refusals that tell nothing', function () {
         reference ??= seen;
         expect(seen, kind).to.deep.equal(reference);
         if (kind === 'wrong password, right one known') await restRequest(gateway.app, regular, 'GET', '/v2/server-time');
+        if (kind === 'wrong password, in a rotation grace') await restRequest(gateway.app, { ...rotating, password: 'R0tating-new-pw' }, 'GET', '/v2/server-time');
       }
     }
     expect(reference?.status).to.equal(401);
