@@ -1,9 +1,9 @@
 // Authentication that tells nothing (ASVS 5.0 V6.3.8): an unknown user, a wrong password, a
 // disabled user, a locked user, a disabled account, a call from outside an allowlist and a
-// wrong password during a rotation are refused with the same status, headers and body, in
-// times a caller cannot tell apart. Medians of a few dozen tries each,
-// interleaved so that the machine's own noise falls on all alike, at a bcrypt cost where a
-// compare (~80 ms) dominates as it does in production.
+// wrong password during a rotation are refused with the same status, headers and body, in times
+// a caller cannot tell apart. Medians of a few dozen tries each, interleaved so that the
+// machine's own noise falls on all alike, at a bcrypt cost where a compare (~80 ms) dominates
+// as it does in production.
 import { expect } from 'chai';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
