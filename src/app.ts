@@ -135,6 +135,9 @@ export async function createGateway(
 
   const app = express();
   app.disable('x-powered-by');
+  // req.ip (the allowlists, audit events, logs) is the socket's address unless proxies are
+  // trusted to say who their client was (see TRUST_PROXY in src/config.ts).
+  if (config.TRUST_PROXY !== undefined) app.set('trust proxy', config.TRUST_PROXY);
   app.set('etag', false);
   app.enable('case sensitive routing');
   // The doors' calls first, as directly as Express allows (every layer a call passes costs it):

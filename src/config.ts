@@ -1,6 +1,7 @@
 // Every setting, read once from the environment, typed and checked at startup: a bad value
 // stops the process with a sentence naming the variable, rather than failing later.
 import { z } from 'zod';
+import { parseAllowlistEntry } from './domain/ipAllowlist.js';
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
   z
@@ -15,6 +16,35 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
       }
       return value;
     });
+
+/** The names proxy-addr (Express's `trust proxy`) knows for ranges of addresses. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Express's `trust proxy`: which hops' X-Forwarded-For to believe. Unset: none (the socket's
+ * address is the client's). A hop count, or a list of proxy addresses, CIDR ranges and
+ * proxy-addr's names. `true` (believe every hop) is refused: any client could then name any
+ * address, and pass any allowlist.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((raw, ctx): number | string[] | undefined => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const value = raw.trim();
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops >= 1 && hops <= 10) return hops;
+    }
+    const entries = value.split(',').map((entry) => entry.trim());
+    const bad = entries.find((entry) => !PROXY_RANGE_NAMES.includes(entry) && parseAllowlistEntry(entry) === null);
+    if (bad === undefined && !/^\d+$/.test(value)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message: `TRUST_PROXY must be a hop count from 1 to 10 or a comma-separated list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal (got "${raw}")`,
+    });
+    return z.NEVER;
+  });
 
 const hostName = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
@@ -89,6 +119,7 @@ const environment = z.object({
       }
       return raw;
     }),
+  TRUST_PROXY: trustProxy,
   DATA_DIR: z.string().optional().transform((raw) => (raw && raw.trim() !== '' ? raw.trim() : '.data')),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -43,7 +43,8 @@ describe('API user management', () => {
     expect(user.username).to.match(/^apiuser-[0-9a-f]{12}@api\.example\.com$/);
     expect(user).to.include({ description: '', enabled: true, locked: false, lockReason: null, canManageAccount: false, isOwner: false, lastUsed: null });
     expect(Date.parse(user.created)).to.be.closeTo(Date.now(), 60_000);
-    expect(Object.keys(user)).to.deep.equal(['id', 'username', 'description', 'enabled', 'locked', 'lockReason', 'canManageAccount', 'isOwner', 'created', 'lastUsed', 'failedLoginCount', 'lastFailedLogin']);
+    expect(Object.keys(user)).to.deep.equal(['id', 'username', 'description', 'enabled', 'locked', 'lockReason', 'canManageAccount', 'isOwner', 'created', 'lastUsed', 'failedLoginCount', 'lastFailedLogin', 'ipAllowlist', 'previousPasswordExpires']);
+    expect(user).to.deep.include({ ipAllowlist: [], previousPasswordExpires: null });
   });
 
   it('gives every user a different username', async () => {

@@ -13,7 +13,15 @@ interface ParityFixture {
   gateway: TestGateway;
   owner: TestAccount;
   /** A user made for one protocol's call, so that mutating calls each act on a twin. */
-  newUser(description?: string): Promise<{ id: string; username: string; password: string }>;
+  newUser(description?: string): Promise<TwinUser>;
+  /** The user whose audit events both protocols read. */
+  audited?: TwinUser;
+}
+
+interface TwinUser {
+  id: string;
+  username: string;
+  password: string;
 }
 
 interface ParityRow {
@@ -66,19 +74,30 @@ const rows: Record<string, ParityRow> = {
     comparable: withoutIdentity,
   },
   CreateApiUser: {
-    input: async () => ({ apiUser: { description: 'Magento shop <eu> & "co"', password: 'Tr1cky:pass&<word>', canManageAccount: true } }),
+    input: async () => ({
+      apiUser: {
+        description: 'Magento shop <eu> & "co"',
+        password: 'Tr1cky:pass&<word>',
+        canManageAccount: true,
+        ipAllowlist: ['192.0.2.0/24', '2001:db8::7'],
+      },
+    }),
     comparable: withoutIdentity,
   },
   UpdateApiUser: {
     input: async (fixture) => ({
       id: (await fixture.newUser('before')).id,
-      apiUser: { description: 'after', enabled: false, canManageAccount: true },
+      apiUser: { description: 'after', enabled: false, canManageAccount: true, ipAllowlist: [' 198.51.100.7 ', '::ffff:203.0.113.0/120'] },
     }),
     comparable: withoutIdentity,
   },
   ResetApiUserPassword: {
-    input: async (fixture) => ({ id: (await fixture.newUser('reset me')).id, password: 'N3w-secret!' }),
-    comparable: withoutIdentity,
+    input: async (fixture) => ({ id: (await fixture.newUser('reset me')).id, password: 'N3w-secret!', keepPreviousForHours: 36 }),
+    comparable: (result) => {
+      const { previousPasswordExpires, ...rest } = withoutIdentity(result);
+      expect(Date.parse(previousPasswordExpires as string) - Date.now()).to.be.closeTo(36 * 3_600_000, 60_000);
+      return { ...rest, previousPasswordExpires: 'in 36 hours' };
+    },
   },
   DeleteApiUser: {
     input: async (fixture) => ({ id: (await fixture.newUser('delete me')).id }),
@@ -89,7 +108,12 @@ const rows: Record<string, ParityRow> = {
     }),
   },
   GetAuditEvents: {
-    input: async () => ({ select: 5, skip: 0 }),
+    // One user's events (both calls read the same ones: nothing happens to it in between).
+    input: async (fixture) => ({ select: 5, skip: 0, apiUserId: (fixture.audited ??= await fixture.newUser('audited')).id }),
+    comparable: (result) => {
+      expect((result as Array<{ type: string }>).map((event) => event.type)).to.deep.equal(['ApiUserCreated']);
+      return result;
+    },
   },
 };
 

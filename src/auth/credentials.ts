@@ -4,6 +4,8 @@ import type { AccountRecord, ApiUserRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
 import type { AuditTrail } from '../domain/auditTrail.js';
 import { since, type LoginActivity } from '../domain/loginActivity.js';
+import { allowlistAdmits } from '../domain/ipAllowlist.js';
+import { previousPasswordHashAt } from '../domain/passwordRotation.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 import { addFailure, failuresCounting, type AuthStateCache } from './authStateCache.js';
 import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
@@ -46,7 +48,7 @@ export class CredentialVerifier {
     return caller;
   }
 
-  private async check(username: string, password: string, _clientIp: string | undefined): Promise<Caller | null> {
+  private async check(username: string, password: string, clientIp: string | undefined): Promise<Caller | null> {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
     // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
     // takes the time of a compare, and must not count as after a success that came later.
@@ -59,7 +61,15 @@ export class CredentialVerifier {
     const read = await this.states.get(username);
     const { user, account } = read;
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
-    const matches = await this.checkPassword(username, password, user.passwordHash);
+    // Outside the allowlist nothing is checked (no compare, so no CPU for whoever calls from
+    // there) and nothing counts towards the lockout; the refusal takes as long as any other.
+    if (!allowlistAdmits(user.ipAllowlist ?? [], clientIp)) {
+      await this.auditTrail.recordAllowlistRefusal(user, clientIp ?? null, arrived).catch((error: unknown) => this.observer.backgroundError?.(error));
+      return null;
+    }
+    // During a rotation's grace the replaced password matches too; a wrong one matches neither.
+    const previousHash = previousPasswordHashAt(user, arrived);
+    const matches = await this.checkPassword(username, password, previousHash ? [user.passwordHash, previousHash] : [user.passwordHash]);
     // What happened while the password was checked (other attempts, a re-read) counts too.
     const state = this.states.latest(username, read);
     const counted = failuresCounting(state);
@@ -101,28 +111,45 @@ export class CredentialVerifier {
    * bcrypt, unless the cache knows: the right password (verified before against this very
    * hash) passes at once; another one is wrong for certain, and is refused without spending a
    * compare's CPU (its refusal still takes a compare's time, see verify()): a 1% share of wrong
-   * passwords at cost 12 would otherwise need more cores than there are.
+   * passwords at cost 12 would otherwise need more cores than there are. With two hashes (a
+   * rotation's grace) the password is right when it matches either; the compares the cache
+   * cannot spare run side by side, so that a wrong password takes about one compare's time,
+   * as for anyone else.
    */
-  private async checkPassword(username: string, password: string, storedHash: string): Promise<boolean> {
-    const verdict = this.verified.check(username, password, storedHash);
-    this.observer.cacheLookup?.(verdict !== 'unknown');
-    if (verdict === 'wrong') {
+  private async checkPassword(username: string, password: string, storedHashes: readonly string[]): Promise<boolean> {
+    const verdicts = storedHashes.map((storedHash) => this.verified.check(username, password, storedHash));
+    const decided = verdicts.includes('right') || !verdicts.includes('unknown');
+    this.observer.cacheLookup?.(decided);
+    if (verdicts.includes('right')) return true;
+    if (decided) {
       // While compares are being shed, a refusal that needed none is shed alike (not a 401 that
       // would tell this user from those who need a compare).
       const overloaded = this.hasher.overloaded();
       if (overloaded) throw overloaded;
+      return false;
     }
-    if (verdict !== 'unknown') return verdict === 'right';
-    // A burst of calls with the same credentials (an integration starting up) shares one
-    // compare instead of queueing one each.
+    const unknown = storedHashes.filter((_storedHash, index) => verdicts[index] === 'unknown');
+    const matches = await Promise.all(unknown.map((storedHash) => this.compare(username, password, storedHash)));
+    return matches.includes(true);
+  }
+
+  /**
+   * One bcrypt compare, remembered when right. A burst of calls with the same credentials (an
+   * integration starting up) shares one compare instead of queueing one each.
+   */
+  private compare(username: string, password: string, storedHash: string): Promise<boolean> {
     const key = this.verified.passwordMac(username, password, storedHash).toString('base64');
     let compare = this.comparing.get(key);
     if (!compare) {
-      compare = this.hasher.verify(password, storedHash).finally(() => this.comparing.delete(key));
+      compare = this.hasher
+        .verify(password, storedHash)
+        .then((matches) => {
+          if (matches) this.verified.remember(username, password, storedHash);
+          return matches;
+        })
+        .finally(() => this.comparing.delete(key));
       this.comparing.set(key, compare);
     }
-    const matches = await compare;
-    if (matches) this.verified.remember(username, password, storedHash);
-    return matches;
+    return compare;
   }
 }

@@ -4,7 +4,8 @@
 //
 // Entries are kept by username and hold the stored bcrypt hash they verified against (as
 // CouchDB keys its cache by the stored salt): a password reset changes the hash and so misses
-// at once. Each holds a
+// at once. A username holds up to two, one per hash: during a password rotation's grace both
+// the new and the replaced password verify, from different machines. Each holds a
 // SHA-256 MAC, under a random key of this process, of the username, the password that
 // verified and the hash, so the cache holds nothing from which a password could be recovered.
 //
@@ -17,19 +18,22 @@ import { LRUCache } from 'lru-cache';
 
 export type CachedVerdict = 'right' | 'wrong' | 'unknown';
 
+/** The current hash and the one a rotation keeps working. */
+const HASHES_PER_USERNAME = 2;
+
 export class VerifiedCredentialCache {
   /** The MAC's key: 256 random bits per process. */
   private readonly macKey = randomBytes(32).toString('base64');
-  /** By username: the hash the password verified against, and the MAC of that password. */
-  private readonly entries: LRUCache<string, VerifiedEntry> | undefined;
+  /** By username: the hashes passwords verified against, newest first, with the MAC of each password. */
+  private readonly entries: LRUCache<string, VerifiedEntry[]> | undefined;
 
   constructor(ttlMs: number, maxEntries: number) {
-    this.entries = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, VerifiedEntry>({ max: maxEntries, ttl: ttlMs }) : undefined;
+    this.entries = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, VerifiedEntry[]>({ max: maxEntries, ttl: ttlMs }) : undefined;
   }
 
   check(username: string, password: string, storedHash: string): CachedVerdict {
-    const known = this.entries?.get(username);
-    if (!known || known.storedHash !== storedHash) return 'unknown';
+    const known = this.entries?.get(username)?.find((entry) => entry.storedHash === storedHash);
+    if (!known) return 'unknown';
     return timingSafeEqual(known.mac, this.passwordMac(username, password, storedHash)) ? 'right' : 'wrong';
   }
 
@@ -38,12 +42,15 @@ export class VerifiedCredentialCache {
    * caller does not know the hash yet: it needs no compare unless the hash changed since).
    */
   verifiedBefore(username: string, password: string): boolean {
-    const known = this.entries?.peek(username);
-    return known !== undefined && timingSafeEqual(known.mac, this.passwordMac(username, password, known.storedHash));
+    const known = this.entries?.peek(username) ?? [];
+    return known.some((entry) => timingSafeEqual(entry.mac, this.passwordMac(username, password, entry.storedHash)));
   }
 
   remember(username: string, password: string, storedHash: string): void {
-    this.entries?.set(username, { storedHash, mac: this.passwordMac(username, password, storedHash) });
+    if (!this.entries) return;
+    const others = (this.entries.peek(username) ?? []).filter((entry) => entry.storedHash !== storedHash);
+    const entry = { storedHash, mac: this.passwordMac(username, password, storedHash) };
+    this.entries.set(username, [entry, ...others].slice(0, HASHES_PER_USERNAME));
   }
 
   get size(): number {

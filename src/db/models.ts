@@ -37,6 +37,15 @@ export interface ApiUserRecord {
   enabled: boolean;
   canManageAccount: boolean;
   isOwner: boolean;
+  // The next three are absent from users written before they existed (lean reads apply no defaults).
+  /** Addresses and CIDR ranges it may authenticate from (checked, trimmed); empty or absent: any. */
+  ipAllowlist?: string[];
+  /**
+   * The hash of the password the last reset replaced, kept working until
+   * previousPasswordExpires (password rotation); null when there is none. Never shown.
+   */
+  previousPasswordHash?: string | null;
+  previousPasswordExpires?: Date | null;
   /**
    * Creation or last password reset. Wrong passwords before it no longer count, and an
    * account disable after it locks the user.
@@ -152,6 +161,9 @@ const apiUserSchema = new Schema<ApiUserRecord>(
     enabled: { type: Boolean, required: true, default: true },
     canManageAccount: { type: Boolean, required: true, default: false },
     isOwner: { type: Boolean, required: true, default: false },
+    ipAllowlist: { type: [String], default: [] },
+    previousPasswordHash: { type: String, default: null },
+    previousPasswordExpires: { type: Date, default: null },
     unlockedAt: { type: Date, required: true, default: () => new Date() },
     created: { type: Date, required: true, default: () => new Date() },
     deletedAt: { type: Date, default: null },
@@ -172,8 +184,10 @@ const auditEventSchema = new Schema<AuditEventRecord>(
   },
   { collection: 'auditevents', versionKey: false, strict: 'throw' },
 );
-// Newest first, per account.
+// Newest first, per account; and per user, by it or about it (GetAuditEvents' apiUserId).
 auditEventSchema.index({ accountId: 1, at: -1, _id: -1 });
+auditEventSchema.index({ accountId: 1, targetId: 1, at: -1, _id: -1 });
+auditEventSchema.index({ accountId: 1, actorId: 1, at: -1, _id: -1 });
 
 const loginFailureSchema = new Schema<LoginFailureRecord>(
   {

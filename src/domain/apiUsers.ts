@@ -8,9 +8,11 @@ import type { AccountRecord, ApiUserRecord, Models, PendingAuditEvent } from '..
 import type { Actor, AuditTrail } from './auditTrail.js';
 import { generateUsername } from './generatedSecrets.js';
 import { parseObjectId as parseId } from './ids.js';
+import { normaliseAllowlist } from './ipAllowlist.js';
 import { lockReasonOf } from './lockState.js';
 import type { LoginActivity } from './loginActivity.js';
 import { passwordPolicyFailures } from './passwordPolicy.js';
+import { ENDED_GRACE, rotationFields } from './passwordRotation.js';
 import type { PasswordHasher } from './passwords.js';
 
 export interface NewApiUser {
@@ -18,12 +20,14 @@ export interface NewApiUser {
   password: string;
   enabled?: boolean | undefined;
   canManageAccount?: boolean | undefined;
+  ipAllowlist?: string[] | undefined;
 }
 
 export interface ApiUserChanges {
   description?: string | undefined;
   enabled?: boolean | undefined;
   canManageAccount?: boolean | undefined;
+  ipAllowlist?: string[] | undefined;
 }
 
 type AccountRef = Pick<AccountRecord, '_id' | 'name' | 'usersLockedAt'>;
@@ -113,6 +117,7 @@ export class ApiUsers {
       const now = new Date();
       const enabled = input.enabled ?? true;
       const canManageAccount = options.isOwner ? true : (input.canManageAccount ?? false);
+      const ipAllowlist = normaliseAllowlist(input.ipAllowlist ?? []);
       const _id = new Types.ObjectId();
       try {
         // The username is taken by this insert (a clash is a duplicate key, and another try).
@@ -127,6 +132,8 @@ export class ApiUsers {
           enabled,
           canManageAccount,
           isOwner: options.isOwner ?? false,
+          ipAllowlist,
+          ...ENDED_GRACE,
           unlockedAt: now,
           created: now,
           deletedAt: null,
@@ -134,7 +141,13 @@ export class ApiUsers {
             this.auditTrail.event(
               'ApiUserCreated',
               actor,
-              describe({ description: input.description ?? '', enabled, canManageAccount, isOwner: options.isOwner ?? false }),
+              describe({
+                description: input.description ?? '',
+                enabled,
+                canManageAccount,
+                isOwner: options.isOwner ?? false,
+                ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}),
+              }),
             ),
           ],
         });
@@ -151,16 +164,20 @@ export class ApiUsers {
   async update(accountId: Types.ObjectId, id: string, changes: ApiUserChanges, actor: Actor): Promise<ApiUserRecord> {
     const _id = parseId(id);
     if (!_id) throw errors.apiUserNotFound();
+    const given = changes.ipAllowlist === undefined ? changes : { ...changes, ipAllowlist: normaliseAllowlist(changes.ipAllowlist) };
     const set: Partial<ApiUserRecord> = {};
-    if (changes.description !== undefined) set.description = changes.description;
-    if (changes.enabled !== undefined) set.enabled = changes.enabled;
-    if (changes.canManageAccount !== undefined) set.canManageAccount = changes.canManageAccount;
+    if (given.description !== undefined) set.description = given.description;
+    if (given.enabled !== undefined) set.enabled = given.enabled;
+    if (given.canManageAccount !== undefined) set.canManageAccount = given.canManageAccount;
+    if (given.ipAllowlist !== undefined) set.ipAllowlist = given.ipAllowlist;
+    // A disable ends a rotation's grace: the replaced password does not come back on re-enable.
+    if (given.enabled === false) Object.assign(set, ENDED_GRACE);
     const events: PendingAuditEvent[] = [];
-    if (changes.enabled === true) events.push(this.auditTrail.event('ApiUserEnabled', actor));
-    if (changes.enabled === false) events.push(this.auditTrail.event('ApiUserDisabled', actor));
-    const { enabled: _enabled, ...otherChanges } = changes;
+    if (given.enabled === true) events.push(this.auditTrail.event('ApiUserEnabled', actor));
+    if (given.enabled === false) events.push(this.auditTrail.event('ApiUserDisabled', actor));
+    const { enabled: _enabled, ...otherChanges } = given;
     if (Object.keys(otherChanges).length > 0) events.push(this.auditTrail.event('ApiUserUpdated', actor, describe(otherChanges)));
-    const touchesOwnerRights = changes.enabled === false || changes.canManageAccount === false;
+    const touchesOwnerRights = given.enabled === false || given.canManageAccount === false;
     const filter = { _id, accountId, ...LIVE_USERS, ...(touchesOwnerRights ? { isOwner: false } : {}) };
     const updated = await this.models.ApiUser.findOneAndUpdate(filter, { $set: set, $push: { pendingAudit: { $each: events } } }, { returnDocument: 'after' })
       .lean<ApiUserRecord>()
@@ -170,29 +187,52 @@ export class ApiUsers {
     throw errors.operationNotAllowed("The account owner cannot be disabled or lose the 'Can manage account' permission.");
   }
 
-  /** Sets a new (or the same) password and unlocks the user, whatever locked it. */
-  async resetPassword(account: AccountRef, id: string, password: string, actor: Actor): Promise<ApiUserRecord> {
+  /**
+   * Sets a new (or the same) password and unlocks the user, whatever locked it. With
+   * `keepPreviousForHours` > 0 the password it replaces keeps working that long (rotation);
+   * either way an older replaced password stops working at once.
+   */
+  async resetPassword(account: AccountRef, id: string, password: string, actor: Actor, keepPreviousForHours = 0): Promise<ApiUserRecord> {
     const user = await this.get(account._id, id);
-    return this.setPassword(user, account, password, actor);
+    return this.setPassword(user, account, password, actor, keepPreviousForHours);
   }
 
-  async setPassword(user: ApiUserRecord, account: AccountRef, password: string, actor: Actor): Promise<ApiUserRecord> {
+  async setPassword(user: ApiUserRecord, account: AccountRef, password: string, actor: Actor, keepPreviousForHours = 0): Promise<ApiUserRecord> {
     this.checkPassword(password, user.username, account.name);
     const passwordHash = await this.hasher.hash(password);
+    // The hash kept must be the one this write replaces: with a concurrent reset in between,
+    // the write misses (its filter names the hash read) and is made again on a fresh read.
+    for (let current = user, attempt = 0; ; attempt++) {
+      const updated = await this.replacePassword(current, account, passwordHash, actor, keepPreviousForHours);
+      if (updated) return this.published(updated);
+      const reread = await this.get(account._id, user._id.toHexString()); // 404 when it went meanwhile
+      if (attempt >= 4) throw new Error(`The password of API user ${user._id.toHexString()} kept changing during its reset.`);
+      current = reread;
+    }
+  }
+
+  private async replacePassword(
+    user: ApiUserRecord,
+    account: AccountRef,
+    passwordHash: string,
+    actor: Actor,
+    keepPreviousForHours: number,
+  ): Promise<ApiUserRecord | null> {
+    const now = new Date();
     const activity = (await this.loginActivity.summaries([user])).get(user._id.toHexString());
     const lockReason = lockReasonOf(user, account, activity?.failedLoginCount ?? 0, this.options.lockoutThreshold);
-    const events = [this.auditTrail.event('ApiUserPasswordReset', actor)];
+    const rotation = rotationFields(user.passwordHash, keepPreviousForHours, now);
+    const kept = rotation.previousPasswordExpires ? `the replaced password keeps working until ${rotation.previousPasswordExpires.toISOString()}` : null;
+    const events = [this.auditTrail.event('ApiUserPasswordReset', actor, kept)];
     if (lockReason) events.push(this.auditTrail.event('ApiUserUnlocked', actor, `was locked: ${lockReason}`));
-    const updated = await this.models.ApiUser.findOneAndUpdate(
-      { _id: user._id, accountId: account._id, ...LIVE_USERS },
+    return this.models.ApiUser.findOneAndUpdate(
+      { _id: user._id, accountId: account._id, passwordHash: user.passwordHash, ...LIVE_USERS },
       // One write: the new unlock time also retires every earlier wrong password.
-      { $set: { passwordHash, unlockedAt: new Date() }, $push: { pendingAudit: { $each: events } } },
+      { $set: { passwordHash, unlockedAt: now, ...rotation }, $push: { pendingAudit: { $each: events } } },
       { returnDocument: 'after' },
     )
       .lean<ApiUserRecord>()
       .exec();
-    if (!updated) throw errors.apiUserNotFound();
-    return this.published(updated);
   }
 
   async delete(accountId: Types.ObjectId, id: string, actor: Actor): Promise<void> {

@@ -7,6 +7,7 @@
 // copies pending events into the log and takes them out of their document, and finishes a
 // delete once its event is out. recover() does the same for whatever a crash left pending.
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { Types, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, AuditEventRecord, Models, PendingAuditEvent } from '../db/models.js';
@@ -22,6 +23,7 @@ export type AuditEventType =
   | 'ApiUserPasswordReset'
   | 'ApiUserUnlocked'
   | 'ApiUserLocked'
+  | 'ApiUserRefusedByAllowlist'
   | 'ApiUserDeleted';
 
 /** Who made a change: an API user calling from an address, or the command line. */
@@ -35,9 +37,13 @@ export const COMMAND_LINE: Actor = { id: null, username: '(command line)', clien
 
 /** How often leftovers of interrupted changes are looked for. */
 const RECOVERY_INTERVAL_MS = 30_000;
+const HOUR_MS = 3_600_000;
+/** Allowlist refusals this process has logged already (user, address, hour), so as not to write each again. */
+const LOGGED_REFUSALS_KEPT = 10_000;
 
 export class AuditTrail {
   private timer: NodeJS.Timeout | undefined;
+  private readonly loggedRefusals = new LRUCache<string, true>({ max: LOGGED_REFUSALS_KEPT });
 
   constructor(
     private readonly models: Models,
@@ -81,8 +87,25 @@ export class AuditTrail {
   }
 
   /** Newest first. */
-  list(accountId: Types.ObjectId, page: { select: number; skip: number }): Promise<AuditEventRecord[]> {
-    return this.models.AuditEvent.find({ accountId }).sort({ at: -1, _id: -1 }).skip(page.skip).limit(page.select).lean<AuditEventRecord[]>().exec();
+  /**
+   * A call refused because its address is outside the user's allowlist: at most one event per
+   * user, address and clock hour (UTC), however many calls come and whichever gateway process
+   * refuses them. The event's id names the three, so that a second insert of it is a no-op.
+   */
+  async recordAllowlistRefusal(user: ApiUserRecord, clientIp: string | null, at: Date): Promise<void> {
+    const address = clientIp ?? 'unknown';
+    const hourStart = Math.floor(at.getTime() / HOUR_MS) * HOUR_MS;
+    const id = `allowlist-${user._id.toHexString()}-${hourStart}-${address}`;
+    if (this.loggedRefusals.has(id)) return;
+    const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp }, `a call from ${address}, which is not in the IP allowlist`);
+    await this.insert([{ ...event, _id: id, accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username }]);
+    this.loggedRefusals.set(id, true);
+  }
+
+  /** The account's events, newest first; with a user's id, those by it or about it only. */
+  list(accountId: Types.ObjectId, page: { select: number; skip: number }, apiUserId?: string): Promise<AuditEventRecord[]> {
+    const filter = apiUserId === undefined ? { accountId } : { accountId, $or: [{ targetId: apiUserId }, { actorId: apiUserId }] };
+    return this.models.AuditEvent.find(filter).sort({ at: -1, _id: -1 }).skip(page.skip).limit(page.select).lean<AuditEventRecord[]>().exec();
   }
 
   /** Finishes what crashed processes left half-published; then keeps looking now and then. */

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { CallContext } from './context.js';
 import { defineOperation } from './define.js';
-import { apiUser, apiUserChanges, apiUserId, apiUserIds, apiUserList, deleteResult, newApiUser, page, password } from './schemas.js';
+import { apiUser, apiUserChanges, apiUserId, apiUserIds, apiUserList, deleteResult, keepPreviousForHours, newApiUser, page, password } from './schemas.js';
 import { apiUserView } from './views.js';
 import type { ApiUserRecord } from '../db/models.js';
 
@@ -53,7 +53,7 @@ export const createApiUser = defineOperation({
 
 export const updateApiUser = defineOperation({
   name: 'UpdateApiUser',
-  summary: "Changes an API user's description, Enabled switch or 'Can manage account' permission.",
+  summary: "Changes an API user's description, Enabled switch, 'Can manage account' permission or IP allowlist. A disable ends a password rotation's grace.",
   permission: 'manageAccount',
   rest: { method: 'PUT', path: '/api-users/:id', successStatus: 200, sources: { id: 'path', apiUser: 'body' } },
   input: z.strictObject({ id: apiUserId, apiUser: apiUserChanges }),
@@ -64,13 +64,22 @@ export const updateApiUser = defineOperation({
 
 export const resetApiUserPassword = defineOperation({
   name: 'ResetApiUserPassword',
-  summary: "Sets an API user's password (a new one or the same) and unlocks it.",
+  summary:
+    "Sets an API user's password (a new one or the same) and unlocks it. With keepPreviousForHours > 0 the replaced password keeps working that long beside the new one; an older one stops at once.",
   permission: 'manageAccount',
-  rest: { method: 'PUT', path: '/api-users/:id/password', successStatus: 200, sources: { id: 'path', password: 'bodyField' } },
-  input: z.strictObject({ id: apiUserId, password }),
+  rest: {
+    method: 'PUT',
+    path: '/api-users/:id/password',
+    successStatus: 200,
+    sources: { id: 'path', password: 'bodyField', keepPreviousForHours: 'bodyField' },
+  },
+  input: z.strictObject({ id: apiUserId, password, keepPreviousForHours }),
   result: apiUser,
   handle: async (context, input) =>
-    presentOne(context, await context.services.apiUsers.resetPassword(context.caller.account, input.id, input.password, context.actor)),
+    presentOne(
+      context,
+      await context.services.apiUsers.resetPassword(context.caller.account, input.id, input.password, context.actor, input.keepPreviousForHours),
+    ),
 });
 
 export const deleteApiUser = defineOperation({

@@ -3,6 +3,7 @@
 // an array's `xmlItem` is the element each item is wrapped in, and SOAP element names are the
 // REST names in PascalCase (the operation's own parameters keep their REST names).
 import { z } from 'zod';
+import { allowlistProblem, MAX_ALLOWLIST_ENTRIES } from '../domain/ipAllowlist.js';
 
 /** XML 1.0 can carry only these characters; anything else could never reach a SOAP client. */
 const NOT_XML_TEXT = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
@@ -33,6 +34,21 @@ export const apiUserIds = z
   .max(1000, 'must hold at most 1000 ids')
   .meta({ xmlType: 'ArrayOfString', xmlItem: 'string' });
 
+/** Checked here entry by entry (the first bad one named); stored trimmed, without repeats. */
+export const ipAllowlist = z
+  .array(text().max(100, 'must be at most 100 characters long'), {
+    error: (issue) => (issue.input === undefined ? 'is required' : 'must be a list of addresses and CIDR ranges'),
+  })
+  .max(MAX_ALLOWLIST_ENTRIES, `must hold at most ${MAX_ALLOWLIST_ENTRIES} entries`)
+  .superRefine((entries, ctx) => {
+    const problem = allowlistProblem(entries);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ xmlType: 'ArrayOfString', xmlItem: 'string' });
+
+/** Hours the replaced password keeps working after a reset: up to a week, as Stripe's rolled keys. */
+export const keepPreviousForHours = wholeNumber(0, 168).default(0);
+
 export const page = {
   select: wholeNumber(1, 1000).default(1000),
   skip: wholeNumber(0, INT32_MAX).default(0),
@@ -44,6 +60,7 @@ export const newApiUser = z
     password,
     enabled: flag().optional(),
     canManageAccount: flag().optional(),
+    ipAllowlist: ipAllowlist.optional(),
   })
   .meta({ xmlType: 'NewApiUser' });
 
@@ -52,8 +69,9 @@ export const apiUserChanges = z
     description: description.optional(),
     enabled: flag().optional(),
     canManageAccount: flag().optional(),
+    ipAllowlist: ipAllowlist.optional(),
   })
-  .refine((changes) => Object.keys(changes).length > 0, 'must change at least one of description, enabled, canManageAccount')
+  .refine((changes) => Object.keys(changes).length > 0, 'must change at least one of description, enabled, canManageAccount, ipAllowlist')
   .meta({ xmlType: 'ApiUserChanges' });
 
 const dateTime = () => z.iso.datetime();
@@ -73,6 +91,10 @@ export const apiUser = z
     /** Wrong passwords since the last success or unlock (LOCKOUT_THRESHOLD of them lock). */
     failedLoginCount: z.int(),
     lastFailedLogin: dateTime().nullable(),
+    /** Empty: any address. */
+    ipAllowlist: z.array(z.string()).meta({ xmlType: 'ArrayOfString', xmlItem: 'string' }),
+    /** While in the future, the password the last reset replaced still works. */
+    previousPasswordExpires: dateTime().nullable(),
   })
   .meta({ xmlType: 'ApiUser' });
 

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { AccountRecord, ApiUserRecord, AuditEventRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
+import { previousPasswordExpiry } from '../domain/passwordRotation.js';
 import type { QuotaState } from '../domain/callQuota.js';
 import type { LoginActivitySummary } from '../domain/loginActivity.js';
 import type { apiAccount, apiUser, auditEvent } from './schemas.js';
@@ -27,6 +28,8 @@ export function apiUserView(
     lastUsed: activity.lastUsed ? activity.lastUsed.toISOString() : null,
     failedLoginCount: activity.failedLoginCount,
     lastFailedLogin: activity.lastFailedLogin ? activity.lastFailedLogin.toISOString() : null,
+    ipAllowlist: user.ipAllowlist ?? [],
+    previousPasswordExpires: previousPasswordExpiry(user, new Date())?.toISOString() ?? null,
   };
 }
 

@@ -90,7 +90,8 @@ export async function startTestGateway(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
-      await database.connection.dropDatabase().catch(() => {});
+      // A database given by the test is shared with another gateway, which may still use it.
+      if (!options.databaseUri) await database.connection.dropDatabase().catch(() => {});
       await database.close();
     },
   };

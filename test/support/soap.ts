@@ -83,9 +83,11 @@ export async function soapCall(
   credentials: Credentials | null,
   operation: string,
   innerXml = '',
+  headers: Record<string, string> = {},
 ): Promise<SoapResponse> {
   return soapPost(target, credentials, envelope(operation, innerXml), {
     SOAPAction: `"urn:dualgate:v2/ApiService/${operation}"`,
+    ...headers,
   });
 }
 
