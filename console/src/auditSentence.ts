@@ -49,14 +49,16 @@ export function auditSentence(event: AuditEvent): SentencePart[] {
     case 'ApiUserPasswordReset':
       return [who, ' reset the password of ', whom, ...resetRemark(details)];
     case 'ApiUserUnlocked':
-      return [who, ' unlocked ', whom, ...remark(details)];
+      return [who, ' unlocked ', whom, ...unlockRemark(details)];
     case 'ApiUserDeleted':
       return [who, ' deleted ', whom, ...remark(details)];
     case 'ApiUserLocked':
       // The gateway locks, not a person: the sentence is about the user.
       return [capitalised(whom), ...lockRemark(details)];
-    case 'ApiUserRefusedByAllowlist':
-      return [capitalised(whom), ` was refused${details ? ` from ${details}` : ''} (not in its IP allowlist)`];
+    case 'ApiUserRefusedByAllowlist': {
+      const address = event.clientIp ?? refusedAddress(details);
+      return [capitalised(whom), ` was refused${address ? ` from ${address}` : ''} (not in its IP allowlist)`];
+    }
     default:
       return [who, `: ${words(event.type)}`, ...(event.targetUsername ? [' of ', whom] : []), ...remark(details)];
   }
@@ -67,6 +69,19 @@ function lockRemark(details: string | null): SentencePart[] {
   const count = details ? /^(\d+) wrong passwords?/.exec(details)?.[1] : undefined;
   if (count !== undefined) return [` was locked after ${count} wrong password${count === '1' ? '' : 's'}`];
   return [' was locked', ...remark(details)];
+}
+
+/** The gateway says "was locked: FailedLogins"; the page says why in words. */
+function unlockRemark(details: string | null): SentencePart[] {
+  const reason = details ? /^was locked: (\w+)$/.exec(details)?.[1] : undefined;
+  if (reason === 'FailedLogins') return [' (it was locked by too many wrong passwords)'];
+  if (reason === 'AccountDisabled') return [' (it was locked when the account was disabled)'];
+  return remark(details);
+}
+
+/** "a call from 203.0.113.9, which is not in the IP allowlist": the address, when no clientIp says it. */
+function refusedAddress(details: string | null): string | undefined {
+  return details ? /\bfrom ([0-9a-f.:]+)/i.exec(details)?.[1] : undefined;
 }
 
 /** A reset that kept the old password working says until when. */
