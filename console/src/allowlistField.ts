@@ -2,6 +2,7 @@
 // not an address or CIDR range is named by its number, as the editor shows it. The entries go
 // out as the gateway stores them (trimmed, empty lines and repeats left out), so the count
 // of at most 50 is the gateway's count too.
+import { ApiProblem } from './api.js';
 import { entryProblem, type EntryProblem } from './ipEntry.js';
 
 export const MAX_ALLOWLIST_ENTRIES = 50;
@@ -64,6 +65,16 @@ export class AllowlistField {
     );
     textarea.setAttribute('aria-invalid', String(found.length > 0));
     return found.length === 0;
+  }
+
+  /**
+   * After the gateway refused a list the page found good (its check is the authority): the
+   * field is marked and focused, the gateway's sentence being shown by the form.
+   */
+  refusedIfNamed(problem: unknown): void {
+    if (!(problem instanceof ApiProblem) || problem.code !== 'ERROR_PARAMETER_INVALID' || !problem.sentence.includes('ipAllowlist')) return;
+    this.fields.textarea.setAttribute('aria-invalid', 'true');
+    this.fields.textarea.focus();
   }
 
   set(entries: readonly string[]): void {

@@ -266,14 +266,19 @@ createForm.addEventListener('submit', (event) => {
   }
   const ipAllowlist = createAllowlist.entries;
   void busy(createForm, error, async () => {
-    const created = await client!.request<ApiUser>('POST', '/api-users', {
-      description: byId('create-description', HTMLInputElement).value,
-      password: byId('create-password', HTMLInputElement).value,
-      enabled: byId('create-enabled', HTMLInputElement).checked,
-      canManageAccount: byId('create-manage', HTMLInputElement).checked,
-      // Empty is the default (any address): it needs no saying.
-      ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}),
-    });
+    const created = await client!
+      .request<ApiUser>('POST', '/api-users', {
+        description: byId('create-description', HTMLInputElement).value,
+        password: byId('create-password', HTMLInputElement).value,
+        enabled: byId('create-enabled', HTMLInputElement).checked,
+        canManageAccount: byId('create-manage', HTMLInputElement).checked,
+        // Empty is the default (any address): it needs no saying.
+        ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}),
+      })
+      .catch((problem: unknown) => {
+        createAllowlist.refusedIfNamed(problem);
+        throw problem;
+      });
     createChecklist.clear();
     createDialog.close();
     byId('created-username', HTMLInputElement).value = created.username;
@@ -352,7 +357,10 @@ editForm.addEventListener('submit', (event) => {
     return;
   }
   void busy(editForm, error, async () => {
-    await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}`, changes);
+    await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}`, changes).catch((problem: unknown) => {
+      editAllowlist.refusedIfNamed(problem);
+      throw problem;
+    });
     editDialog.close();
     await done(`Saved the changes to ${user.username}.`);
   });
