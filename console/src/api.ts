@@ -18,6 +18,25 @@ export interface ApiUser {
   isOwner: boolean;
   created: string;
   lastUsed: string | null;
+  /** Addresses and CIDR ranges it may call from; empty: any address. */
+  ipAllowlist: string[];
+  /** Until when the password replaced by the last reset still works, if it does. */
+  previousPasswordExpires: string | null;
+}
+
+/** One entry of GET /v2/audit-events. `type` is open: the gateway may add kinds of events. */
+export interface AuditEvent {
+  id: string;
+  time: string;
+  type: string;
+  /** Null for the command line and the gateway itself (a lock). */
+  actorId: string | null;
+  actorUsername: string | null;
+  targetId: string | null;
+  targetUsername: string | null;
+  clientIp: string | null;
+  /** Free text: what was changed, the refused address, … */
+  details: string | null;
 }
 
 export interface AccountInfo {

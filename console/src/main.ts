@@ -1,8 +1,14 @@
-// The Access page: sign in, list the account's API users, create, edit, reset, delete. The
-// credentials live in this module's memory only (no storage, no cookie): a reload signs out.
+// The Access page: sign in, list the account's API users, create, edit, reset, delete, and
+// read the audit log. The credentials live in this module's memory only (no storage, no
+// cookie): a reload signs out.
+import { AllowlistField, type AllowlistFields } from './allowlistField.js';
 import { ApiClient, ApiProblem, type AccountInfo, type ApiUser } from './api.js';
+import { AuditLog } from './auditLog.js';
+import { rotationNote } from './format.js';
 import { problemSentence } from './messages.js';
+import { Navigation, type ViewName } from './navigation.js';
 import { PasswordChecklist, type PasswordFields } from './passwordChecklist.js';
+import { RotationField } from './rotationField.js';
 import { UsersTable } from './usersTable.js';
 
 function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
@@ -15,7 +21,9 @@ const views = {
   signIn: byId('sign-in-view', HTMLElement),
   forbidden: byId('forbidden-view', HTMLElement),
   users: byId('users-view', HTMLElement),
+  audit: byId('audit-view', HTMLElement),
 };
+const viewsNav = byId('views-nav', HTMLElement);
 const signOutButton = byId('sign-out', HTMLButtonElement);
 const notice = byId('notice', HTMLElement);
 const usersError = byId('users-error', HTMLElement);
@@ -29,7 +37,23 @@ let editing: ApiUser | null = null;
 function show(view: keyof typeof views): void {
   for (const [name, element] of Object.entries(views)) element.hidden = name !== view;
   signOutButton.hidden = view === 'signIn';
+  const signedInView: ViewName | null = view === 'users' || view === 'audit' ? view : null;
+  viewsNav.hidden = signedInView === null;
+  navigation.mark(signedInView);
 }
+
+const navigation = new Navigation(
+  {
+    users: { link: byId('nav-users', HTMLAnchorElement), title: 'API users' },
+    audit: { link: byId('nav-audit', HTMLAnchorElement), title: 'Audit log' },
+  },
+  (view) => {
+    if (!client) return;
+    show(view);
+    if (view === 'audit') auditLog.open();
+    byId(view === 'audit' ? 'audit-title' : 'users-title', HTMLElement).focus();
+  },
+);
 
 /** Runs a call with its form's buttons disabled, showing a failure in `errorElement`. */
 async function busy(form: HTMLFormElement, errorElement: HTMLElement, work: () => Promise<void>): Promise<void> {
@@ -88,6 +112,8 @@ function signOut(message = ''): void {
   client = null;
   companyName = '';
   table.show([]);
+  auditLog.clear();
+  auditLog.setUsers([]);
   for (const dialog of document.querySelectorAll('dialog')) dialog.close();
   byId('sign-in-password', HTMLInputElement).value = '';
   signInError.textContent = message;
@@ -109,6 +135,29 @@ const table = new UsersTable(byId('users-body', HTMLTableSectionElement), byId('
   },
 });
 
+const auditError = byId('audit-error', HTMLElement);
+const auditLog = new AuditLog(
+  {
+    filter: byId('audit-user', HTMLSelectElement),
+    table: byId('audit-table', HTMLTableElement),
+    body: byId('audit-body', HTMLTableSectionElement),
+    empty: byId('audit-empty', HTMLElement),
+    range: byId('audit-range', HTMLElement),
+    newer: byId('audit-newer', HTMLButtonElement),
+    older: byId('audit-older', HTMLButtonElement),
+    refresh: byId('audit-refresh', HTMLButtonElement),
+    error: auditError,
+    heading: byId('audit-title', HTMLElement),
+  },
+  {
+    client: () => client,
+    failed: (problem) => {
+      if (problem instanceof ApiProblem && problem.status === 401) signOut('Your sign-in stopped working. Sign in again.');
+      else auditError.textContent = problemSentence(problem);
+    },
+  },
+);
+
 const PAGE_SIZE = 1000;
 
 async function loadUsers(using: ApiClient | null = client): Promise<void> {
@@ -120,6 +169,7 @@ async function loadUsers(using: ApiClient | null = client): Promise<void> {
     if (page.length < PAGE_SIZE) break;
   }
   table.show(users);
+  auditLog.setUsers(users);
   byId('users-empty', HTMLElement).hidden = users.length > 1;
 }
 
@@ -158,6 +208,14 @@ async function done(message: string): Promise<void> {
   }
 }
 
+/** A form's allowlist textarea and its problem list, named `<form>-allowlist` and so on. */
+function allowlistFields(form: string): AllowlistFields {
+  return {
+    textarea: byId(`${form}-allowlist`, HTMLTextAreaElement),
+    problems: byId(`${form}-allowlist-problems`, HTMLUListElement),
+  };
+}
+
 /** A form's password, confirmation and rule list, named `<form>-password` and so on. */
 function passwordFields(form: string): PasswordFields {
   return {
@@ -182,10 +240,12 @@ const createChecklist = new PasswordChecklist(
   // The username is generated on save: only the company name can be checked beforehand.
   () => ({ username: '', companyName }),
 );
+const createAllowlist = new AllowlistField(allowlistFields('create'));
 
 byId('new-user', HTMLButtonElement).addEventListener('click', () => {
   createForm.reset();
   createChecklist.clear();
+  createAllowlist.set([]);
   byId('create-error', HTMLElement).textContent = '';
   createDialog.showModal();
   byId('create-description', HTMLInputElement).focus();
@@ -199,13 +259,26 @@ createForm.addEventListener('submit', (event) => {
     byId('create-password', HTMLInputElement).focus();
     return;
   }
+  if (!createAllowlist.show()) {
+    error.textContent = 'Correct the IP allowlist: each line one address or CIDR range.';
+    createAllowlist.focus();
+    return;
+  }
+  const ipAllowlist = createAllowlist.entries;
   void busy(createForm, error, async () => {
-    const created = await client!.request<ApiUser>('POST', '/api-users', {
-      description: byId('create-description', HTMLInputElement).value,
-      password: byId('create-password', HTMLInputElement).value,
-      enabled: byId('create-enabled', HTMLInputElement).checked,
-      canManageAccount: byId('create-manage', HTMLInputElement).checked,
-    });
+    const created = await client!
+      .request<ApiUser>('POST', '/api-users', {
+        description: byId('create-description', HTMLInputElement).value,
+        password: byId('create-password', HTMLInputElement).value,
+        enabled: byId('create-enabled', HTMLInputElement).checked,
+        canManageAccount: byId('create-manage', HTMLInputElement).checked,
+        // Empty is the default (any address): it needs no saying.
+        ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}),
+      })
+      .catch((problem: unknown) => {
+        createAllowlist.refusedIfNamed(problem);
+        throw problem;
+      });
     createChecklist.clear();
     createDialog.close();
     byId('created-username', HTMLInputElement).value = created.username;
@@ -232,6 +305,8 @@ const editDialog = byId('edit-dialog', HTMLDialogElement);
 const editForm = byId('edit-form', HTMLFormElement);
 const resetForm = byId('reset-form', HTMLFormElement);
 const resetChecklist = new PasswordChecklist(passwordFields('reset'), () => ({ username: editing?.username ?? '', companyName }));
+const editAllowlist = new AllowlistField(allowlistFields('edit'));
+const resetKeep = new RotationField(byId('reset-keep', HTMLInputElement), byId('reset-keep-error', HTMLElement));
 
 function openEdit(user: ApiUser): void {
   editing = user;
@@ -245,9 +320,15 @@ function openEdit(user: ApiUser): void {
   enabled.disabled = user.isOwner;
   manage.disabled = user.isOwner;
   byId('edit-owner-note', HTMLElement).hidden = !user.isOwner;
+  editAllowlist.set(user.ipAllowlist);
   byId('edit-error', HTMLElement).textContent = '';
   byId('reset-error', HTMLElement).textContent = '';
+  const rotation = rotationNote(user);
+  const rotationLine = byId('reset-rotation', HTMLElement);
+  rotationLine.replaceChildren(...(rotation ? [rotation, '. Another reset ends it at once.'] : []));
+  rotationLine.hidden = rotation === null;
   resetChecklist.clear();
+  resetKeep.clear();
   editDialog.showModal();
   byId('edit-description', HTMLInputElement).focus();
 }
@@ -256,19 +337,30 @@ editForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const user = editing;
   if (!user) return;
-  const changes: Partial<Pick<ApiUser, 'description' | 'enabled' | 'canManageAccount'>> = {};
+  const error = byId('edit-error', HTMLElement);
+  if (!editAllowlist.show()) {
+    error.textContent = 'Correct the IP allowlist: each line one address or CIDR range.';
+    editAllowlist.focus();
+    return;
+  }
+  const changes: Partial<Pick<ApiUser, 'description' | 'enabled' | 'canManageAccount' | 'ipAllowlist'>> = {};
   const description = byId('edit-description', HTMLInputElement).value;
   const enabled = byId('edit-enabled', HTMLInputElement).checked;
   const canManageAccount = byId('edit-manage', HTMLInputElement).checked;
   if (description !== user.description) changes.description = description;
   if (enabled !== user.enabled) changes.enabled = enabled;
   if (canManageAccount !== user.canManageAccount) changes.canManageAccount = canManageAccount;
+  const ipAllowlist = editAllowlist.entries;
+  if (ipAllowlist.join('\n') !== user.ipAllowlist.join('\n')) changes.ipAllowlist = ipAllowlist;
   if (Object.keys(changes).length === 0) {
     editDialog.close();
     return;
   }
-  void busy(editForm, byId('edit-error', HTMLElement), async () => {
-    await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}`, changes);
+  void busy(editForm, error, async () => {
+    await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}`, changes).catch((problem: unknown) => {
+      editAllowlist.refusedIfNamed(problem);
+      throw problem;
+    });
     editDialog.close();
     await done(`Saved the changes to ${user.username}.`);
   });
@@ -284,14 +376,25 @@ resetForm.addEventListener('submit', (event) => {
     byId('reset-password', HTMLInputElement).focus();
     return;
   }
+  const keepPreviousForHours = resetKeep.show() ? resetKeep.hours : null;
+  if (keepPreviousForHours === null) {
+    error.textContent = 'Say for how many hours the old password keeps working: 0 to 168.';
+    resetKeep.focus();
+    return;
+  }
   const password = byId('reset-password', HTMLInputElement).value;
   void busy(resetForm, error, async () => {
-    await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}/password`, { password });
+    const reset = await client!.request<ApiUser>('PUT', `/api-users/${encodeURIComponent(user.id)}/password`, {
+      password,
+      // 0 is the default (the old password stops at once): it needs no saying.
+      ...(keepPreviousForHours > 0 ? { keepPreviousForHours } : {}),
+    });
     // Resetting one's own password: the page goes on with the new one.
     if (client && user.username === client.username) client = new ApiClient({ username: user.username, password });
     resetChecklist.clear();
     editDialog.close();
-    await done(`Reset the password of ${user.username}${user.locked ? ' and unlocked it' : ''}.`);
+    const kept = reset.previousPasswordExpires ? `; the old one works until ${new Date(reset.previousPasswordExpires).toLocaleString()}` : '';
+    await done(`Reset the password of ${user.username}${user.locked ? ' and unlocked it' : ''}${kept}.`);
   });
 });
 

@@ -1,7 +1,7 @@
 // The list of API users: one row each, built with textContent only (a description is data,
 // never markup). Ticks select rows for deletion; the owner's row cannot be ticked.
 import type { ApiUser } from './api.js';
-import { statusOf, timeElement } from './format.js';
+import { allowlistSummary, rotationNote, statusOf, timeElement } from './format.js';
 
 export interface UsersTableEvents {
   edit(user: ApiUser): void;
@@ -79,7 +79,13 @@ export class UsersTable {
       tag.textContent = 'Owner';
       username.append(tag);
     }
-    const status = statusOf(user);
+    const { text, kind } = statusOf(user);
+    const status = cell(text, `status status-${kind}`);
+    // During a rotation the old password still works: worth seeing beside the status.
+    const rotation = rotationNote(user);
+    if (rotation) status.append(rotation);
+    const allowed = cell(allowlistSummary(user.ipAllowlist));
+    if (user.ipAllowlist.length > 0) allowed.title = user.ipAllowlist.join('\n');
     const edit = document.createElement('button');
     edit.type = 'button';
     edit.textContent = 'Edit';
@@ -90,8 +96,9 @@ export class UsersTable {
       cellOf(tick),
       username,
       cell(user.description),
-      cell(status.text, `status status-${status.kind}`),
+      status,
       cell(user.canManageAccount ? 'Yes' : 'No'),
+      allowed,
       cellOf(timeElement(user.created, '')),
       cellOf(timeElement(user.lastUsed, 'Never')),
       cellOf(edit),
