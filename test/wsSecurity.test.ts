@@ -7,6 +7,7 @@ import * as soap from 'soap';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectSoapFault } from './support/expectations.js';
 import { restRequest } from './support/rest.js';
+import { send } from './support/http.js';
 import { basicAuth, childElements, escapeText, readEnvelope, SOAP_ENV, soapPost, TNS, type Credentials } from './support/soap.js';
 import { DOMParser } from '@xmldom/xmldom';
 
@@ -85,6 +86,21 @@ describe('WS-Security UsernameToken for SOAP', () => {
     owner = await gateway.createAccount({ name: 'Token Ltd' });
   });
   after(() => gateway.close());
+
+  it('is documented in the WSDL, which stays plain Basic Profile: no header declared, no policy', async () => {
+    const wsdl = (await send(gateway.app, 'GET', '/v2/api.svc?wsdl', {})).text;
+    const root = new DOMParser().parseFromString(wsdl, 'text/xml').documentElement!;
+    const WSDL = 'http://schemas.xmlsoap.org/wsdl/';
+    const documentation = (parent: string) => {
+      const element = root.getElementsByTagNameNS(WSDL, parent)[0]!;
+      const first = childElements(element)[0];
+      return first?.localName === 'documentation' && first.namespaceURI === WSDL ? (first.textContent ?? '') : '';
+    };
+    expect(documentation('binding')).to.include('HTTP Basic').and.include('UsernameToken').and.include('#PasswordText').and.include('PasswordDigest is refused');
+    expect(documentation('port')).to.include('UsernameToken');
+    expect(root.getElementsByTagNameNS('http://schemas.xmlsoap.org/wsdl/soap/', 'header')).to.have.length(0);
+    expect(wsdl).to.not.match(/Policy/);
+  });
 
   describe("with node-soap's WSSecurity client", () => {
     it('lets the right password in with the default options (a Timestamp), and the answer is the WSDL’s: no header added', async () => {
