@@ -6,7 +6,8 @@
 // elements, names of Object.prototype's members (see isObjectMember), CDATA sections holding
 // XML. What passes is a
 // small tree of the payload, with its namespaces resolved, from which the door takes the
-// operation's input exactly as sent (node-soap's own reading trims text and guesses types).
+// operation's input exactly as sent (node-soap's own reading trims text and guesses types),
+// and the envelope's text without its header, which is all node-soap is given.
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { ApiError } from '../../errors.js';
 
