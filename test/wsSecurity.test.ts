@@ -132,6 +132,18 @@ describe('WS-Security UsernameToken for SOAP', () => {
       expect(Number(client.lastResponseHeaders?.['x-ratelimit-remaining'])).to.equal(before - 1);
     });
 
+    it('is answered 429 with Retry-After once the account’s hourly quota is spent, by token as by Basic', async () => {
+      const small = await gateway.createAccount({ callsPerHour: 2 });
+      const client = await clientWith(new soap.WSSecurity(small.username, small.password));
+      await serverTime(client);
+      expect((await soapPost(gateway.app, small, withHeader(''))).status).to.equal(200);
+      const failure = await refused(client);
+      expect(failure.response?.status).to.equal(429);
+      expect(failure.response?.headers['retry-after']).to.match(/^\d+$/);
+      expect(failure.response?.headers['x-ratelimit-remaining']).to.equal('0');
+      expect(failure.root?.Envelope.Body.Fault.detail.ErrorCode).to.equal('ERROR_APIUSAGE_EXCEEDED');
+    });
+
     it('refuses a wrong password with the 401 fault, counted toward the lockout: five lock, exactly as HTTP Basic', async () => {
       const user = await createUser('T0ken-secret');
       const wrong = await clientWith(new soap.WSSecurity(user.username, 'Wr0ng-secret'));
