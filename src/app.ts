@@ -16,7 +16,7 @@ import { LoginActivity } from './domain/loginActivity.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { errors } from './errors.js';
 import { operations, type Operation } from './operations/index.js';
-import { callGate } from './transports/callGate.js';
+import { callGate, usernameTokenGate } from './transports/callGate.js';
 import type { DoorDependencies } from './transports/doorDependencies.js';
 import { RequestCallContext } from './transports/requestCallContext.js';
 import { consoleRouter } from './console/serveConsole.js';
@@ -130,6 +130,7 @@ export async function createGateway(
     config,
     logger,
     authenticate: callGate(services.verifier, services.quota),
+    authenticateByUsernameToken: (tokenOf) => usernameTokenGate(services.verifier, services.quota, tokenOf),
     callContext: (req, caller, quota) => new RequestCallContext(req, caller, quota, operationServices, config.LOCKOUT_THRESHOLD, config.PUBLIC_URL),
   };
 

@@ -1,15 +1,26 @@
-// The gate both doors share: HTTP Basic through passport (auth/basicStrategy.ts), then the
-// account's hourly quota. What it learns (the caller, its quota) goes into the call's state
-// for the door, the operation and the request log.
+// The gate both doors share: the caller's credentials through passport (HTTP Basic,
+// auth/basicStrategy.ts; for SOAP also a WS-Security UsernameToken, auth/usernameTokenStrategy.ts),
+// then the account's hourly quota. What it learns (the caller, its quota) goes into the call's
+// state for the door, the operation and the request log.
 import type { RequestHandler } from 'express';
 import { httpBasicAuthentication } from '../auth/basicStrategy.js';
 import type { CredentialVerifier } from '../auth/credentials.js';
+import { usernameTokenAuthentication, type UsernameTokenOf } from '../auth/usernameTokenStrategy.js';
 import type { CallQuota } from '../domain/callQuota.js';
 import { errors } from '../errors.js';
 import { callState } from './callState.js';
 
 export function callGate(verifier: CredentialVerifier, quota: CallQuota): RequestHandler[] {
-  const countCall: RequestHandler = (req, res, next) => {
+  return [httpBasicAuthentication(verifier), countCall(quota)];
+}
+
+/** The same gate for a SOAP call whose credentials are the UsernameToken in its header. */
+export function usernameTokenGate(verifier: CredentialVerifier, quota: CallQuota, tokenOf: UsernameTokenOf): RequestHandler[] {
+  return [usernameTokenAuthentication(verifier, tokenOf), countCall(quota)];
+}
+
+function countCall(quota: CallQuota): RequestHandler {
+  return (req, res, next) => {
     const caller = req.user;
     if (!caller) return next(errors.invalidLogin()); // passport let nobody through: not reached
     quota
@@ -26,5 +37,4 @@ export function callGate(verifier: CredentialVerifier, quota: CallQuota): Reques
       })
       .catch(next);
   };
-  return [httpBasicAuthentication(verifier), countCall];
 }

@@ -6,7 +6,8 @@
 // elements, names of Object.prototype's members (see isObjectMember), CDATA sections holding
 // XML. What passes is a
 // small tree of the payload, with its namespaces resolved, from which the door takes the
-// operation's input exactly as sent (node-soap's own reading trims text and guesses types).
+// operation's input exactly as sent (node-soap's own reading trims text and guesses types),
+// and the envelope's text without its header, which is all node-soap is given.
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { ApiError } from '../../errors.js';
 
@@ -35,8 +36,10 @@ export interface XmlElement {
 export interface SoapRequest {
   /** The single child of soap:Body: the operation's wrapper element. */
   payload: XmlElement;
-  /** Header blocks, by namespace and name. */
+  /** Header blocks, by namespace and name, all of them (headerBlocks.ts says which are for this service). */
   headers: XmlElement[];
+  /** The envelope as sent, without its soap:Header element (all of it when there is none). */
+  withoutHeader: string;
 }
 
 /**
@@ -61,9 +64,12 @@ const malformed = (detail: string) => new EnvelopeError(400, `The request is not
 const mixedContent = (element: XmlElement) =>
   new EnvelopeError(500, `The element ${element.name} holds both text and elements; this service's messages never mix them.`);
 
-export function readSoapRequest(body: string): SoapRequest {
-  if (body.trim() === '') throw new EnvelopeError(400, 'The request body is empty; send a SOAP 1.1 envelope.');
-  const root = parseXml(body);
+export function readSoapRequest(sent: string): SoapRequest {
+  if (sent.trim() === '') throw new EnvelopeError(400, 'The request body is empty; send a SOAP 1.1 envelope.');
+  // Without it here too, so that the header's span (read from the parse) is one of this text.
+  const body = withoutByteOrderMark(sent);
+  const xmlReader = (reader ??= new XmlReader());
+  const root = xmlReader.read(body);
   if (root.name !== 'Envelope' || root.namespace !== SOAP11_ENVELOPE_NS) {
     if (root.name === 'Envelope' && root.namespace === SOAP12_ENVELOPE_NS) {
       throw new EnvelopeError(
@@ -83,17 +89,12 @@ export function readSoapRequest(body: string): SoapRequest {
   if (!soapBody || !isEnvelopePart(soapBody, 'Body') || parts.length !== (header ? 2 : 1)) {
     throw new EnvelopeError(500, 'The envelope must hold an optional soap:Header and then one soap:Body, and nothing else.');
   }
-  const headers = header?.children ?? [];
-  for (const block of headers) {
-    const mustUnderstand = block.attributes.get(`{${SOAP11_ENVELOPE_NS}}mustUnderstand`);
-    if (mustUnderstand === '1' || mustUnderstand === 'true') {
-      throw new EnvelopeError(500, `The header block ${block.name} is marked mustUnderstand, and this service does not understand it.`, 'MustUnderstand');
-    }
-  }
   if (soapBody.children.length !== 1 || soapBody.children[0] === undefined) {
     throw new EnvelopeError(500, 'The soap:Body must hold exactly one element: the operation to call.');
   }
-  return { payload: soapBody.children[0], headers };
+  const [start, end] = xmlReader.firstChildSpan;
+  const withoutHeader = header ? body.slice(0, start) + body.slice(end) : body;
+  return { payload: soapBody.children[0], headers: header?.children ?? [], withoutHeader };
 }
 
 function isEnvelopePart(element: XmlElement | undefined, name: string): element is XmlElement {
@@ -122,13 +123,21 @@ export class XmlReader {
   private stack: XmlElement[] = [];
   private root: XmlElement | undefined;
   private failure: ApiError | undefined;
+  private text = '';
+  /**
+   * Where the root's first child (an envelope's soap:Header, when it has one) starts and ends
+   * in the text read last, as string indexes: [start, end).
+   */
+  firstChildSpan: [number, number] = [-1, -1];
 
   read(xml: string): XmlElement {
     this.stack = [];
     this.root = undefined;
     this.failure = undefined;
+    this.firstChildSpan = [-1, -1];
+    this.text = withoutByteOrderMark(xml);
     try {
-      this.parser.write(withoutByteOrderMark(xml)).close();
+      this.parser.write(this.text).close();
     } catch (error) {
       this.parser = this.newParser();
       if (this.failure) throw this.failure;
@@ -148,8 +157,13 @@ export class XmlReader {
     const parser = new SaxesParser({ xmlns: true });
     parser.on('doctype', () => this.fail(new EnvelopeError(400, 'The request holds a DOCTYPE; DTDs and entity declarations are not allowed in SOAP messages.')));
     parser.on('processinginstruction', () => this.fail(new EnvelopeError(400, 'Processing instructions are not allowed in SOAP messages.')));
-    parser.on('opentag', (tag: SaxesTagNS) => this.open(tag));
+    parser.on('opentag', (tag: SaxesTagNS) => {
+      // A start tag runs from its '<' to here (an attribute value cannot hold a '<').
+      if (this.stack.length === 1 && this.root?.children.length === 0) this.firstChildSpan[0] = this.text.lastIndexOf('<', parser.position - 1);
+      this.open(tag);
+    });
     parser.on('closetag', () => {
+      if (this.stack.length === 2 && this.root?.children.length === 1) this.firstChildSpan[1] = parser.position;
       this.stack.pop();
     });
     const addText = (text: string) => {

@@ -1,11 +1,13 @@
 // The SOAP door: node-soap's Server, on a router mounted at SOAP_PATH, with what node-soap
 // lacks put in front of it. In order: the WSDL (public), 405 for any method but POST, the
-// content type, the HTTP Basic gate, a size-limited read of the body, then the envelope
-// reader, which refuses hostile XML and finds the operation by the body's element (never by
-// SOAPAction: WS-I R1127). Only then does node-soap get the request, and dispatch it to the
-// service object built from the operation table (soapService.ts). Every failure is one fault.
-// The README's design notes list what node-soap does and what the door does about it.
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+// content type, HTTP Basic for calls with an Authorization header (soapGate.ts), a size-limited
+// read of the body, the envelope reader, which refuses hostile XML, then SOAP's header rules
+// (headerBlocks.ts), the WS-Security UsernameToken for calls without an Authorization header,
+// and the operation, found by the body's element (never by SOAPAction: WS-I R1127). Only then
+// does node-soap get the request, and dispatch it to the service object built from the
+// operation table (soapService.ts). Every failure is one fault. docs/architecture.md lists what
+// node-soap does and what the door does about it.
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { Server as SoapServer, WSDL, type IServerOptions, type IServices } from 'soap';
 import { errors } from '../../errors.js';
@@ -14,12 +16,21 @@ import { toJsonSchema } from '../../operations/jsonSchema.js';
 import { callState } from '../callState.js';
 import type { DoorDependencies } from '../doorDependencies.js';
 import { publicBaseUrl } from '../publicUrl.js';
-import { EnvelopeError, readSoapRequest } from './envelopeReader.js';
+import { EnvelopeError, readSoapRequest, type SoapRequest, type XmlElement } from './envelopeReader.js';
 import { SOAP_CONTENT_TYPE, soapFault } from './faults.js';
+import { blocksForThisService } from './headerBlocks.js';
+import { soapGate } from './soapGate.js';
 import { soapApiError } from './soapError.js';
 import { PORT_NAME, SERVICE_NAME, soapService, type EnvelopeRead, type SoapOperation } from './soapService.js';
 import { SOAP_PATH, WsdlDocument } from './wsdlDocument.js';
+import { usernameTokenIn } from './wsSecurity.js';
 import { inputFromXml, TARGET_NAMESPACE } from './xmlMapping.js';
+
+/** A request's envelope as read, with the header blocks addressed to this service. */
+interface Message {
+  request: SoapRequest;
+  blocks: XmlElement[];
+}
 
 export async function soapDoor(operations: readonly Operation[], dependencies: DoorDependencies): Promise<Router> {
   const { config, logger } = dependencies;
@@ -32,6 +43,10 @@ export async function soapDoor(operations: readonly Operation[], dependencies: D
   /** The operations served, by their element: those of the table the WSDL declares (filled once node-soap has read it). */
   const served = new Map<string, SoapOperation>();
   const envelopes = new WeakMap<Request, EnvelopeRead>();
+  const messages = new WeakMap<Request, Message>();
+  /** Requests the door has authenticated and read whole: the only ones node-soap may dispatch. */
+  const admitted = new WeakSet<object>();
+  const gate = soapGate(dependencies, (req) => usernameTokenIn(messages.get(req)?.blocks ?? []));
   const router = express.Router({ caseSensitive: true, strict: false });
   const readBody = express.raw({ type: () => true, limit: config.SOAP_BODY_LIMIT_BYTES });
 
@@ -50,10 +65,20 @@ export async function soapDoor(operations: readonly Operation[], dependencies: D
     next(new EnvelopeError(405, `Use POST to call the SOAP service, or GET ${SOAP_PATH}?wsdl for its WSDL.`));
   });
 
-  router.post('/', requireSoap11ContentType, ...dependencies.authenticate, readBody, (req, res, next) => {
+  const readEnvelope: RequestHandler = (req, _res, next) => {
     // node-soap would read an empty body from the request stream, which the body parser has
     // consumed already, and wait forever: readSoapRequest refuses it first, like hostile XML.
-    const { payload } = readSoapRequest(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+    const request = readSoapRequest(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+    messages.set(req, { request, blocks: blocksForThisService(request.headers) });
+    next();
+  };
+
+  // The operation is looked for, and its input read, only once the caller is authenticated: an
+  // unauthenticated caller learns nothing of the operations or of what they take.
+  const readOperation: RequestHandler = (req, res, next) => {
+    const message = messages.get(req);
+    if (!message) throw new Error('the envelope was not read before the operation');
+    const { payload } = message.request;
     const soapOperation = payload.namespace === TARGET_NAMESPACE ? served.get(payload.name) : undefined;
     if (!soapOperation) {
       throw new EnvelopeError(500, `The SOAP body names no operation of this service (${payload.name}); see the WSDL at ${SOAP_PATH}?wsdl.`);
@@ -62,11 +87,19 @@ export async function soapDoor(operations: readonly Operation[], dependencies: D
     // Read here, before node-soap parses the payload, so that node-soap only ever parses the
     // elements the WSDL declares (an unknown or repeated one is refused now).
     envelopes.set(req, { operation: soapOperation, input: inputFromXml(payload, soapOperation.input) });
-    handOverToNodeSoap(req);
+    if (callState(res).caller) admitted.add(req);
+    handOverToNodeSoap(req, message.request.withoutHeader);
     next();
-  });
+  };
 
-  const declared = await attachNodeSoap(router, wsdl.xml, soapService(tableOperations, dependencies, (req) => envelopes.get(req)));
+  router.post('/', requireSoap11ContentType, gate.beforeBody, readBody, readEnvelope, gate.afterEnvelope, readOperation);
+
+  const declared = await attachNodeSoap(
+    router,
+    wsdl.xml,
+    soapService(tableOperations, dependencies, (req) => envelopes.get(req)),
+    (req) => admitted.has(req),
+  );
   // node-soap can dispatch only what the WSDL declares; the WSDL contract test keeps the
   // product's table and the WSDL equal, so this leaves out only a test's extra operations.
   for (const soapOperation of tableOperations) {
@@ -89,10 +122,15 @@ export async function soapDoor(operations: readonly Operation[], dependencies: D
  * without SOAPAction, so it dispatches by the body too, and with the Content-Type every
  * response carries.
  */
-function handOverToNodeSoap(req: Request): void {
+function handOverToNodeSoap(req: Request, envelopeWithoutHeader: string): void {
   // Emptied rather than deleted: a delete would turn the headers object into a slow one.
   req.headers.soapaction = undefined;
   req.headers['content-type'] = SOAP_CONTENT_TYPE;
+  // The door has processed the header blocks addressed to it (headerBlocks.ts), and node-soap
+  // has nothing to do with any: given a Security header holding a Timestamp it would add a
+  // Security header of its own, marked mustUnderstand, to the answer, which the WSDL does not
+  // declare; and it reads headers by local name only, any namespace's Security alike.
+  req.body = envelopeWithoutHeader;
 }
 
 /**
@@ -101,7 +139,7 @@ function handOverToNodeSoap(req: Request): void {
  * then sits right after the door's own steps, before anything added to the router later.
  * Resolves to the names of the operations the WSDL declares for the service's port.
  */
-async function attachNodeSoap(router: Router, wsdlXml: string, services: IServices): Promise<Set<string>> {
+async function attachNodeSoap(router: Router, wsdlXml: string, services: IServices, admitted: (req: object) => boolean): Promise<Set<string>> {
   const options: IServerOptions = {
     path: '/',
     services,
@@ -116,7 +154,14 @@ async function attachNodeSoap(router: Router, wsdlXml: string, services: IServic
   const wsdl = new WSDL(wsdlXml, '', options);
   await new Promise<void>((resolve, reject) => {
     options.callback = (error: unknown) => (error ? reject(error) : resolve());
-    new SoapServer(router, '/', services, wsdl, options);
+    const server = new SoapServer(router, '/', services, wsdl, options);
+    // node-soap's authentication hook, called before it dispatches, with the Security header as
+    // node-soap parsed it (prefixes dropped, namespaces ignored, text trimmed). The door has
+    // authenticated the call by then, with its own strict reading and through passport, and
+    // node-soap gets the envelope without its header; the hook is kept as the last guard that
+    // node-soap dispatches only a request the door has authenticated and read (never reached
+    // otherwise: a refusal here would be node-soap's own fault, not the contract's).
+    server.authenticate = (_security: unknown, _done: unknown, req?: object) => req !== undefined && admitted(req);
   });
   const described = wsdl.describeServices() as Record<string, Record<string, Record<string, unknown>> | undefined>;
   const port = described[SERVICE_NAME]?.[PORT_NAME];
