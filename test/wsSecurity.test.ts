@@ -165,6 +165,20 @@ describe('WS-Security UsernameToken for SOAP', () => {
       expect(await serverTime(await clientWith(new soap.WSSecurity(user.username, user.password)))).to.have.property('GetServerTimeResult');
     });
 
+    it("applies the user's IP allowlist and a rotation's grace as HTTP Basic does", async () => {
+      const user = await createUser('T0ken-fenced-pw');
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { ipAllowlist: ['192.0.2.0/24'] });
+      // The tests call from 127.0.0.1: outside. Refused with the right password, counting nothing.
+      expectRefusedByClient(await refused(await clientWith(new soap.WSSecurity(user.username, user.password))));
+      expect(await getUser(user.id)).to.include({ failedLoginCount: 0 });
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { ipAllowlist: ['127.0.0.0/8', '::1'] });
+      expect(await serverTime(await clientWith(new soap.WSSecurity(user.username, user.password)))).to.have.property('GetServerTimeResult');
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'T0ken-rotated-pw', keepPreviousForHours: 2 });
+      for (const password of [user.password, 'T0ken-rotated-pw']) {
+        expect(await serverTime(await clientWith(new soap.WSSecurity(user.username, password)))).to.have.property('GetServerTimeResult');
+      }
+    });
+
     it('uses HTTP Basic when both are sent: right Basic and a wrong token pass, wrong Basic and a right token do not', async () => {
       const user = await createUser('B0th-secret');
       const rightBasic = await clientWith(new soap.WSSecurity(user.username, 'Wr0ng-token'), user);

@@ -26,6 +26,13 @@ export type VerifyFromAddress = (
   done: (error: unknown, caller?: Caller | false) => void,
 ) => void;
 
+/** The verifier as a strategy's verify function: a caller, false for a refusal, or the error. */
+export function verifyWith(verifier: CredentialVerifier): VerifyFromAddress {
+  return (username, password, clientIp, done) => {
+    verifier.verify(username, password, clientIp).then((caller) => done(null, caller ?? false), done);
+  };
+}
+
 export class Rfc7617BasicStrategy extends BasicStrategy {
   constructor(readonly verifyCredentials: VerifyFromAddress) {
     // passport-http's own verify call is never made (authenticate is replaced): its callback is a stand-in.
@@ -52,9 +59,7 @@ export class Rfc7617BasicStrategy extends BasicStrategy {
 export function httpBasicAuthentication(verifier: CredentialVerifier): RequestHandler {
   const passport = new Passport();
   passport.use(
-    new Rfc7617BasicStrategy((username, password, clientIp, done) => {
-      verifier.verify(username, password, clientIp).then((caller) => done(null, caller ?? false), done);
-    }),
+    new Rfc7617BasicStrategy(verifyWith(verifier)),
   );
   return passport.authenticate('basic', { session: false, failWithError: true, authInfo: false }) as RequestHandler;
 }

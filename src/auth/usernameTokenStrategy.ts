@@ -6,7 +6,7 @@
 import type { Request, RequestHandler } from 'express';
 import passport, { Passport, type StrategyCreated } from 'passport';
 import { BASIC_CHALLENGE } from '../errors.js';
-import type { VerifyFromAddress } from './basicStrategy.js';
+import { verifyWith, type VerifyFromAddress } from './basicStrategy.js';
 import type { CredentialVerifier } from './credentials.js';
 
 /** A UsernameToken's username and PasswordText password, exactly as sent. */
@@ -58,9 +58,7 @@ export class UsernameTokenStrategy extends passport.Strategy {
 export function usernameTokenAuthentication(verifier: CredentialVerifier, tokenOf: UsernameTokenOf): RequestHandler {
   const authenticator = new Passport();
   authenticator.use(
-    new UsernameTokenStrategy(tokenOf, (username, password, clientIp, done) => {
-      verifier.verify(username, password, clientIp).then((caller) => done(null, caller ?? false), done);
-    }),
+    new UsernameTokenStrategy(tokenOf, verifyWith(verifier)),
   );
   return authenticator.authenticate(USERNAME_TOKEN_STRATEGY, { session: false, failWithError: true, authInfo: false }) as RequestHandler;
 }
