@@ -199,6 +199,31 @@ describe('authentication caches', () => {
     }
   });
 
+  it('judges a call by its own read when a change was applied while that read was under way, not by the older state', async () => {
+    const user = await newUser('Rac3-me-pw');
+    const { loginActivity } = gateway.gateway.services;
+    const states = new AuthStateCache(gateway.database.models, loginActivity, 5, 60_000, 100);
+    try {
+      const before = await states.get(user.username);
+      const firstFailure = Date.now();
+      for (let i = 0; i < 5; i++) addFailure(before, new Date(firstFailure + i), 5);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(failuresCounting(before), 'locked, as far as this process knows').to.equal(5);
+      // A reset here (its change applied at once), then its change row found by a poll while the
+      // next call's read is under way: that read is not stored, the locked state stays behind.
+      await gateway.database.models.ApiUser.updateOne({ _id: before.user!._id }, { $set: { unlockedAt: new Date() } }).exec();
+      states.forgetUser(before.user!._id);
+      const reading = states.get(user.username);
+      states.forgetUsername(user.username);
+      const read = await reading;
+      expect(failuresCounting(read), 'the read sees the unlock').to.equal(0);
+      // What the verifier asks once the password is checked: before the fix, the locked state.
+      expect(states.latest(user.username, read)).to.equal(read);
+    } finally {
+      states.close();
+    }
+  });
+
   it('stays current by polling what changed, with the same few queries whatever the number of users', async () => {
     const databaseUri = uniqueDatabaseUri();
     const lines: string[] = [];

@@ -30,74 +30,80 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
       QUOTA_SYNC_MS: '60000',
       LAST_USED_FLUSH_MS: '60000',
       SHUTDOWN_TIMEOUT_MS: '10000',
+      // Not a test of slow databases: a loaded machine must not turn a create into a 503.
+      DB_OPERATION_TIMEOUT_MS: '15000',
     });
-
-    const created: string[] = [];
-    const failures: string[] = [];
-    let answered = 0;
-    let answeredAfterSignal = 0;
-    let lastAnsweredSentAt = 0;
-    let signalled = false;
-    const answer = (sentAt: number) => {
-      answered++;
-      if (signalled) answeredAfterSignal++;
-      lastAnsweredSentAt = Math.max(lastAnsweredSentAt, sentAt);
-    };
-    const restLane = async (lane: number) => {
-      for (let i = 0; ; i++) {
-        const sentAt = Date.now();
-        try {
-          const response = await restRequest(baseUrl, credentials, 'POST', '/v2/api-users', { password: 'St0pping-pw', description: `lane ${lane} #${i}` });
-          if (response.status !== 201) throw new Error(`${response.status} ${response.text}`);
-          created.push((response.body as { id: string }).id);
-          answer(sentAt);
-        } catch (error) {
-          if (!signalled || !neverAccepted(error)) failures.push(`rest lane ${lane}: ${String(error)} ${String((error as Error).cause ?? '')}`);
-          return;
-        }
-      }
-    };
-    const soapLane = async (lane: number) => {
-      for (;;) {
-        const sentAt = Date.now();
-        try {
-          // soapCall parses the whole envelope: a cut answer fails here.
-          const response = await soapCall(baseUrl, credentials, 'GetCurrentAccountInfo');
-          if (response.status !== 200 || response.fault) throw new Error(`${response.status} ${response.text}`);
-          answer(sentAt);
-        } catch (error) {
-          if (!signalled || !neverAccepted(error)) failures.push(`soap lane ${lane}: ${String(error)} ${String((error as Error).cause ?? '')}`);
-          return;
-        }
-      }
-    };
-    const lanes = [...Array.from({ length: 12 }, (_, lane) => restLane(lane)), ...Array.from({ length: 4 }, (_, lane) => soapLane(lane))];
-    while (created.length < 40 && failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(failures, 'no call failed before the signal').to.deep.equal([]);
-
-    signalled = true;
-    gateway.kill('SIGTERM');
-    await Promise.all(lanes);
-    const code = await exitOf(gateway);
+    // Whatever fails below, the gateway does not outlive the test.
     try {
-      expect(failures, 'every call was answered in full or never accepted').to.deep.equal([]);
-      expect(code, 'exit code').to.equal(0);
-      expect(output()).to.match(/"msg":"stopped"/);
-      expect(answeredAfterSignal, 'calls in flight at the signal were finished').to.be.above(0);
+      const created: string[] = [];
+      const failures: string[] = [];
+      let answered = 0;
+      let answeredAfterSignal = 0;
+      let lastAnsweredSentAt = 0;
+      let signalled = false;
+      const answer = (sentAt: number) => {
+        answered++;
+        if (signalled) answeredAfterSignal++;
+        lastAnsweredSentAt = Math.max(lastAnsweredSentAt, sentAt);
+      };
+      const restLane = async (lane: number) => {
+        for (let i = 0; ; i++) {
+          const sentAt = Date.now();
+          try {
+            const response = await restRequest(baseUrl, credentials, 'POST', '/v2/api-users', { password: 'St0pping-pw', description: `lane ${lane} #${i}` });
+            if (response.status !== 201) throw new Error(`${response.status} ${response.text}`);
+            created.push((response.body as { id: string }).id);
+            answer(sentAt);
+          } catch (error) {
+            if (!signalled || !neverAccepted(error)) failures.push(`rest lane ${lane}: ${String(error)} ${String((error as Error).cause ?? '')}`);
+            return;
+          }
+        }
+      };
+      const soapLane = async (lane: number) => {
+        for (;;) {
+          const sentAt = Date.now();
+          try {
+            // soapCall parses the whole envelope: a cut answer fails here.
+            const response = await soapCall(baseUrl, credentials, 'GetCurrentAccountInfo');
+            if (response.status !== 200 || response.fault) throw new Error(`${response.status} ${response.text}`);
+            answer(sentAt);
+          } catch (error) {
+            if (!signalled || !neverAccepted(error)) failures.push(`soap lane ${lane}: ${String(error)} ${String((error as Error).cause ?? '')}`);
+            return;
+          }
+        }
+      };
+      const lanes = [...Array.from({ length: 12 }, (_, lane) => restLane(lane)), ...Array.from({ length: 4 }, (_, lane) => soapLane(lane))];
+      while (created.length < 40 && failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(failures, 'no call failed before the signal').to.deep.equal([]);
 
-      const { models } = database;
-      const stored = new Set((await models.ApiUser.find({ accountId: owner.accountId, deletedAt: null }, { _id: 1 }).lean()).map((user) => user._id.toHexString()));
-      for (const id of created) expect(stored.has(id), `acknowledged create ${id}`).to.equal(true);
-      expect(await models.ApiUser.countDocuments({ 'pendingAudit.0': { $exists: true } }), 'no audit event left unpublished').to.equal(0);
+      signalled = true;
+      gateway.kill('SIGTERM');
+      await Promise.all(lanes);
+      const code = await exitOf(gateway);
+      try {
+        expect(failures, 'every call was answered in full or never accepted').to.deep.equal([]);
+        expect(code, 'exit code').to.equal(0);
+        expect(output()).to.match(/"msg":"stopped"/);
+        expect(answeredAfterSignal, 'calls in flight at the signal were finished').to.be.above(0);
 
-      // Written only by the shutdown flush: the sync and flush intervals never came round.
-      const counters = await models.QuotaCounter.find({ accountId: owner.accountId }).lean();
-      expect(counters.reduce((sum, counter) => sum + counter.count, 0), 'quota counted every answered call').to.equal(answered);
-      const activity = await models.ApiUserActivity.findById(owner._id).lean();
-      expect(activity?.lastUsed?.getTime(), 'last use written').to.be.at.least(lastAnsweredSentAt);
+        const { models } = database;
+        const stored = new Set((await models.ApiUser.find({ accountId: owner.accountId, deletedAt: null }, { _id: 1 }).lean()).map((user) => user._id.toHexString()));
+        for (const id of created) expect(stored.has(id), `acknowledged create ${id}`).to.equal(true);
+        expect(await models.ApiUser.countDocuments({ 'pendingAudit.0': { $exists: true } }), 'no audit event left unpublished').to.equal(0);
+
+        // Written only by the shutdown flush: the sync and flush intervals never came round.
+        const counters = await models.QuotaCounter.find({ accountId: owner.accountId }).lean();
+        expect(counters.reduce((sum, counter) => sum + counter.count, 0), 'quota counted every answered call').to.equal(answered);
+        const activity = await models.ApiUserActivity.findById(owner._id).lean();
+        expect(activity?.lastUsed?.getTime(), 'last use written').to.be.at.least(lastAnsweredSentAt);
+      } finally {
+        await database.connection.dropDatabase();
+        await database.close();
+      }
     } finally {
-      await database.connection.dropDatabase();
-      await database.close();
+      if (gateway.exitCode === null && gateway.signalCode === null) gateway.kill('SIGKILL');
     }
   });
 

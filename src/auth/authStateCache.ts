@@ -170,10 +170,14 @@ export class AuthStateCache {
   /**
    * The state of the same user as cached now (it may have been re-read since `state` was got),
    * else `state`. Changes this process makes to what it returns are kept, not read again.
+   * A forgotten entry is never it: when a read could not be stored (a change was applied while
+   * it was under way), the entry left is older than the read, and would judge the user by the
+   * state before the change (a reset's new password against the lock it lifted).
    */
   latest(username: string, state: AuthState): AuthState {
-    const cached = this.states?.peek(username)?.state;
-    return cached?.user && state.user && cached.user._id.equals(state.user._id) ? cached : state;
+    const cached = this.states?.peek(username);
+    if (!cached || cached.invalidated) return state;
+    return cached.state.user && state.user && cached.state.user._id.equals(state.user._id) ? cached.state : state;
   }
 
   // Changes are rare next to calls: a scan of at most AUTH_CACHE_MAX entries is cheap.

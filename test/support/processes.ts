@@ -23,13 +23,27 @@ export function runEntry(entry: string, args: string[], env: Record<string, stri
   });
 }
 
+/** Every process a test started that has not ended yet. */
+const running = new Set<ChildProcess>();
+
 export function startEntry(entry: string, args: string[], env: Record<string, string>, nodeOptions: string[] = []): ChildProcess {
   const { MONGODB_URI: _inherited, ...base } = process.env;
-  return spawn(process.execPath, [...nodeOptions, '--import', 'tsx', `src/${entry}`, ...args], {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', `src/${entry}`, ...args], {
     cwd: ROOT,
     env: { ...base, BCRYPT_COST: '4', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/**
+ * Ends what a failed or timed-out test left running (at the end of the run): a gateway that
+ * outlived its test would go on loading the machine, and the tests after it.
+ */
+export function killLeftoverProcesses(): void {
+  for (const child of running) child.kill('SIGKILL');
 }
 
 /** Collects a process's output and waits until it prints a line matching `pattern`. */

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDatabaseServer, type DatabaseServer } from '../../src/db/databaseServer.js';
+import { killLeftoverProcesses } from './processes.js';
 
 let server: DatabaseServer | undefined;
 let dataDir: string | undefined;
@@ -27,6 +28,7 @@ export const mochaHooks = {
     });
   },
   async afterAll() {
+    killLeftoverProcesses();
     await server?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   },
