@@ -1,23 +1,15 @@
 // The audit log: what managers need to run integrations, written with every change, readable
 // through GetAuditEvents in both protocols; never a password, never one line per failed login.
 import { expect } from 'chai';
+import type { z } from 'zod';
+import type { auditEvent } from '../src/operations/schemas.js';
 import { operations } from '../src/operations/index.js';
 import { toJsonSchema } from '../src/operations/jsonSchema.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 import { soapCall, soapResult } from './support/soap.js';
 
-interface AuditEvent {
-  id: string;
-  time: string;
-  type: string;
-  actorId: string | null;
-  actorUsername: string | null;
-  targetId: string | null;
-  targetUsername: string | null;
-  clientIp: string | null;
-  details: string | null;
-}
+type AuditEvent = z.output<typeof auditEvent>;
 
 describe('audit log', () => {
   let gateway: TestGateway;

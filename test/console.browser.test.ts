@@ -3,50 +3,24 @@
 // person would; what the page shows is checked against what the API then says.
 import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
+import type { Page } from 'playwright-core';
+import { createOverRest as createUserOverRest, startConsoleBrowser, userRow, usersOverRest, type ConsoleBrowser } from './support/consoleBrowser.js';
+import type { TestAccount, TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
-
-interface UserRecord {
-  id: string;
-  username: string;
-  description: string;
-  enabled: boolean;
-  locked: boolean;
-  isOwner: boolean;
-}
 
 describe('the Access page in Chromium', function () {
   this.timeout(60_000);
-  let browser: Browser;
+  let session: ConsoleBrowser;
   let gateway: TestGateway;
   let owner: TestAccount;
   let page: Page;
-  /** Requests the page made anywhere but the gateway, and errors it threw. */
-  const foreignRequests: string[] = [];
-  const pageErrors: string[] = [];
 
-  const userNamed = async (username: string) => {
-    const users = (await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users')).body as UserRecord[];
-    return users.find((user) => user.username === username);
-  };
-  const createOverRest = async (description: string, extra: Record<string, unknown> = {}) =>
-    (await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Integr4tion-pw', description, ...extra })).body as UserRecord;
-  const row = (username: string) => page.locator('#users-body tr', { has: page.locator('td.username', { hasText: username }) });
-
-  async function openPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const opened = await context.newPage();
-    opened.on('request', (request) => {
-      if (!request.url().startsWith(gateway.baseUrl)) foreignRequests.push(request.url());
-    });
-    opened.on('pageerror', (error) => pageErrors.push(error.message));
-    await opened.goto(`${gateway.baseUrl}/console/`);
-    return opened;
-  }
+  const userNamed = async (username: string) => (await usersOverRest(gateway, owner)).find((user) => user.username === username);
+  const createOverRest = (description: string, extra: Record<string, unknown> = {}) => createUserOverRest(gateway, owner, description, extra);
+  const row = (username: string) => userRow(page, username);
+  const openPage = () => session.openPage();
 
   async function signIn(on: Page, username: string, password: string): Promise<void> {
     const form = on.locator('#sign-in-form');
@@ -56,19 +30,12 @@ describe('the Access page in Chromium', function () {
   }
 
   before(async () => {
-    gateway = await startTestGateway();
-    owner = await gateway.createAccount({ name: 'Northwind Traders' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    session = await startConsoleBrowser('Northwind Traders');
+    ({ gateway, owner } = session);
     page = await openPage();
   });
 
-  after(async () => {
-    await browser?.close();
-    await gateway?.close();
-  });
+  after(() => session?.close());
 
   it('signs the owner in with the keyboard alone and lists the account', async () => {
     // The username field has the focus on arrival; Tab and Enter do the rest.
@@ -241,8 +208,8 @@ describe('the Access page in Chromium', function () {
         .filter((control) => !(control.labels && control.labels.length > 0) && !control.getAttribute('aria-label') && !(control.textContent || '').trim())
         .map((control) => control.outerHTML)`);
     expect(unlabelled).to.deep.equal([]);
-    expect(foreignRequests).to.deep.equal([]);
-    expect(pageErrors).to.deep.equal([]);
+    expect(session.foreignRequests).to.deep.equal([]);
+    expect(session.pageErrors).to.deep.equal([]);
     const response = await fetch(`${gateway.baseUrl}/console/`);
     expect(response.headers.get('content-security-policy')).to.contain("script-src 'self'");
   });

@@ -4,6 +4,8 @@
 // from the socket, or from X-Forwarded-For through TRUST_PROXY (here: loopback, so that a test
 // can speak for any address).
 import { expect } from 'chai';
+import type { z } from 'zod';
+import type { apiUser, auditEvent } from '../src/operations/schemas.js';
 import type { AddressInfo } from 'node:net';
 import { allowlistAdmits, allowlistProblem, parseAllowlistEntry } from '../src/domain/ipAllowlist.js';
 import { createHttpServer } from '../src/transports/httpServer.js';
@@ -12,20 +14,9 @@ import { startTestGateway, type TestAccount, type TestGateway } from './support/
 import { restRequest } from './support/rest.js';
 import { soapCall, type Credentials } from './support/soap.js';
 
-interface ApiUser {
-  id: string;
-  username: string;
-  ipAllowlist: string[];
-  failedLoginCount: number;
-  locked: boolean;
-}
+type ApiUser = z.output<typeof apiUser>;
 
-interface AuditEvent {
-  type: string;
-  targetId: string | null;
-  clientIp: string | null;
-  details: string | null;
-}
+type AuditEvent = z.output<typeof auditEvent>;
 
 describe('IP allowlists', () => {
   describe('entries', () => {

@@ -4,18 +4,14 @@
 // (verified passwords, auth states) with a reset is tested: right old, right new, wrong,
 // a reset in the middle of a burst.
 import { expect } from 'chai';
+import type { z } from 'zod';
+import type { apiUser } from '../src/operations/schemas.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 import { soapCall, type Credentials } from './support/soap.js';
 
-interface ApiUser {
-  id: string;
-  username: string;
-  locked: boolean;
-  failedLoginCount: number;
-  previousPasswordExpires: string | null;
-}
+type ApiUser = z.output<typeof apiUser>;
 
 const HOUR_MS = 3_600_000;
 const FIRST = 'F1rst-secret';

@@ -3,33 +3,16 @@
 // records the requests it made anywhere but the gateway and the errors it threw, so that a
 // test file can end by checking there were none.
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { z } from 'zod';
+import type { apiUser, auditEvent } from '../../src/operations/schemas.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './gateway.js';
 import { restRequest } from './rest.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export interface ConsoleUser {
-  id: string;
-  username: string;
-  description: string;
-  enabled: boolean;
-  locked: boolean;
-  isOwner: boolean;
-  ipAllowlist: string[];
-  previousPasswordExpires: string | null;
-}
-
-export interface ConsoleAuditEvent {
-  id: string;
-  time: string;
-  type: string;
-  actorId: string | null;
-  actorUsername: string | null;
-  targetId: string | null;
-  targetUsername: string | null;
-  clientIp: string | null;
-  details: string | null;
-}
+/** An API user and an audit event as the API answers them: the contract's own shapes. */
+export type ConsoleUser = z.output<typeof apiUser>;
+export type ConsoleAuditEvent = z.output<typeof auditEvent>;
 
 export interface ConsoleBrowser {
   browser: Browser;
