@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { Types, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, AuditEventRecord, Models, PendingAuditEvent } from '../db/models.js';
+import { clockHourStart } from './clockHours.js';
 
 export type AuditEventType =
   | 'AccountCreated'
@@ -37,7 +38,6 @@ export const COMMAND_LINE: Actor = { id: null, username: '(command line)', clien
 
 /** How often leftovers of interrupted changes are looked for. */
 const RECOVERY_INTERVAL_MS = 30_000;
-const HOUR_MS = 3_600_000;
 /** Allowlist refusals this process has logged already (user, address, hour), so as not to write each again. */
 const LOGGED_REFUSALS_KEPT = 10_000;
 
@@ -94,7 +94,7 @@ export class AuditTrail {
    */
   async recordAllowlistRefusal(user: ApiUserRecord, clientIp: string | null, at: Date): Promise<void> {
     const address = clientIp ?? 'unknown';
-    const hourStart = Math.floor(at.getTime() / HOUR_MS) * HOUR_MS;
+    const hourStart = clockHourStart(at.getTime());
     const id = `allowlist-${user._id.toHexString()}-${hourStart}-${address}`;
     if (this.loggedRefusals.has(id)) return;
     const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp }, `a call from ${address}, which is not in the IP allowlist`);

@@ -14,8 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Models } from '../db/models.js';
+import { clockHourStart, HOUR_MS } from './clockHours.js';
 
-const HOUR_MS = 3_600_000;
 /** A counter idle for this many sync intervals stops being refreshed and is re-read on use. */
 const IDLE_SYNCS = 20;
 
@@ -60,7 +60,7 @@ export class CallQuota {
   /** Counts one call of the account, unless its quota for this hour is spent. */
   async consume(accountId: Types.ObjectId, limit: number): Promise<QuotaState> {
     const now = this.now();
-    const windowStart = now - (now % HOUR_MS);
+    const windowStart = clockHourStart(now);
     const resetSeconds = Math.max(1, Math.ceil((windowStart + HOUR_MS - now) / 1000));
     const counter = this.counterFor(accountId, windowStart);
     counter.lastConsumed = now;
@@ -107,7 +107,7 @@ export class CallQuota {
 
   private async syncAll(): Promise<void> {
     const now = this.now();
-    const currentWindow = now - (now % HOUR_MS);
+    const currentWindow = clockHourStart(now);
     const failures: unknown[] = [];
     for (const [key, counter] of this.counters) {
       try {

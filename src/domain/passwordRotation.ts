@@ -3,8 +3,7 @@
 // (as Stripe keeps a rolled key, or AWS gives a user two access keys). The replaced password's
 // bcrypt hash stays on the user until then; another reset, a disable or a delete drops it.
 import type { ApiUserRecord } from '../db/models.js';
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from './clockHours.js';
 
 /** Until when the replaced password works, when it still does at `now`; else null. */
 export function previousPasswordExpiry(user: ApiUserRecord, now: Date): Date | null {
