@@ -191,14 +191,31 @@ describe('the Access page in Chromium', function () {
     await page.screenshot({ path: `${ARTIFACTS}/console-api-users.png`, fullPage: true });
   });
 
-  it('says when to retry once the hourly quota is spent', async () => {
-    const small = await gateway.createAccount({ name: 'Tiny Co', callsPerHour: 2 });
-    const other = await openPage();
-    await signIn(other, small.username, small.password); // two calls: the list and the account
-    await other.getByRole('heading', { name: 'API users' }).waitFor();
-    await other.getByRole('button', { name: 'Refresh' }).click();
-    await other.getByText(/used all its API calls for this hour\. Try again in \d+ minutes? \(at .+\)\./).waitFor();
-    await other.context().close();
+  describe('once the hourly quota is spent', () => {
+    const quotaSentence = /^The account has used all its API calls for this hour\. Try again in \d+ minutes? \(at .+\)\.$/;
+
+    it('says when to retry, above the list, when a refresh is refused', async () => {
+      const small = await gateway.createAccount({ name: 'Tiny Co', callsPerHour: 2 });
+      const other = await openPage();
+      await signIn(other, small.username, small.password); // two calls: the list and the account
+      // The account is read after the list is shown: wait for it, or the refresh could take its call.
+      await other.locator('#account-name', { hasText: 'Tiny Co' }).waitFor();
+      await other.getByRole('button', { name: 'Refresh' }).click();
+      await other.locator('#users-error', { hasText: quotaSentence }).waitFor();
+      expect(await other.locator('#sign-in-error').textContent()).to.equal('');
+      await other.context().close();
+    });
+
+    it('says so above the list when the sign-in had only the call for the list', async () => {
+      const smaller = await gateway.createAccount({ name: 'Tinier Co', callsPerHour: 1 });
+      const other = await openPage();
+      await signIn(other, smaller.username, smaller.password);
+      await other.getByRole('heading', { name: 'API users' }).waitFor();
+      // The account's read is refused after the sign-in form is hidden: the refusal shows where the user is.
+      await other.locator('#users-error', { hasText: quotaSentence }).waitFor();
+      expect(await other.locator('#sign-in-error').textContent()).to.equal('');
+      await other.context().close();
+    });
   });
 
   it('labels every control, loads nothing from elsewhere and throws no error', async () => {

@@ -103,8 +103,9 @@ signInForm.addEventListener('submit', (event) => {
     client = candidate;
     byId('sign-in-password', HTMLInputElement).value = '';
     show('users');
-    await loadAccount();
     byId('users-title', HTMLElement).focus();
+    // From here the sign-in form is hidden: the account's failure belongs to the list's view.
+    await loadAccount().catch(showUsersProblem);
   });
 });
 
@@ -191,11 +192,14 @@ async function refresh(): Promise<void> {
 byId('refresh', HTMLButtonElement).addEventListener('click', () => {
   notice.textContent = '';
   usersError.textContent = '';
-  void refresh().catch((problem: unknown) => {
-    if (problem instanceof ApiProblem && problem.status === 401) signOut('Your sign-in stopped working. Sign in again.');
-    else usersError.textContent = problemSentence(problem);
-  });
+  void refresh().catch(showUsersProblem);
 });
+
+/** Shows a failed read of the list's view above the list; a refused sign-in signs out. */
+function showUsersProblem(problem: unknown): void {
+  if (problem instanceof ApiProblem && problem.status === 401) signOut('Your sign-in stopped working. Sign in again.');
+  else usersError.textContent = problemSentence(problem);
+}
 
 /** After a change: the list as it is now, and what was done. */
 async function done(message: string): Promise<void> {
