@@ -4,6 +4,7 @@ import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase, type Database } from './db/connection.js';
 import { DatabaseNotFoundError, startDatabaseServer, type DatabaseServer } from './db/databaseServer.js';
+import { idLookupsScanOn } from './db/idLookups.js';
 import { createDemoAccountIfEmpty } from './demoAccount.js';
 import { createLogger } from './logger.js';
 import { createHttpServer, stopAccepting } from './transports/httpServer.js';
@@ -67,6 +68,14 @@ async function main(): Promise<void> {
     },
   });
   if (stopIfRequested()) return;
+  const scanningVersion = await idLookupsScanOn(running.database).catch(() => null);
+  if (scanningVersion) {
+    logger.warn(
+      { ferretdbVersion: scanningVersion },
+      'this FerretDB reads a whole collection for every lookup by _id: authentication slows with the number of API users. ' +
+        'Build FerretDB with scripts/build-ferretdb.sh, or use MongoDB (docs/operations.md)',
+    );
+  }
   running.gateway = await createGateway(config, running.database, logger);
   await createDemoAccountIfEmpty(running.gateway.services.accounts, (line) => console.log(line));
   if (stopIfRequested()) return;

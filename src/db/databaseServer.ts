@@ -1,6 +1,7 @@
 // Finds the database to run on. In order: MONGODB_URI when set (production: MongoDB or a
-// replica set); else a `mongod` on PATH; else a `ferretdb` on PATH or in Go's bin directory;
-// else FerretDB built once from the Go module proxy when Go is present; else a clear stop.
+// replica set); else a `mongod` on PATH; else a `ferretdb` on PATH or in Go's bin directory
+// built by scripts/build-ferretdb.sh; else FerretDB built so once from the Go module proxy
+// when Go is present; else a stock `ferretdb` found there; else a clear stop.
 // A server started here keeps its data under its data directory and is stopped with us.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,11 +74,17 @@ async function startOwnServer(options: DatabaseServerOptions, databaseName: stri
   }
 
   let ferretdb = findFerretDb();
-  if (!ferretdb && findOnPath('go')) {
-    options.onBuild?.('No MongoDB or FerretDB found: building FerretDB from the Go module proxy (one-time, a few minutes)...');
+  // A stock FerretDB 1.24 reads a whole collection for every lookup by _id (see the build
+  // script): where Go is at hand the fixed one is built once, and a stock one is the fallback.
+  if (!ferretdb?.indexesId && findOnPath('go')) {
+    options.onBuild?.(
+      ferretdb
+        ? `${ferretdb.path} is a stock FerretDB build, whose lookups by _id read whole collections: building FerretDB with that fixed (one-time, a few minutes)...`
+        : 'No MongoDB or FerretDB found: building FerretDB from the Go module proxy (one-time, a few minutes)...',
+    );
     const build = spawnSync('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (build.status !== 0) throw new DatabaseNotFoundError('Building FerretDB failed (see above). Set MONGODB_URI to use a MongoDB server instead.');
-    ferretdb = findFerretDb();
+    if (build.status !== 0 && !ferretdb) throw new DatabaseNotFoundError('Building FerretDB failed (see above). Set MONGODB_URI to use a MongoDB server instead.');
+    ferretdb = findFerretDb() ?? ferretdb;
   }
   if (!ferretdb) {
     throw new DatabaseNotFoundError(
@@ -88,7 +95,7 @@ async function startOwnServer(options: DatabaseServerOptions, databaseName: stri
   const dataDir = ensureDir(resolve(options.dataDir, 'ferretdb'));
   return launch(
     'ferretdb',
-    ferretdb,
+    ferretdb.path,
     (port) => [
       '--handler=sqlite',
       `--sqlite-url=file:${dataDir}/`,
@@ -111,10 +118,24 @@ function findOnPath(command: string): string | undefined {
   return undefined;
 }
 
-/** A ferretdb that starts: a plain `go install` of it panics at start (see the build script). */
-function findFerretDb(): string | undefined {
-  const candidates = [findOnPath('ferretdb'), goBinary('ferretdb')].filter((path): path is string => !!path);
-  return candidates.find((path) => spawnSync(path, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
+/** What `ferretdb --version` prints as its package when built by scripts/build-ferretdb.sh. */
+const ID_INDEX_MARKER = 'package: dualgate-id-index';
+
+interface FerretDbBinary {
+  path: string;
+  /** Built with its lookups by _id using the _id index (scripts/build-ferretdb.sh). */
+  indexesId: boolean;
+}
+
+/** A ferretdb that starts (a plain `go install` of it panics at start: see the build script), the fixed build first. */
+function findFerretDb(): FerretDbBinary | undefined {
+  const found: FerretDbBinary[] = [];
+  for (const path of new Set([findOnPath('ferretdb'), goBinary('ferretdb')])) {
+    if (!path) continue;
+    const version = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+    if (version.status === 0) found.push({ path, indexesId: version.stdout.includes(ID_INDEX_MARKER) });
+  }
+  return found.find((binary) => binary.indexesId) ?? found[0];
 }
 
 function goBinary(name: string): string | undefined {
