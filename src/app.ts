@@ -61,8 +61,9 @@ export function createServices(config: Config, database: Database, logger?: Logg
       pollFailing = false;
     },
   });
-  const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds));
+  const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds), database.scans);
   const apiUsers = new ApiUsers(database.models, hasher, loginActivity, auditTrail, {
+    scans: database.scans,
     usernameDomain: config.API_USER_DOMAIN,
     lockoutThreshold: config.LOCKOUT_THRESHOLD,
     usersChanged: (userIds) => {
@@ -120,6 +121,7 @@ export async function createGateway(
   const services = createServices(config, database, logger, metrics);
   metrics.watchBcryptQueue(() => services.hasher.queueLength);
   metrics.watchDatabase(database.connection.getClient());
+  metrics.watchDatabase(database.scans.ApiUser.db.getClient());
   const operationServices = {
     apiUsers: services.apiUsers,
     accounts: services.accounts,

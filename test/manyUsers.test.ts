@@ -1,7 +1,8 @@
 // Many integrations at once: a burst of API users never seen before, all calling together, as
 // after a deploy. Each user is its own integration with its own password.
 import { expect } from 'chai';
-import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
+import { createAccountIn, startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
+import { connectDatabase } from '../src/db/connection.js';
 import { restRequest } from './support/rest.js';
 import { insertApiUsers } from './support/bulkUsers.js';
 import { PasswordHasher } from '../src/domain/passwords.js';
@@ -137,5 +138,30 @@ describe('while bcrypt compares are being shed', function () {
     expect((await cold).status).to.equal(200);
     const later = await restRequest(gateway.baseUrl, { username: owner.username, password: 'not-the-password-1' }, 'GET', '/v2/account-info');
     expect(later.status, 'once nothing is shed, the usual 401').to.equal(401);
+  });
+});
+
+describe('a gateway starting on a database of many API users', function () {
+  this.timeout(120_000);
+  const USERS_IN_DATABASE = 6000;
+
+  it('starts and serves although its start-up reads of whole collections take longer than a call may wait', async () => {
+    // The gateway reads the users once at start (usernames to index, leftovers to publish). On
+    // FerretDB that decodes every document: 6,000 users take longer than this bound of a call,
+    // and those reads used to carry it, so the gateway could not start at all.
+    const databaseUri = uniqueDatabaseUri();
+    const seed = await connectDatabase(databaseUri, { operationTimeoutMs: 120_000 });
+    let gateway: TestGateway | undefined;
+    try {
+      const { account, credentials } = await createAccountIn(seed, 'Crowded Co');
+      await insertApiUsers(seed, account._id, USERS_IN_DATABASE, await new PasswordHasher(4).hash('Crowded-secret-1'));
+      gateway = await startTestGateway({ databaseUri, env: { DB_OPERATION_TIMEOUT_MS: '100' } });
+      const answer = await restRequest(gateway.baseUrl, credentials, 'GET', '/v2/account-info');
+      expect(answer.status, answer.text).to.equal(200);
+    } finally {
+      await gateway?.close();
+      await seed.connection.dropDatabase().catch(() => {});
+      await seed.close();
+    }
   });
 });

@@ -12,11 +12,22 @@ import { bindModels, type Models } from './models.js';
 export interface Database {
   connection: Connection;
   models: Models;
+  /**
+   * The same models on a small connection of their own, whose operations may take as long as
+   * reading a whole collection does: startup and background maintenance only, never a call.
+   * On FerretDB such a read decodes every document (20,000 API users take seconds), which
+   * the calls' bound would cut short, and a cut-short startup read is a gateway that cannot
+   * start. On MongoDB it costs a second pool of two connections.
+   */
+  scans: Models;
   close(): Promise<void>;
 }
 
 /** The bound when none is given (DB_OPERATION_TIMEOUT_MS's default). */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 2000;
+
+/** The bound of the scans connection's operations: a hung database still ends them. */
+export const SCAN_TIMEOUT_MS = 600_000;
 
 const connectionOptions = {
   serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
@@ -48,26 +59,33 @@ export interface ConnectOptions {
 export async function connectDatabase(uri: string, options: ConnectOptions = {}): Promise<Database> {
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   const onClientRestart = options.onClientRestart ?? (() => {});
-  const connection = mongoose.createConnection(uri, {
-    ...connectionOptions,
-    waitQueueTimeoutMS: operationTimeoutMs,
-    socketTimeoutMS: operationTimeoutMs,
+  const connection = await openConnection(uri, operationTimeoutMs, connectionOptions.maxPoolSize);
+  const scanConnection = await openConnection(uri, SCAN_TIMEOUT_MS, 2).catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
   });
-  // Every mongoose query of this connection carries it.
-  connection.set('maxTimeMS', operationTimeoutMs);
-  await connection.asPromise();
-  const watchdog = watchHeartbeats(connection, onClientRestart);
+  const watchdogs = [watchHeartbeats(connection, onClientRestart), watchHeartbeats(scanConnection, onClientRestart)];
   const models = bindModels(connection);
   // Indexes are created once here (not lazily), so a missing unique index is a startup error.
   await Promise.all(Object.values(models).map((model) => model.createIndexes()));
   return {
     connection,
     models,
+    scans: bindModels(scanConnection),
     close: async () => {
-      watchdog.stop();
-      await connection.close();
+      for (const watchdog of watchdogs) watchdog.stop();
+      await Promise.all([connection.close(), scanConnection.close()]);
     },
   };
+}
+
+/** A connection whose every operation is bound to `timeoutMs` (see the top of this file). */
+async function openConnection(uri: string, timeoutMs: number, maxPoolSize: number): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, { ...connectionOptions, maxPoolSize, waitQueueTimeoutMS: timeoutMs, socketTimeoutMS: timeoutMs });
+  // Every mongoose query of this connection carries it.
+  connection.set('maxTimeMS', timeoutMs);
+  await connection.asPromise();
+  return connection;
 }
 
 /**

@@ -49,6 +49,8 @@ export async function findLiveUser(models: Models, username: string): Promise<Ap
 }
 
 export interface ApiUsersOptions {
+  /** Where indexUsernames() reads whole collections (see Database.scans); the models otherwise. */
+  scans?: Models;
   usernameDomain: string;
   lockoutThreshold: number;
   /** Told of every change, so that what authentication caches of these users is dropped. */
@@ -94,10 +96,8 @@ export class ApiUsers {
    * read of each collection, whatever the number of users.
    */
   async indexUsernames(): Promise<number> {
-    const [users, indexed] = await Promise.all([
-      this.models.ApiUser.find({}, { username: 1 }).lean().exec(),
-      this.models.Username.find({}, { _id: 1 }).lean().exec(),
-    ]);
+    const scans = this.options.scans ?? this.models;
+    const [users, indexed] = await Promise.all([scans.ApiUser.find({}, { username: 1 }).lean().exec(), scans.Username.find({}, { _id: 1 }).lean().exec()]);
     const known = new Set(indexed.map((entry) => entry._id));
     const missing = users.filter((user) => !known.has(user.username)).map((user) => ({ _id: user.username, userId: user._id }));
     if (missing.length === 0) return 0;

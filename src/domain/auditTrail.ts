@@ -49,6 +49,8 @@ export class AuditTrail {
     private readonly models: Models,
     /** Told of users whose delete publication finished (their records can go). */
     private readonly usersDeleted: (userIds: readonly Types.ObjectId[]) => Promise<void> = async () => {},
+    /** Where recover() looks for leftovers: a read of whole collections on FerretDB (see Database.scans). */
+    private readonly scans: Models = models,
   ) {}
 
   /** An event to write together with the change it records. */
@@ -111,8 +113,8 @@ export class AuditTrail {
   /** Finishes what crashed processes left half-published; then keeps looking now and then. */
   async recover(): Promise<void> {
     const [users, accounts] = await Promise.all([
-      this.models.ApiUser.find({ $or: [{ 'pendingAudit.0': { $exists: true } }, { deletedAt: { $ne: null } }] }).lean<ApiUserRecord[]>().exec(),
-      this.models.Account.find({ 'pendingAudit.0': { $exists: true } }).lean<AccountRecord[]>().exec(),
+      this.scans.ApiUser.find({ $or: [{ 'pendingAudit.0': { $exists: true } }, { deletedAt: { $ne: null } }] }).lean<ApiUserRecord[]>().exec(),
+      this.scans.Account.find({ 'pendingAudit.0': { $exists: true } }).lean<AccountRecord[]>().exec(),
     ]);
     await this.publishAll(users);
     for (const account of accounts) await this.publish(this.models.Account, account, account._id, null);
