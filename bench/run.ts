@@ -236,7 +236,9 @@ async function main(): Promise<void> {
     let manyUsers: ManyUsersResults | undefined;
     if (MANY_USERS.length > 0) {
       console.error(`Many integrations: ${MANY_USERS.join(', ')} users never seen before, then warm; one integration beside 1,000 newcomers...`);
-      const manyConnection = await connectDatabase(database.uri);
+      // The bench's own set-up (thousands of users written at once), not a measured call: it
+      // may wait for the database as long as that takes while the gateway keeps it busy.
+      const manyConnection = await connectDatabase(database.uri, { operationTimeoutMs: 120_000 });
       try {
         manyUsers = await runManyUsers(config, manyConnection, {
           url: gatewayUrl,

@@ -266,3 +266,29 @@ describe('authentication caches', () => {
     }
   });
 });
+
+describe('a success in another gateway process', () => {
+  it('resets the wrong passwords this process counts, as a success here would', async function () {
+    this.timeout(30_000);
+    const env = { AUTH_STATE_TTL_MS: '400', LAST_USED_FLUSH_MS: '100' };
+    const here = await startTestGateway({ env });
+    const there = await startTestGateway({ env, databaseUri: here.databaseUri });
+    try {
+      const owner = await here.createAccount();
+      const password = 'Sh4red-between';
+      const { username } = (await restRequest(here.app, owner, 'POST', '/v2/api-users', { password })).body as { username: string };
+      const call = (target: TestGateway, secret: string) => restRequest(target.app, { username, password: secret }, 'GET', '/v2/server-time').then((r) => r.status);
+      expect(await call(here, password)).to.equal(200);
+      for (let i = 0; i < 3; i++) expect(await call(here, 'not-it-1')).to.equal(401);
+      // The other process reads the three, and its success resets them (written with its next
+      // flush); this process hears of it through its polls, without reading the user again.
+      expect(await call(there, password)).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (let i = 0; i < 2; i++) expect(await call(here, 'not-it-2')).to.equal(401);
+      expect(await call(here, password), 'three wrong before the success elsewhere and two after: not locked').to.equal(200);
+    } finally {
+      await there.close();
+      await here.close();
+    }
+  });
+});

@@ -115,6 +115,12 @@ export class AuthStateCache {
   /** Start (Date.now()) of the last poll that succeeded: every state is current as of then. */
   private lastPollStart: number;
   private lastPrune = 0;
+  /**
+   * Usernames whose state has held wrong passwords: the only ones a poll asks the last success
+   * of (walking every state instead cost each poll time in proportion to the users cached).
+   * Pruned by that walk once a state has none left, or is gone.
+   */
+  private readonly withFailures = new Set<string>();
 
   constructor(
     private readonly models: Models,
@@ -246,6 +252,12 @@ export class AuthStateCache {
     }
   }
 
+  /** A wrong password of this process, counted in the user's state at once (see addFailure). */
+  addFailure(username: string, state: AuthState, at: Date): void {
+    addFailure(state, at, this.lockoutThreshold);
+    this.withFailures.add(username);
+  }
+
   /** Stops the poller (at shutdown). */
   close(): void {
     if (this.timer) clearInterval(this.timer);
@@ -273,7 +285,9 @@ export class AuthStateCache {
       if (!found) continue;
       const known = new Set(state.failedAt.map((at) => at.getTime()));
       const unknown = found.filter((at) => at > state.user!.unlockedAt && !known.has(at.getTime()));
-      if (unknown.length > 0) state.failedAt = newest([...state.failedAt, ...unknown], this.lockoutThreshold);
+      if (unknown.length === 0) continue;
+      state.failedAt = newest([...state.failedAt, ...unknown], this.lockoutThreshold);
+      this.withFailures.add(state.user!.username);
     }
   }
 
@@ -281,8 +295,10 @@ export class AuthStateCache {
   private async refreshLastSuccesses(): Promise<void> {
     if (!this.states) return;
     const counting: AuthState[] = [];
-    for (const { state } of this.states.values()) {
-      if (state.failedAt.length > 0 && failuresCounting(state) > 0) counting.push(state);
+    for (const username of this.withFailures) {
+      const state = this.states.peek(username)?.state;
+      if (!state || state.failedAt.length === 0) this.withFailures.delete(username);
+      else if (failuresCounting(state) > 0) counting.push(state);
     }
     if (counting.length === 0) return;
     const lastSuccesses = await this.loginActivity.lastSuccesses(counting.map((state) => state.user!._id));
@@ -310,7 +326,10 @@ export class AuthStateCache {
   private async readAndStore(username: string, stale: AuthState | undefined, ticket: ReadTicket): Promise<CachedState> {
     const readAt = Date.now();
     const cached: CachedState = { state: merged(await this.read(username), stale, this.lockoutThreshold), readAt, invalidated: false };
-    if (!ticket.invalidated && !this.forgottenSince(ticket.generation, cached.state)) this.states?.set(username, cached);
+    if (!ticket.invalidated && !this.forgottenSince(ticket.generation, cached.state)) {
+      this.states?.set(username, cached);
+      if (cached.state.failedAt.length > 0) this.withFailures.add(username);
+    }
     return cached;
   }
 

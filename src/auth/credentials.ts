@@ -7,7 +7,7 @@ import { since, type LoginActivity } from '../domain/loginActivity.js';
 import { allowlistAdmits } from '../domain/ipAllowlist.js';
 import { previousPasswordHashAt } from '../domain/passwordRotation.js';
 import type { PasswordHasher } from '../domain/passwords.js';
-import { addFailure, failuresCounting, type AuthStateCache } from './authStateCache.js';
+import { failuresCounting, type AuthStateCache } from './authStateCache.js';
 import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
 
 export interface Caller {
@@ -80,7 +80,7 @@ export class CredentialVerifier {
         // Counted here at once (concurrent attempts see it before the row lands), and written
         // before the refusal goes out, so that whoever was refused five times finds the user
         // locked. The insert takes far less than the refusal is held anyway (verify()).
-        addFailure(state, arrived, this.lockoutThreshold);
+        this.states.addFailure(username, state, arrived);
         const locks = failuresCounting(state) >= this.lockoutThreshold;
         await this.recordFailure(user, arrived, locks ? since(user, state.lastSuccess) : null);
       }
