@@ -2,7 +2,7 @@
 // resets wrong passwords with the next flush, everything at shutdown.
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { LastUsedRecorder } from '../src/domain/lastUsedRecorder.js';
+import { LastUsedRecorder, MAX_WRITES_PER_FLUSH } from '../src/domain/lastUsedRecorder.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 describe('last-use times', () => {
@@ -37,5 +37,23 @@ describe('last-use times', () => {
     await recorder.record(other, later);
     await recorder.close();
     expect(await stored(other), 'everything at shutdown').to.equal(later.getTime());
+  });
+
+  it('writes at most MAX_WRITES_PER_FLUSH times a flush that are not urgent, the first pending first, and an urgent one besides', async () => {
+    const { ApiUserActivity } = gateway.database.models;
+    const recorder = new LastUsedRecorder(gateway.database.models, 60_000);
+    const users = Array.from({ length: MAX_WRITES_PER_FLUSH + 50 }, () => new Types.ObjectId());
+    for (const userId of users) await recorder.record(userId, new Date(Date.now() - 1000));
+    const urgent = new Types.ObjectId();
+    await recorder.record(urgent, new Date(), true);
+    const written = async () => new Set((await ApiUserActivity.find({ _id: { $in: [...users, urgent] } }, { _id: 1 }).lean().exec()).map((record) => record._id.toHexString()));
+    await recorder.flush();
+    const first = await written();
+    expect(first.size, 'one flush').to.equal(MAX_WRITES_PER_FLUSH + 1);
+    expect(first.has(urgent.toHexString()), 'the urgent one, though it came last').to.equal(true);
+    expect(users.slice(0, MAX_WRITES_PER_FLUSH).every((userId) => first.has(userId.toHexString())), 'the first pending').to.equal(true);
+    await recorder.flush();
+    expect((await written()).size, 'the rest with the next flush').to.equal(users.length + 1);
+    await recorder.close();
   });
 });

@@ -15,6 +15,17 @@ import type { Models } from '../db/models.js';
 /** How stale a stored last-use time may be while the user keeps calling. */
 export const RESOLUTION_MS = 60_000;
 
+/**
+ * The most times one flush writes (urgent ones always go). A burst of thousands of new users
+ * (after a deploy) is first written in that many seconds, and then comes due again all at
+ * once a RESOLUTION_MS later: on FerretDB, where an upsert costs some 2 ms, 10,000 at once
+ * kept the database busy for 20 s and calls waiting on it timed out. The rest waits for the
+ * next flush, first pending first, so that the write rate of a process stays bounded: past
+ * 60 × this many active users a minute, a user's time is written less often than
+ * RESOLUTION_MS.
+ */
+export const MAX_WRITES_PER_FLUSH = 250;
+
 interface PendingUse {
   userId: Types.ObjectId;
   at: Date;
@@ -71,8 +82,14 @@ export class LastUsedRecorder {
     if (this.pending.size === 0) return;
     const now = Date.now();
     const due = new Map<string, PendingUse>();
+    // Pending uses are kept in the order they became pending: the first ones due go first.
+    let room = MAX_WRITES_PER_FLUSH;
     for (const [key, use] of this.pending) {
-      if (all || use.urgent || now - (this.writtenAt.get(key) ?? 0) >= RESOLUTION_MS) due.set(key, use);
+      if (all || use.urgent) due.set(key, use);
+      else if (room > 0 && now - (this.writtenAt.get(key) ?? 0) >= RESOLUTION_MS) {
+        due.set(key, use);
+        room -= 1;
+      }
     }
     if (due.size === 0) return;
     for (const key of due.keys()) this.pending.delete(key);
