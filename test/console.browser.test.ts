@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { createOverRest as createUserOverRest, startConsoleBrowser, userRow, usersOverRest, type ConsoleBrowser } from './support/consoleBrowser.js';
+import { createOverRest as createUserOverRest, editDialog, startConsoleBrowser, userRow, usersOverRest, type ConsoleBrowser } from './support/consoleBrowser.js';
 import type { TestAccount, TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 
@@ -120,7 +120,7 @@ describe('the Access page in Chromium', function () {
     const user = await createOverRest('CRM sync');
     await page.getByRole('button', { name: 'Refresh' }).click();
     await row(user.username).getByRole('button', { name: `Edit ${user.username}` }).click();
-    const dialog = page.getByRole('dialog', { name: 'Edit API user' });
+    const dialog = editDialog(page);
     await dialog.getByLabel('Description').fill('CRM sync (Salesforce)');
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await row(user.username).getByRole('cell', { name: 'CRM sync (Salesforce)' }).waitFor();
@@ -148,7 +148,7 @@ describe('the Access page in Chromium', function () {
     await row(user.username).getByText('Locked: too many wrong passwords').waitFor();
 
     await row(user.username).getByRole('button', { name: `Edit ${user.username}` }).click();
-    const dialog = page.getByRole('dialog', { name: 'Edit API user' });
+    const dialog = editDialog(page);
     await dialog.getByText('Resetting the password also unlocks the user.').waitFor();
     await dialog.getByLabel('New password', { exact: true }).fill('Fr3sh-start-pw');
     await dialog.getByLabel('Confirm new password').fill('Fr3sh-start-pw');
@@ -163,7 +163,7 @@ describe('the Access page in Chromium', function () {
     const ownerRow = row(owner.username);
     expect(await ownerRow.getByRole('checkbox').isDisabled()).to.equal(true);
     await ownerRow.getByRole('button', { name: `Edit ${owner.username}` }).click();
-    const dialog = page.getByRole('dialog', { name: 'Edit API user' });
+    const dialog = editDialog(page);
     expect(await dialog.getByLabel('Enabled').isDisabled()).to.equal(true);
     expect(await dialog.getByLabel('Can manage account').isDisabled()).to.equal(true);
     await dialog.getByText('This is the account owner: it cannot be disabled, deleted').waitFor();

@@ -7,7 +7,9 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import {
   createOverRest,
+  editDialog as editDialogOf,
   isFocused,
+  openEditByKeyboard as openEditOf,
   signInByKeyboard,
   startConsoleBrowser,
   tabTo,
@@ -26,17 +28,8 @@ describe('the Access page IP allowlist in Chromium', function () {
 
   const serverTimeAs = async (user: ConsoleUser, password = 'Integr4tion-pw') =>
     (await restRequest(session.gateway.baseUrl, { username: user.username, password }, 'GET', '/v2/server-time')).status;
-  const editDialog = () => page.getByRole('dialog', { name: 'Edit API user' });
-
-  async function openEditByKeyboard(user: ConsoleUser): Promise<void> {
-    // Wherever the focus was left, the list's Refresh is before it (or, from the page's start, after it).
-    await tabTo(page, '#refresh', { backwards: true, most: 80 });
-    await page.keyboard.press('Enter');
-    await userRow(page, user.username).waitFor();
-    await tabTo(page, `#users-body tr[data-user-id="${user.id}"] button`, { most: 80 });
-    await page.keyboard.press('Enter');
-    await editDialog().waitFor();
-  }
+  const editDialog = () => editDialogOf(page);
+  const openEditByKeyboard = (user: ConsoleUser) => openEditOf(page, user);
 
   before(async () => {
     session = await startConsoleBrowser('Fabrikam');

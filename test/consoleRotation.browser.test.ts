@@ -5,7 +5,9 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import {
   createOverRest,
+  editDialog as editDialogOf,
   isFocused,
+  openEditByKeyboard as openEditOf,
   signInByKeyboard,
   startConsoleBrowser,
   tabTo,
@@ -16,8 +18,7 @@ import {
   type ConsoleUser,
 } from './support/consoleBrowser.js';
 import { restRequest } from './support/rest.js';
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../src/domain/clockHours.js';
 
 describe('the Access page password rotation in Chromium', function () {
   this.timeout(60_000);
@@ -27,16 +28,8 @@ describe('the Access page password rotation in Chromium', function () {
 
   const serverTimeAs = async (password: string) =>
     (await restRequest(session.gateway.baseUrl, { username: user.username, password }, 'GET', '/v2/server-time')).status;
-  const editDialog = () => page.getByRole('dialog', { name: 'Edit API user' });
-
-  async function openEditByKeyboard(): Promise<void> {
-    await tabTo(page, '#refresh', { backwards: true, most: 80 });
-    await page.keyboard.press('Enter');
-    await userRow(page, user.username).waitFor();
-    await tabTo(page, `#users-body tr[data-user-id="${user.id}"] button`, { most: 80 });
-    await page.keyboard.press('Enter');
-    await editDialog().waitFor();
-  }
+  const editDialog = () => editDialogOf(page);
+  const openEditByKeyboard = () => openEditOf(page, user);
 
   /** Types the new password twice and lands on the hours field, by Tab alone. */
   async function typeNewPassword(password: string): Promise<void> {

@@ -93,6 +93,22 @@ export function userRow(page: Page, username: string): Locator {
   return page.locator('#users-body tr', { has: page.locator('td.username', { hasText: username }) });
 }
 
+/** The edit dialog of the users list. */
+export function editDialog(page: Page): Locator {
+  return page.getByRole('dialog', { name: 'Edit API user' });
+}
+
+/** Opens the user's edit dialog by keyboard alone, from wherever the focus was left. */
+export async function openEditByKeyboard(page: Page, user: ConsoleUser): Promise<void> {
+  // The list's Refresh is before the focus (or, from the page's start, after it).
+  await tabTo(page, '#refresh', { backwards: true, most: 80 });
+  await page.keyboard.press('Enter');
+  await userRow(page, user.username).waitFor();
+  await tabTo(page, `#users-body tr[data-user-id="${user.id}"] button`, { most: 80 });
+  await page.keyboard.press('Enter');
+  await editDialog(page).waitFor();
+}
+
 export async function usersOverRest(gateway: TestGateway, owner: TestAccount): Promise<ConsoleUser[]> {
   return (await restRequest(gateway.baseUrl, owner, 'GET', '/v2/api-users')).body as ConsoleUser[];
 }
