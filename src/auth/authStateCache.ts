@@ -121,6 +121,12 @@ export class AuthStateCache {
    * Pruned by that walk once a state has none left, or is gone.
    */
   private readonly withFailures = new Set<string>();
+  /**
+   * The username each stored user's state is kept under, by user id: a poll's wrong passwords
+   * name users by id, and are added to their states without walking every state. Entries of
+   * states the cache has dropped are removed once they outnumber the states (see remember).
+   */
+  private readonly usernameByUserId = new Map<string, string>();
 
   constructor(
     private readonly models: Models,
@@ -280,9 +286,10 @@ export class AuthStateCache {
       const key = failure.userId.toHexString();
       byUser.set(key, [...(byUser.get(key) ?? []), failure.at]);
     }
-    for (const { state } of this.states.values()) {
-      const found = state.user && byUser.get(state.user._id.toHexString());
-      if (!found) continue;
+    for (const [userId, found] of byUser) {
+      const username = this.usernameByUserId.get(userId);
+      const state = username === undefined ? undefined : this.states.peek(username)?.state;
+      if (!state?.user || state.user._id.toHexString() !== userId) continue;
       const known = new Set(state.failedAt.map((at) => at.getTime()));
       const unknown = found.filter((at) => at > state.user!.unlockedAt && !known.has(at.getTime()));
       if (unknown.length === 0) continue;
@@ -327,10 +334,21 @@ export class AuthStateCache {
     const readAt = Date.now();
     const cached: CachedState = { state: merged(await this.read(username), stale, this.lockoutThreshold), readAt, invalidated: false };
     if (!ticket.invalidated && !this.forgottenSince(ticket.generation, cached.state)) {
-      this.states?.set(username, cached);
-      if (cached.state.failedAt.length > 0) this.withFailures.add(username);
+      this.remember(username, cached);
     }
     return cached;
+  }
+
+  private remember(username: string, cached: CachedState): void {
+    if (!this.states) return;
+    this.states.set(username, cached);
+    if (cached.state.failedAt.length > 0) this.withFailures.add(username);
+    if (!cached.state.user) return;
+    this.usernameByUserId.set(cached.state.user._id.toHexString(), username);
+    if (this.usernameByUserId.size > 2 * Math.max(1024, this.states.size)) {
+      this.usernameByUserId.clear();
+      for (const [key, { state }] of this.states.entries()) if (state.user) this.usernameByUserId.set(state.user._id.toHexString(), key);
+    }
   }
 
   /** Whether a forget made after `generation` matches the state (or may have: too old to tell). */
