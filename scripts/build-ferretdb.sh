@@ -7,16 +7,22 @@
 # FerretDB reads its version from a file its release process generates and the module zip
 # lacks. So the module's source is copied, that file written, and the same command built.
 #
-# One line of FerretDB is fixed on the way (docs/operations.md, "FerretDB's _id index"): its
-# SQLite backend indexes `_id` as `_ferretdb_sjson->"_id"` but looks documents up by
-# `_ferretdb_sjson->'$._id'`, an expression SQLite does not match to that index, so every
-# lookup by `_id` (every read and update the gateway makes by key) reads the whole
-# collection. The lookup is made to use the index's own expression. The build says so in its
-# `package` (`ferretdb --version` prints `package: dualgate-id-index`), which is how the
-# gateway and .ci/run tell it from a stock build.
+# Two changes to its SQLite backend are applied on the way, from scripts/ferretdb/ (see
+# docs/operations.md, "FerretDB's SQLite backend and indexes"):
+# 1-id-index.patch: it indexes `_id` as `_ferretdb_sjson->"_id"` but looked documents up by
+#   `_ferretdb_sjson->'$._id'`, an expression SQLite does not match to that index, so every
+#   lookup by `_id` read the whole collection. The lookup uses the index's own expression.
+# 2-equality-pushdown.patch: it handed SQLite no filter but an `_id` equality, so no other
+#   index was ever used (listing an account's API users or audit events read every document
+#   of every account). Top-level equalities with a string or an ObjectID become conditions on
+#   their index expressions (and `$in` lists of them), as a superset of what matches (the
+#   handler filters again, exactly).
+# The build says so in its `package` (`ferretdb --version` prints `package: $MARKER`), which is
+# how the gateway and .ci/run tell it from a stock build or one with fewer of the changes.
 set -euo pipefail
 
-readonly MARKER=dualgate-id-index
+readonly MARKER=dualgate-indexed-filters
+patches_dir="$(cd "$(dirname "$0")" && pwd)/ferretdb"
 
 versions=("${FERRETDB_VERSION:-v1.24.2}" v1.24.1)
 bin_dir=$(go env GOBIN)
@@ -38,12 +44,15 @@ for version in "${versions[@]}"; do
   chmod -R u+w "$work/src"
   echo "$version" >"$work/src/build/version/version.txt"
   echo "$MARKER" >"$work/src/build/version/package.txt"
-  metadata="$work/src/internal/backends/sqlite/metadata/metadata.go"
-  sed -i "s|IDColumn = DefaultColumn + \"->'\\\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" "$metadata"
-  if ! grep -qF 'IDColumn = DefaultColumn + `->"_id"`' "$metadata"; then
-    echo "FerretDB $version: the _id lookup expression is not where it was expected; not building it." >&2
-    continue
-  fi
+  applied=true
+  for patch_file in "$patches_dir"/*.patch; do
+    if ! (cd "$work/src" && git apply "$patch_file"); then
+      echo "FerretDB $version: $(basename "$patch_file") does not apply; not building it." >&2
+      applied=false
+      break
+    fi
+  done
+  $applied || continue
   # Older modules on newer Go can stop at link time on an `invalid reference`: the known
   # workaround is -checklinkname=0.
   if (cd "$work/src" && go build -trimpath -o "$bin_dir/ferretdb" ./cmd/ferretdb) ||

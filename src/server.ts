@@ -4,7 +4,7 @@ import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase, type Database } from './db/connection.js';
 import { DatabaseNotFoundError, startDatabaseServer, type DatabaseServer } from './db/databaseServer.js';
-import { idLookupsScanOn } from './db/idLookups.js';
+import { lookupsScanOn } from './db/indexedLookups.js';
 import { createDemoAccountIfEmpty } from './demoAccount.js';
 import { createLogger } from './logger.js';
 import { createHttpServer, stopAccepting } from './transports/httpServer.js';
@@ -68,11 +68,11 @@ async function main(): Promise<void> {
     },
   });
   if (stopIfRequested()) return;
-  const scanningVersion = await idLookupsScanOn(running.database).catch(() => null);
+  const scanningVersion = await lookupsScanOn(running.database).catch(() => null);
   if (scanningVersion) {
     logger.warn(
       { ferretdbVersion: scanningVersion },
-      'this FerretDB reads a whole collection for every lookup by _id: authentication slows with the number of API users. ' +
+      'this FerretDB reads a whole collection for every lookup: authentication slows with the number of API users, and listings with the size of the database. ' +
         'Build FerretDB with scripts/build-ferretdb.sh, or use MongoDB (docs/operations.md)',
     );
   }

@@ -74,12 +74,13 @@ async function startOwnServer(options: DatabaseServerOptions, databaseName: stri
   }
 
   let ferretdb = findFerretDb();
-  // A stock FerretDB 1.24 reads a whole collection for every lookup by _id (see the build
-  // script): where Go is at hand the fixed one is built once, and a stock one is the fallback.
-  if (!ferretdb?.indexesId && findOnPath('go')) {
+  // A stock FerretDB 1.24 reads a whole collection for every lookup by _id and for every other
+  // filter (see the build script): where Go is at hand the fixed one is built once, and a stock
+  // one (or one built before the last change to the script) is the fallback.
+  if (!ferretdb?.fixed && findOnPath('go')) {
     options.onBuild?.(
       ferretdb
-        ? `${ferretdb.path} is a stock FerretDB build, whose lookups by _id read whole collections: building FerretDB with that fixed (one-time, a few minutes)...`
+        ? `${ferretdb.path} is not FerretDB as scripts/build-ferretdb.sh builds it (its lookups read whole collections): building FerretDB with its indexes in use (one-time, a few minutes)...`
         : 'No MongoDB or FerretDB found: building FerretDB from the Go module proxy (one-time, a few minutes)...',
     );
     const build = spawnSync('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -119,12 +120,12 @@ function findOnPath(command: string): string | undefined {
 }
 
 /** What `ferretdb --version` prints as its package when built by scripts/build-ferretdb.sh. */
-const ID_INDEX_MARKER = 'package: dualgate-id-index';
+const FIXED_BUILD_MARKER = 'package: dualgate-indexed-filters';
 
 interface FerretDbBinary {
   path: string;
-  /** Built with its lookups by _id using the _id index (scripts/build-ferretdb.sh). */
-  indexesId: boolean;
+  /** Built by scripts/build-ferretdb.sh, its lookups using the indexes. */
+  fixed: boolean;
 }
 
 /** A ferretdb that starts (a plain `go install` of it panics at start: see the build script), the fixed build first. */
@@ -133,9 +134,9 @@ function findFerretDb(): FerretDbBinary | undefined {
   for (const path of new Set([findOnPath('ferretdb'), goBinary('ferretdb')])) {
     if (!path) continue;
     const version = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-    if (version.status === 0) found.push({ path, indexesId: version.stdout.includes(ID_INDEX_MARKER) });
+    if (version.status === 0) found.push({ path, fixed: version.stdout.includes(FIXED_BUILD_MARKER) });
   }
-  return found.find((binary) => binary.indexesId) ?? found[0];
+  return found.find((binary) => binary.fixed) ?? found[0];
 }
 
 function goBinary(name: string): string | undefined {
