@@ -5,6 +5,7 @@
 // in proportion to the whole database. scripts/build-ferretdb.sh builds FerretDB with its
 // indexes in use; on MongoDB these reads never COLLSCAN.
 import { expect } from 'chai';
+import { Types } from 'mongoose';
 import { lookupsScanOn } from '../src/db/indexedLookups.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
@@ -58,6 +59,38 @@ describe('lookups by key', () => {
       if (explained.includes('ferretdbVersion')) expect(explained, model.collection.collectionName).to.match(/USING INDEX \S+__id_/);
     }
     expect(await lookupsScanOn(gateway.database)).to.equal(null);
+  });
+
+  it('find what MongoDB finds, through an index as through none: arrays holding the value, ObjectIds apart from their hex strings, $in', async () => {
+    const collection = gateway.database.connection.db!.collection<{ _id: number; k?: unknown; j?: unknown }>('pushdown_semantics');
+    await collection.createIndex({ k: 1 });
+    const id = new Types.ObjectId();
+    await collection.insertMany([
+      { _id: 1, k: 'x' },
+      { _id: 2, k: ['y', 'x'] },
+      { _id: 3, k: [{ k: 'x' }, 'w'] },
+      { _id: 4, k: id },
+      { _id: 5, k: id.toHexString() },
+      { _id: 6, k: { x: 1 } },
+      { _id: 7, k: 'x', j: 'other' },
+      { _id: 8 },
+      { _id: 9, k: [id, 'z'] },
+      { _id: 10, k: 'X' },
+    ]);
+    const ids = async (filter: Record<string, unknown>) => (await collection.find(filter).sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+    expect(await ids({ k: 'x' })).to.deep.equal([1, 2, 7]);
+    expect(await ids({ k: 'x', j: 'other' })).to.deep.equal([7]);
+    expect(await ids({ k: id })).to.deep.equal([4, 9]);
+    expect(await ids({ k: id.toHexString() })).to.deep.equal([5]);
+    expect(await ids({ k: { $in: ['y', 'z'] } })).to.deep.equal([2, 9]);
+    expect(await ids({ k: { $in: [id, 'X'] } })).to.deep.equal([4, 9, 10]);
+    expect(await ids({ k: { $in: ['x', 5] } })).to.deep.equal([1, 2, 7]);
+    expect(await ids({ k: 'x', $comment: 'a comment is not a field' })).to.deep.equal([1, 2, 7]);
+    expect(await collection.countDocuments({ k: 'x' })).to.equal(3);
+    expect((await collection.updateMany({ k: 'y' }, { $set: { j: 'updated' } })).modifiedCount).to.equal(1);
+    expect(await ids({ j: 'updated' })).to.deep.equal([2]);
+    expect((await collection.deleteMany({ k: { $in: [id] } })).deletedCount).to.equal(2);
+    expect(await ids({})).to.deep.equal([1, 2, 3, 5, 6, 7, 8, 10]);
   });
 
   it('answer the listings of API users and audit events, and a wrong password, from indexes', async () => {
