@@ -99,7 +99,11 @@ const environment = z.object({
   BCRYPT_QUEUE_MAX_WAIT_MS: integer('BCRYPT_QUEUE_MAX_WAIT_MS', 0, 600_000, 3000),
   BCRYPT_NICE: integer('BCRYPT_NICE', 0, 19, 10),
   LOCKOUT_THRESHOLD: integer('LOCKOUT_THRESHOLD', 1, 1000, 5),
-  AUTH_CACHE_TTL_MS: integer('AUTH_CACHE_TTL_MS', 0, 24 * 3_600_000, 300_000),
+  // An hour: each active user then costs a process one compare an hour, so a 2-core process at
+  // cost 12 keeps some 18,000 users verified on half its CPU (docs/performance.md, "The cost of
+  // many users"); at 5 minutes 10,000 users needed 33 compares a second, three times what it can
+  // do, and most calls were shed. A reset, disable, lock or delete does not wait for it.
+  AUTH_CACHE_TTL_MS: integer('AUTH_CACHE_TTL_MS', 0, 24 * 3_600_000, 3_600_000),
   AUTH_CACHE_MAX: integer('AUTH_CACHE_MAX', 0, 10_000_000, 50_000),
   AUTH_STATE_TTL_MS: integer('AUTH_STATE_TTL_MS', 0, 60_000, 1000),
   LAST_USED_FLUSH_MS: integer('LAST_USED_FLUSH_MS', 0, 60_000, 1000),
