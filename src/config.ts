@@ -97,7 +97,7 @@ const environment = z.object({
   BCRYPT_COST: integer('BCRYPT_COST', 4, 31, 12),
   BCRYPT_POOL_SIZE: integer('BCRYPT_POOL_SIZE', 0, 256, 0),
   BCRYPT_QUEUE_MAX_WAIT_MS: integer('BCRYPT_QUEUE_MAX_WAIT_MS', 0, 600_000, 3000),
-  BCRYPT_NICE: integer('BCRYPT_NICE', 0, 19, 10),
+  BCRYPT_NICE: integer('BCRYPT_NICE', 0, 19, 19),
   LOCKOUT_THRESHOLD: integer('LOCKOUT_THRESHOLD', 1, 1000, 5),
   // An hour: each active user then costs a process one compare an hour, so a 2-core process at
   // cost 12 keeps some 18,000 users verified on half its CPU (docs/performance.md, "The cost of

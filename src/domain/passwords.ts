@@ -35,8 +35,8 @@ export interface HasherOptions {
 
 /** BCRYPT_QUEUE_MAX_WAIT_MS's default. */
 export const DEFAULT_MAX_QUEUE_WAIT_MS = 3000;
-/** BCRYPT_NICE's default. */
-export const DEFAULT_NICE = 10;
+/** BCRYPT_NICE's default: the lowest priority (see bcryptPool.ts). */
+export const DEFAULT_NICE = 19;
 
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
