@@ -28,7 +28,7 @@ describe('lookups by key', () => {
     const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Indexed-Shop-1', description: 'Shop' });
     expect(created.status).to.equal(201);
     ({ id: apiUserId, username: apiUsername } = created.body as { id: string; username: string });
-    // Another account's users and events, which the first account's listings must not read.
+    // Another account's users and events: what a listing by scan would read too.
     const other = await gateway.createAccount({ name: 'Other Co' });
     expect((await restRequest(gateway.baseUrl, other, 'POST', '/v2/api-users', { password: 'Indexed-Crm-1', description: 'CRM' })).status).to.equal(201);
     // A call writes the user's last use: every collection read by key then exists.
