@@ -71,12 +71,16 @@ export class ApiUsers {
   }
 
   list(accountId: Types.ObjectId, page: { select: number; skip: number }): Promise<ApiUserRecord[]> {
+    return this.listQuery(accountId, page).exec();
+  }
+
+  /** The query list() runs, unsent (so that `npm run bench:scale` can explain this very one). */
+  listQuery(accountId: Types.ObjectId, page: { select: number; skip: number }) {
     return this.models.ApiUser.find({ accountId, ...LIVE_USERS })
       .sort({ created: 1, _id: 1 })
       .skip(page.skip)
       .limit(page.select)
-      .lean<ApiUserRecord[]>()
-      .exec();
+      .lean<ApiUserRecord[]>();
   }
 
   async get(accountId: Types.ObjectId, id: string): Promise<ApiUserRecord> {
