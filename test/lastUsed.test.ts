@@ -1,8 +1,10 @@
 // Last-use times: written in batches, a busy user once per RESOLUTION_MS, a success that
-// resets wrong passwords with the next flush, everything at shutdown.
+// resets wrong passwords with the next flush, everything at shutdown; times of users written
+// before as one command per group of uses, never after a use.
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { LastUsedRecorder, MAX_WRITES_PER_FLUSH } from '../src/domain/lastUsedRecorder.js';
+import { MAX_UPDATES_PER_COMMAND } from '../src/db/boundedBulkWrite.js';
+import { GROUP_SPAN_MS, LastUsedRecorder, MAX_WRITES_PER_FLUSH, planWrites, type PendingUse } from '../src/domain/lastUsedRecorder.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 describe('last-use times', () => {
@@ -55,5 +57,69 @@ describe('last-use times', () => {
     await recorder.flush();
     expect((await written()).size, 'the rest with the next flush').to.equal(users.length + 1);
     await recorder.close();
+  });
+
+  it('writes the times of users written before in one command per group of uses, at the earliest, and brings back no row deleted meanwhile', async () => {
+    const { ApiUserActivity } = gateway.database.models;
+    const recorder = new LastUsedRecorder(gateway.database.models, 60_000);
+    const ids = (count: number) => Array.from({ length: count }, () => new Types.ObjectId());
+    const [early, late, few] = [ids(100), ids(40), ids(10)];
+    const everyone = [...early, ...late, ...few];
+    for (const userId of everyone) await recorder.record(userId, new Date(Date.now() - 10_000));
+    await recorder.flush(true);
+    // Uses 5 ms apart: `early` spans 495 ms, `late` starts 1.2 s after it, `few` 3 s after it.
+    const start = Date.now() - 5000;
+    const usedAt = new Map<string, number>();
+    const use = async (users: Types.ObjectId[], from: number) => {
+      for (const [index, userId] of users.entries()) {
+        usedAt.set(userId.toHexString(), from + index * 5);
+        await recorder.record(userId, new Date(from + index * 5));
+      }
+    };
+    await use(early, start);
+    await use(late, start + 1200);
+    await use(few, start + 3000);
+    // Deleted elsewhere since its last write (LoginActivity.forget in another process).
+    await ApiUserActivity.deleteOne({ _id: early[7] }).exec();
+    const client = gateway.database.connection.getClient();
+    const updates: Array<Record<string, unknown>> = [];
+    const onCommand = (event: { commandName: string; command: Record<string, unknown> }) => {
+      if (event.commandName === 'update' && event.command.update === ApiUserActivity.collection.collectionName) updates.push(event.command);
+    };
+    client.on('commandStarted', onCommand);
+    try {
+      await recorder.flush(true);
+    } finally {
+      client.off('commandStarted', onCommand);
+    }
+    expect(updates, 'a command for each group, one for the few').to.have.length(3);
+    const stored = new Map(
+      (await ApiUserActivity.find({ _id: { $in: everyone } }).lean().exec()).map((record) => [record._id.toHexString(), record.lastUsed.getTime()]),
+    );
+    expect(stored.has(early[7]!.toHexString()), 'the deleted row stays deleted').to.equal(false);
+    for (const userId of early.filter((_userId, index) => index !== 7)) expect(stored.get(userId.toHexString()), 'early: its earliest').to.equal(start);
+    for (const userId of late) expect(stored.get(userId.toHexString()), 'late: its earliest').to.equal(start + 1200);
+    for (const userId of few) expect(stored.get(userId.toHexString()), 'few: exact').to.equal(usedAt.get(userId.toHexString()));
+    for (const [key, at] of stored) {
+      const own = usedAt.get(key)!;
+      expect(at, 'never after the use').to.be.at.most(own);
+      expect(at, 'at most GROUP_SPAN_MS before it').to.be.above(own - GROUP_SPAN_MS);
+    }
+    await recorder.close();
+  });
+
+  it('plans urgent uses, first ones and small groups exactly, and no group larger than a flush', () => {
+    const now = Date.now();
+    const use = (at: number, urgent = false): PendingUse => ({ userId: new Types.ObjectId(), at: new Date(at), urgent });
+    const many = Array.from({ length: MAX_WRITES_PER_FLUSH + 50 }, () => use(now));
+    const small = Array.from({ length: MAX_UPDATES_PER_COMMAND - 1 }, (_use, index) => use(now + 5000 + index));
+    const urgent = Array.from({ length: MAX_UPDATES_PER_COMMAND }, () => use(now + 9000, true));
+    const first = Array.from({ length: MAX_UPDATES_PER_COMMAND }, () => use(now + 9000));
+    const firstIds = new Set(first.map((entry) => entry.userId.toHexString()));
+    const { grouped, exact } = planWrites([...urgent, ...small, ...first, ...many], (userId) => !firstIds.has(userId.toHexString()));
+    expect(grouped.map((group) => group.userIds.length)).to.deep.equal([MAX_WRITES_PER_FLUSH, 50]);
+    expect(grouped.every((group) => group.at.getTime() === now)).to.equal(true);
+    const keys = (uses: PendingUse[]) => uses.map((entry) => entry.userId.toHexString()).sort();
+    expect(keys(exact)).to.deep.equal(keys([...urgent, ...small, ...first]));
   });
 });

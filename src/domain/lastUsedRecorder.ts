@@ -8,8 +8,16 @@
 // that served the call shows the exact time at once (pendingFor). A success that resets wrong
 // passwords is written with the next flush all the same, since other processes' lockout count
 // needs it.
+//
+// Times of users whose row this process has written before go as one `updateMany` per group of
+// uses less than GROUP_SPAN_MS apart, at the group's earliest time: a minute of 10,000 busy
+// users is some 40 commands, not 313 bulk commands of 32 upserts (FerretDB's bound, see
+// boundedBulkWrite). A time so written is at most GROUP_SPAN_MS before the user's own, well
+// within the RESOLUTION_MS a stored time may lag anyway; it is never after it (that would
+// forgive wrong passwords made before the real use). Urgent times, a user's first from here,
+// and groups too small to save a command are written exactly, one upsert each.
 import type { Types } from 'mongoose';
-import { boundedBulkWrite } from '../db/boundedBulkWrite.js';
+import { boundedBulkWrite, MAX_UPDATES_PER_COMMAND } from '../db/boundedBulkWrite.js';
 import type { Models } from '../db/models.js';
 
 /** How stale a stored last-use time may be while the user keeps calling. */
@@ -26,7 +34,10 @@ export const RESOLUTION_MS = 60_000;
  */
 export const MAX_WRITES_PER_FLUSH = 250;
 
-interface PendingUse {
+/** How far apart the uses one `updateMany` writes may be: by so much a written time may be early. */
+export const GROUP_SPAN_MS = 1000;
+
+export interface PendingUse {
   userId: Types.ObjectId;
   at: Date;
   /** Written with the next flush, whatever was written before. */
@@ -122,11 +133,52 @@ export class LastUsedRecorder {
   }
 
   private async write(batch: ReadonlyArray<PendingUse>): Promise<void> {
+    const { grouped, exact } = planWrites(batch, (userId) => this.writtenAt.has(userId.toHexString()));
+    // One command after the other, like boundedBulkWrite's: side by side they would hold
+    // FerretDB's connections together again.
+    for (const group of grouped) {
+      await this.models.ApiUserActivity.updateMany({ _id: { $in: group.userIds } }, { $max: { lastUsed: group.at } }).exec();
+    }
     await boundedBulkWrite(
       this.models.ApiUserActivity,
-      batch.map(({ userId, at }) => ({
+      exact.map(({ userId, at }) => ({
         updateOne: { filter: { _id: userId }, update: { $max: { lastUsed: at } }, upsert: true },
       })),
     );
   }
+}
+
+/** Uses written together, at the earliest of their times. */
+export interface WriteGroup {
+  at: Date;
+  userIds: Types.ObjectId[];
+}
+
+/**
+ * Which uses go grouped (see the top of this file) and which exactly. `hasRow` says whose row
+ * this process has written: `updateMany` creates none (and writes no row for a user deleted
+ * elsewhere meanwhile, where an upsert would bring one back).
+ */
+export function planWrites(
+  batch: ReadonlyArray<PendingUse>,
+  hasRow: (userId: Types.ObjectId) => boolean,
+): { grouped: WriteGroup[]; exact: PendingUse[] } {
+  const exact: PendingUse[] = [];
+  const candidates: PendingUse[] = [];
+  for (const use of batch) (use.urgent || !hasRow(use.userId) ? exact : candidates).push(use);
+  candidates.sort((x, y) => x.at.getTime() - y.at.getTime());
+  const grouped: WriteGroup[] = [];
+  for (let start = 0; start < candidates.length; ) {
+    const first = candidates[start]!.at;
+    let end = start;
+    // At most MAX_WRITES_PER_FLUSH a command, also when everything goes at once (at shutdown).
+    const limit = Math.min(candidates.length, start + MAX_WRITES_PER_FLUSH);
+    while (end < limit && candidates[end]!.at.getTime() - first.getTime() < GROUP_SPAN_MS) end += 1;
+    const members = candidates.slice(start, end);
+    // A group smaller than one bulk command saves none: exact costs nothing more.
+    if (members.length >= MAX_UPDATES_PER_COMMAND) grouped.push({ at: first, userIds: members.map((use) => use.userId) });
+    else exact.push(...members);
+    start = end;
+  }
+  return { grouped, exact };
 }
