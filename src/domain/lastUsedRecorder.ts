@@ -9,15 +9,18 @@
 // passwords is written with the next flush all the same, since other processes' lockout count
 // needs it.
 //
-// Times of users whose row this process has written before go as one `updateMany` per group of
-// uses less than GROUP_SPAN_MS apart, at the group's earliest time: a minute of 10,000 busy
-// users is some 40 commands, not 313 bulk commands of 32 upserts (FerretDB's bound, see
-// boundedBulkWrite). A time so written is at most GROUP_SPAN_MS before the user's own, well
-// within the RESOLUTION_MS a stored time may lag anyway; it is never after it (that would
-// forgive wrong passwords made before the real use). Urgent times, a user's first from here,
-// and groups too small to save a command are written exactly, one upsert each.
+// A user's first time from this process is inserted, exactly (a row another process or an
+// earlier run wrote makes it an update like the others). The times of users with a row go as
+// one `updateMany` per group of uses less than GROUP_SPAN_MS apart, at the group's earliest
+// time: a burst of 10,000 new users is 40 inserts, a minute of them calling 40-some updates,
+// where one upsert each took 313 bulk commands of 32 (FerretDB's bound, see boundedBulkWrite)
+// and on FerretDB a query each. A time so written is at most GROUP_SPAN_MS before the user's
+// own, well within the RESOLUTION_MS a stored time may lag anyway; it is never after it (that
+// would forgive wrong passwords made before the real use). Urgent times, and groups too small
+// to save a command, are written exactly, one upsert each.
 import type { Types } from 'mongoose';
 import { boundedBulkWrite, MAX_UPDATES_PER_COMMAND } from '../db/boundedBulkWrite.js';
+import { isDuplicateKey } from '../db/connection.js';
 import type { Models } from '../db/models.js';
 
 /** How stale a stored last-use time may be while the user keeps calling. */
@@ -133,7 +136,10 @@ export class LastUsedRecorder {
   }
 
   private async write(batch: ReadonlyArray<PendingUse>): Promise<void> {
-    const { grouped, exact } = planWrites(batch, (userId) => this.writtenAt.has(userId.toHexString()));
+    const firstHere = batch.filter((use) => !this.writtenAt.has(use.userId.toHexString()));
+    const withRows = batch.filter((use) => this.writtenAt.has(use.userId.toHexString()));
+    withRows.push(...(await this.insertFirst(firstHere)));
+    const { grouped, exact } = planWrites(withRows);
     // One command after the other, like boundedBulkWrite's: side by side they would hold
     // FerretDB's connections together again.
     for (const group of grouped) {
@@ -146,6 +152,30 @@ export class LastUsedRecorder {
       })),
     );
   }
+
+  /**
+   * Inserts the rows of users first written from here, MAX_WRITES_PER_FLUSH a command, and
+   * returns the uses of those that had one already: their times are still to be written.
+   */
+  private async insertFirst(uses: readonly PendingUse[]): Promise<PendingUse[]> {
+    const hadRows: PendingUse[] = [];
+    for (let start = 0; start < uses.length; start += MAX_WRITES_PER_FLUSH) {
+      const chunk = uses.slice(start, start + MAX_WRITES_PER_FLUSH);
+      try {
+        // Through the driver, as LoginActivity.recordFailure: the fields are typed already.
+        await this.models.ApiUserActivity.collection.insertMany(
+          chunk.map(({ userId, at }) => ({ _id: userId, lastUsed: at })),
+          { ordered: false },
+        );
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        // Each duplicate is a write error naming its document; without them, all may be.
+        const writeErrors = (error as { writeErrors?: Array<{ index: number }> }).writeErrors;
+        hadRows.push(...(writeErrors ? writeErrors.map((writeError) => chunk[writeError.index]!) : chunk));
+      }
+    }
+    return hadRows;
+  }
 }
 
 /** Uses written together, at the earliest of their times. */
@@ -154,19 +184,10 @@ export interface WriteGroup {
   userIds: Types.ObjectId[];
 }
 
-/**
- * Which uses go grouped (see the top of this file) and which exactly. `hasRow` says whose row
- * this process has written: `updateMany` creates none (and writes no row for a user deleted
- * elsewhere meanwhile, where an upsert would bring one back).
- */
-export function planWrites(
-  batch: ReadonlyArray<PendingUse>,
-  hasRow: (userId: Types.ObjectId) => boolean,
-): { grouped: WriteGroup[]; exact: PendingUse[] } {
-  const exact: PendingUse[] = [];
-  const candidates: PendingUse[] = [];
-  for (const use of batch) (use.urgent || !hasRow(use.userId) ? exact : candidates).push(use);
-  candidates.sort((x, y) => x.at.getTime() - y.at.getTime());
+/** Which uses of users with a row go grouped (see the top of this file), and which exactly. */
+export function planWrites(uses: ReadonlyArray<PendingUse>): { grouped: WriteGroup[]; exact: PendingUse[] } {
+  const exact = uses.filter((use) => use.urgent);
+  const candidates = uses.filter((use) => !use.urgent).sort((x, y) => x.at.getTime() - y.at.getTime());
   const grouped: WriteGroup[] = [];
   for (let start = 0; start < candidates.length; ) {
     const first = candidates[start]!.at;
