@@ -93,7 +93,7 @@ describe('lookups by key', () => {
     expect(await ids({})).to.deep.equal([1, 2, 3, 5, 6, 7, 8, 10]);
   });
 
-  it('answer the listings of API users and audit events, and a wrong password, from indexes', async () => {
+  it('answer the listings of API users and audit events, a wrong password and the poll for wrong passwords, from indexes', async () => {
     const sent: SentFind[] = [];
     gateway.database.connection.set('debug', (collection: string, method: string, filter: unknown) => {
       if (method === 'find' || method === 'findOne') sent.push({ collection, filter: filter as Record<string, unknown> });
@@ -108,12 +108,16 @@ describe('lookups by key', () => {
       // A user never seen by this process: its state is read cold, and the wrong password counted.
       const wrong = { username: apiUsername, password: 'Not-its-password-1' };
       expect((await restRequest(gateway.baseUrl, wrong, 'GET', '/v2/account-info')).status).to.equal(401);
+      // Every process's poll for the wrong passwords of the last moments, whoever's.
+      await gateway.gateway.services.authStates.poll();
     } finally {
       gateway.database.connection.set('debug', false);
     }
     const listings = sent.filter((find) => find.collection === 'apiusers' || find.collection === 'auditevents');
     expect(listings.map((find) => find.collection)).to.include.members(['apiusers', 'auditevents']);
-    expect(sent.map((find) => find.collection)).to.include('loginfailures');
+    const failureReads = sent.filter((find) => find.collection === 'loginfailures');
+    expect(failureReads.some((find) => 'userId' in find.filter), "the user's own").to.equal(true);
+    expect(failureReads.some((find) => 'minute' in find.filter), "the poll's").to.equal(true);
     for (const find of sent) expectIndexed(await planOf(find), `${find.collection} ${JSON.stringify(find.filter)}`);
   });
 });

@@ -79,12 +79,14 @@ describe('last-use times', () => {
     };
     const recorder = new LastUsedRecorder(gateway.database.models, 60_000);
     const ids = (count: number) => Array.from({ length: count }, () => new Types.ObjectId());
-    const [early, late, few] = [ids(100), ids(40), ids(10)];
+    // `early` is more than FerretDB's 100 SQLite connections: one updateMany holds one cursor
+    // for all of them, where as many statements would each hold one (see boundedBulkWrite).
+    const [early, late, few] = [ids(150), ids(40), ids(10)];
     const everyone = [...early, ...late, ...few];
     const firstAt = new Date(Date.now() - 10_000);
     for (const userId of everyone) await recorder.record(userId, firstAt);
     expect(await writesDuring(() => recorder.flush(true)), 'first times').to.deep.equal(['insert']);
-    // Uses 5 ms apart: `early` spans 495 ms, `late` starts 1.2 s after it, `few` 3 s after it.
+    // Uses 5 ms apart: `early` spans 745 ms, `late` starts 1.2 s after it, `few` 3 s after it.
     const start = Date.now() - 5000;
     const usedAt = new Map<string, number>();
     const use = async (users: Types.ObjectId[], from: number) => {

@@ -93,6 +93,8 @@ export interface LoginFailureRecord {
   _id: Types.ObjectId;
   userId: Types.ObjectId;
   at: Date;
+  /** The clock minute of `at` (domain/clockMinutes.ts): how every process finds the newest rows. */
+  minute: string;
 }
 
 /** When an API user last authenticated, written by the gateways only (never by management). */
@@ -114,6 +116,8 @@ export interface AuthChangeRecord {
   /** The user changed; null when the change is the account's. */
   userId: Types.ObjectId | null;
   username: string | null;
+  /** The clock minute of `at` (domain/clockMinutes.ts): how every process finds the newest rows. */
+  minute: string;
 }
 
 /** One gateway process's count of one account's calls in one clock hour (UTC). */
@@ -193,12 +197,15 @@ const loginFailureSchema = new Schema<LoginFailureRecord>(
   {
     userId: { type: Schema.Types.ObjectId, required: true },
     at: { type: Date, required: true },
+    minute: { type: String, required: true },
   },
   { collection: 'loginfailures', versionKey: false, strict: 'throw' },
 );
 loginFailureSchema.index({ userId: 1, at: 1 });
-// Every process reads the wrong passwords of the last moments, whoever's they are.
-loginFailureSchema.index({ at: 1 });
+// Every process reads the wrong passwords of the last moments, whoever's they are: by their
+// minutes, an equality FerretDB answers from this index too (a range on `at` it answers by
+// reading every row, in proportion to the users who ever got a password wrong).
+loginFailureSchema.index({ minute: 1, at: 1 });
 
 const usernameSchema = new Schema<UsernameRecord>(
   {
@@ -214,9 +221,12 @@ const authChangeSchema = new Schema<AuthChangeRecord>(
     accountId: { type: Schema.Types.ObjectId, required: true },
     userId: { type: Schema.Types.ObjectId, default: null },
     username: { type: String, default: null },
+    minute: { type: String, required: true },
   },
   { collection: 'authchanges', versionKey: false, strict: 'throw' },
 );
+// Read by their minutes, as the wrong passwords are; removed by their times.
+authChangeSchema.index({ minute: 1, at: 1 });
 authChangeSchema.index({ at: 1 });
 
 const apiUserActivitySchema = new Schema<ApiUserActivityRecord>(

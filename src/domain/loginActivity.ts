@@ -9,6 +9,7 @@
 // Rows a success has made irrelevant are removed afterwards, so the collection stays small.
 import type { Types } from 'mongoose';
 import type { ApiUserRecord, Models } from '../db/models.js';
+import { clockMinute } from './clockMinutes.js';
 import type { LastUsedRecorder } from './lastUsedRecorder.js';
 
 export interface LoginActivitySummary {
@@ -73,7 +74,7 @@ export class LoginActivity {
    * a mongoose document (built, cast, validated, saved) cost more CPU than the insert itself.
    */
   async recordFailure(userId: Types.ObjectId, at = new Date()): Promise<void> {
-    await this.models.LoginFailure.collection.insertOne({ userId, at });
+    await this.models.LoginFailure.collection.insertOne({ userId, at, minute: clockMinute(at.getTime()) });
   }
 
   /**
