@@ -233,12 +233,13 @@ export class AuthStateCache {
       this.forgetWhere(() => true);
       from = new Date(started - CHANGE_ROWS_KEPT_MS);
     }
-    // The newest rows by their minutes, up to a writer's clock POLL_OVERLAP_MS ahead of ours:
-    // an index lookup, whatever the number of rows (wrong passwords are kept, one per user at
-    // least; a range on `at` is read row by row on FerretDB).
+    // The newest wrong passwords by their minutes, up to a writer's clock POLL_OVERLAP_MS ahead
+    // of ours: an index lookup, whatever the number of rows (a row is kept for every user who
+    // ever got a password wrong, and FerretDB reads a range on `at` row by row). The change
+    // rows are few (kept a minute): a range on their time is cheap everywhere.
     const minutes = clockMinutesBetween(from.getTime(), started + POLL_OVERLAP_MS);
     const [changes, failures] = await Promise.all([
-      this.models.AuthChange.find({ minute: { $in: minutes }, at: { $gte: from } }, { accountId: 1, userId: 1, username: 1 }).lean().exec(),
+      this.models.AuthChange.find({ at: { $gte: from } }, { accountId: 1, userId: 1, username: 1 }).lean().exec(),
       this.models.LoginFailure.find({ minute: { $in: minutes }, at: { $gte: from } }, { userId: 1, at: 1 }).lean().exec(),
     ]);
     for (const change of changes) {

@@ -116,8 +116,6 @@ export interface AuthChangeRecord {
   /** The user changed; null when the change is the account's. */
   userId: Types.ObjectId | null;
   username: string | null;
-  /** The clock minute of `at` (domain/clockMinutes.ts): how every process finds the newest rows. */
-  minute: string;
 }
 
 /** One gateway process's count of one account's calls in one clock hour (UTC). */
@@ -221,12 +219,9 @@ const authChangeSchema = new Schema<AuthChangeRecord>(
     accountId: { type: Schema.Types.ObjectId, required: true },
     userId: { type: Schema.Types.ObjectId, default: null },
     username: { type: String, default: null },
-    minute: { type: String, required: true },
   },
   { collection: 'authchanges', versionKey: false, strict: 'throw' },
 );
-// Read by their minutes, as the wrong passwords are; removed by their times.
-authChangeSchema.index({ minute: 1, at: 1 });
 authChangeSchema.index({ at: 1 });
 
 const apiUserActivitySchema = new Schema<ApiUserActivityRecord>(

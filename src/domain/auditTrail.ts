@@ -12,7 +12,6 @@ import { Types, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, AuditEventRecord, Models, PendingAuditEvent } from '../db/models.js';
 import { clockHourStart } from './clockHours.js';
-import { clockMinute } from './clockMinutes.js';
 
 export type AuditEventType =
   | 'AccountCreated'
@@ -168,14 +167,12 @@ export class AuditTrail {
     );
     // Told after the change (it was written before its events), and again by a retried
     // publication: the gateways forget what they knew of the user or account and read it anew.
-    const at = new Date();
     await this.models.AuthChange.collection.insertOne({
       _id: new Types.ObjectId(),
-      at,
+      at: new Date(),
       accountId,
       userId: target ? target._id : null,
       username: target ? target.username : null,
-      minute: clockMinute(at.getTime()),
     });
     // $pullAll by the exact events read: FerretDB ignores $pull with a condition.
     await model.updateOne({ _id: document._id } as never, { $pullAll: { pendingAudit: pending } } as never).exec();
