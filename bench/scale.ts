@@ -1,8 +1,9 @@
-// npm run bench:scale: what authentication, GetApiUsers and GetAuditEvents (first pages) cost
-// on an empty database and on one holding many accounts, API users and audit events
-// (SCALE_ACCOUNTS, default 10,000, with SCALE_USERS_PER_ACCOUNT 10 and SCALE_EVENTS_PER_ACCOUNT
-// 100: 100,000 users and 1,000,000 events), measured at the domain layer (the queries
-// themselves, no HTTP), with the database's `explain` of each query. On the embedded database
+// npm run bench:scale: what authentication, GetApiUsers and GetAuditEvents (first pages) and
+// every process's auth-state poll cost on an empty database and on one holding many accounts,
+// API users and audit events (SCALE_ACCOUNTS, default 10,000, with SCALE_USERS_PER_ACCOUNT 10
+// and SCALE_EVENTS_PER_ACCOUNT 100: 100,000 users and 1,000,000 events), each user with the
+// row of a wrong password it once made, measured at the domain layer (the queries themselves,
+// no HTTP), with the database's `explain` of each listing and lookup. On the embedded database
 // (FerretDB) unless MONGODB_URI names another.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { connectDatabase, type Database } from '../src/db/connection.js';
 import { startDatabaseServer } from '../src/db/databaseServer.js';
 import { COMMAND_LINE } from '../src/domain/auditTrail.js';
+import { clockMinute } from '../src/domain/clockMinutes.js';
 import { generateUsername } from '../src/domain/generatedSecrets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,7 +29,7 @@ const SAMPLES_EMPTY = 20;
 const FIRST_PAGE = { select: 1000, skip: 0 };
 const SAMPLES_FULL = Number(process.env.SCALE_SAMPLES ?? 20);
 
-type Timings = Record<'authentication' | 'getApiUsers' | 'getAuditEvents' | 'getAuditEventsOfUser', number>;
+type Timings = Record<'authentication' | 'getApiUsers' | 'getAuditEvents' | 'getAuditEventsOfUser' | 'authStatePoll', number>;
 
 /** Median ms of `samples` runs. */
 async function medianMs(samples: number, run: () => Promise<unknown>): Promise<number> {
@@ -58,12 +60,17 @@ async function main(): Promise<void> {
     // whose documents were written last: a database that scans for a lookup by _id (a stock
     // FerretDB: see src/db/indexedLookups.ts) finds the oldest ones at once and these at the end.
     const states = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, 0, 0);
+    // What every process does three times a second once it serves calls, holding one state.
+    const polling = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, 1000, 100);
+    await polling.get(owner.username);
+    polling.close();
     const measure = async (samples: number): Promise<Timings> => ({
       authentication: await medianMs(samples, () => states.get(newest)),
       // The page, and what GetApiUsers reads for it (wrong passwords and last uses of its users).
       getApiUsers: await medianMs(samples, async () => loginActivity.summaries(await apiUsers.list(account._id, FIRST_PAGE))),
       getAuditEvents: await medianMs(samples, () => auditTrail.list(account._id, FIRST_PAGE)),
       getAuditEventsOfUser: await medianMs(samples, () => auditTrail.list(account._id, FIRST_PAGE, ownerId)),
+      authStatePoll: await medianMs(samples, () => polling.poll()),
     });
     const empty = await measure(SAMPLES_EMPTY);
     console.error(`empty: ${JSON.stringify(empty)}; seeding ${ACCOUNTS} accounts...`);
@@ -84,7 +91,7 @@ async function main(): Promise<void> {
     const results = {
       date: new Date().toISOString(),
       database: server.kind,
-      data: { accounts: ACCOUNTS + 1, apiUsers: (ACCOUNTS + 1) * USERS_PER_ACCOUNT, auditEvents: ACCOUNTS * EVENTS_PER_ACCOUNT },
+      data: { accounts: ACCOUNTS + 1, apiUsers: (ACCOUNTS + 1) * USERS_PER_ACCOUNT, auditEvents: ACCOUNTS * EVENTS_PER_ACCOUNT, loginFailures: ACCOUNTS * USERS_PER_ACCOUNT },
       emptyMs: empty,
       fullMs: full,
       ratios,
@@ -130,6 +137,12 @@ async function seed(database: Database, count: number): Promise<void> {
     await database.models.Username.collection.insertMany(users.map((user) => ({ _id: user.username, userId: user._id })) as never[], { ordered: false });
     await database.models.ApiUser.collection.insertMany(users, { ordered: false });
     await database.models.AuditEvent.collection.insertMany(ids.flatMap((accountId) => eventsOf(accountId, now)) as never[], { ordered: false });
+    // The wrong password each once made, a day ago: the latest row of a user is kept for good.
+    const dayAgo = now - 86_400_000;
+    await database.models.LoginFailure.collection.insertMany(
+      users.map((user) => ({ userId: user._id, at: new Date(dayAgo), minute: clockMinute(dayAgo) })),
+      { ordered: false },
+    );
     if ((start / batch) % 4 === 0) console.error(`  ${start + ids.length} of ${count} accounts`);
   }
 }
