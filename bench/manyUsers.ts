@@ -3,7 +3,8 @@
 //      (N from BENCH_USERS, default 100,1000,10000): the time until every one has been served
 //      once and the compare rate that took, against the ceiling measured on this machine (the
 //      cores' bcrypt compares per second); then the same users warm: req/s, p99, and database
-//      operations per call, against one user warm in the same run.
+//      operations per call, against the warm integration alone measured right before them
+//      (the machine's speed drifts over the minutes a run takes).
 //   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
 //      against the same integration alone.
 // Users are written straight to the database with one shared password and one precomputed
@@ -40,6 +41,11 @@ export interface ColdResult {
   /** Answers while getting there, by status (every 503 carried Retry-After, or it is counted as bad). */
   statusCounts: Record<string, number>;
   badAnswers: number;
+  /**
+   * The warm integration alone, run right before `warm`: what `warm` is measured against, since
+   * the machine's speed drifts over the minutes between the run's first figures and these.
+   */
+  oneUserBefore: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number };
   warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; databaseOperations: Record<string, number>; statusCounts: Record<string, number> };
 }
 
@@ -184,6 +190,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
     const usernames = await insertApiUsers(database, account._id, count, count > COLD_MAX ? cheap : hash);
     const storm = await coldStorm(target, usernames, target.connections);
     const comparesPerSecond = count / storm.seconds;
+    const oneUserBefore = await warmRun(target, [target.authorization]);
     const warm = await warmRun(target, usernames.map((username) => basic(username, PASSWORD)));
     const result: ColdResult = {
       users: count,
@@ -193,11 +200,13 @@ export async function runManyUsers(config: Config, database: Database, target: M
       ofCeiling: cost === config.BCRYPT_COST ? Math.round((comparesPerSecond / ceiling) * 100) / 100 : Number.NaN,
       statusCounts: storm.statusCounts,
       badAnswers: storm.badAnswers,
+      oneUserBefore: { requestsPerSecond: oneUserBefore.requestsPerSecond, p99: oneUserBefore.p99, databaseOperationsPerCall: oneUserBefore.databaseOperationsPerCall },
       warm,
     };
     cold.push(result);
     console.error(
       `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling); ` +
+        `one user right before ${oneUserBefore.requestsPerSecond} req/s, ${oneUserBefore.databaseOperationsPerCall} operations/call ${JSON.stringify(oneUserBefore.databaseOperations)}; ` +
         `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call ${JSON.stringify(warm.databaseOperations)}`,
     );
   }
