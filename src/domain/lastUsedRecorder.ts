@@ -136,8 +136,9 @@ export class LastUsedRecorder {
   }
 
   private async write(batch: ReadonlyArray<PendingUse>): Promise<void> {
-    const firstHere = batch.filter((use) => !this.writtenAt.has(use.userId.toHexString()));
-    const withRows = batch.filter((use) => this.writtenAt.has(use.userId.toHexString()));
+    const withRows: PendingUse[] = [];
+    const firstHere: PendingUse[] = [];
+    for (const use of batch) (this.writtenAt.has(use.userId.toHexString()) ? withRows : firstHere).push(use);
     withRows.push(...(await this.insertFirst(firstHere)));
     const { grouped, exact } = planWrites(withRows);
     // One command after the other, like boundedBulkWrite's: side by side they would hold
