@@ -8,6 +8,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiError } from '../errors.js';
+import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './bcryptDefaults.js';
 import { BcryptPool, type Timed } from './bcryptPool.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
 
@@ -33,10 +34,6 @@ export interface HasherOptions {
   observer?: CompareQueueObserver;
 }
 
-/** BCRYPT_QUEUE_MAX_WAIT_MS's default. */
-export const DEFAULT_MAX_QUEUE_WAIT_MS = 3000;
-/** BCRYPT_NICE's default: the lowest priority (see bcryptPool.ts). */
-export const DEFAULT_NICE = 19;
 
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
