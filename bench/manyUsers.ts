@@ -6,7 +6,8 @@
 //      operations per call, against the warm integration alone measured right before them
 //      (the machine's speed drifts over the minutes a run takes).
 //   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
-//      against the same integration alone.
+//      against the same integration alone, and how busy the gateway was meanwhile (its
+//      serving thread's share of the time, its bcrypt slots at work; from /metrics).
 // Users are written straight to the database with one shared password and one precomputed
 // hash (set-up in seconds; each still costs its own compare to log in). Above BENCH_COLD_MAX
 // users (default 1,000) the hash is made at cost 4: at cost 12 a 2-core machine needs some 15
@@ -49,11 +50,22 @@ export interface ColdResult {
   warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; databaseOperations: Record<string, number>; statusCounts: Record<string, number> };
 }
 
+/**
+ * The warm integration's figures in (f), with how busy the gateway was meanwhile, by the clock:
+ * its serving thread (0 to 1) and its bcrypt slots (how many at work on average).
+ */
+export interface StormSide {
+  requestsPerSecond: number;
+  p99: number;
+  servingThreadBusy: number;
+  bcryptSlotsBusy: number;
+}
+
 export interface ManyUsersResults {
   comparesPerSecondCeiling: number;
   oneUserWarm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number };
   cold: ColdResult[];
-  duringStorm: { alone: { requestsPerSecond: number; p99: number }; withStorm: { requestsPerSecond: number; p99: number }; ratio: number; stormServed: number };
+  duringStorm: { alone: StormSide; withStorm: StormSide; ratio: number; stormServed: number };
 }
 
 const PASSWORD = 'Bench-integration-secret-1';
@@ -87,6 +99,17 @@ function operationCounts(metricsText: string): Record<string, number> {
   return counts;
 }
 
+/** A counter's value without labels, e.g. dualgate_bcrypt_busy_seconds_total. */
+function counterValue(metricsText: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1] ?? Number.NaN);
+}
+
+/** How busy the gateway was, by the clock: its serving thread (0 to 1) and its bcrypt slots (how many at work). */
+function coreUse(before: string, after: string, seconds: number) {
+  const rate = (name: string) => Math.round(((counterValue(after, name) - counterValue(before, name)) / seconds) * 100) / 100;
+  return { servingThreadBusy: rate('dualgate_event_loop_busy_seconds_total'), bcryptSlotsBusy: rate('dualgate_bcrypt_busy_seconds_total') };
+}
+
 function statusCountsOf(result: autocannon.Result): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) counts[code] = (count as { count: number }).count;
@@ -96,7 +119,8 @@ function statusCountsOf(result: autocannon.Result): Record<string, number> {
 /** autocannon round robin over the given authorizations, with the database operations it caused. */
 async function warmRun(target: ManyUsersTarget, authorizations: string[], connections = target.connections, durationSeconds = target.durationSeconds) {
   let next = 0;
-  const before = operationCounts(await target.metrics());
+  const metricsBefore = await target.metrics();
+  const started = performance.now();
   const result = await autocannon({
     url: target.url,
     connections,
@@ -109,7 +133,10 @@ async function warmRun(target: ManyUsersTarget, authorizations: string[], connec
       },
     ],
   });
-  const after = operationCounts(await target.metrics());
+  const metricsAfter = await target.metrics();
+  const seconds = (performance.now() - started) / 1000;
+  const before = operationCounts(metricsBefore);
+  const after = operationCounts(metricsAfter);
   const byOperation: Record<string, number> = {};
   for (const [name, count] of Object.entries(after)) if (count > (before[name] ?? 0)) byOperation[name] = count - (before[name] ?? 0);
   const operations = Object.values(byOperation).reduce((sum, count) => sum + count, 0);
@@ -121,6 +148,7 @@ async function warmRun(target: ManyUsersTarget, authorizations: string[], connec
     /** The commands behind that figure, over the whole run. */
     databaseOperations: byOperation,
     statusCounts: statusCountsOf(result),
+    ...coreUse(metricsBefore, metricsAfter, seconds),
   };
 }
 
@@ -221,14 +249,17 @@ export async function runManyUsers(config: Config, database: Database, target: M
   const withStorm = await warmRun(target, [target.authorization], half);
   stormOver = true;
   const stormResult = await storm;
+  const side = ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy }: StormSide): StormSide => ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy });
   const duringStorm = {
-    alone: { requestsPerSecond: alone.requestsPerSecond, p99: alone.p99 },
-    withStorm: { requestsPerSecond: withStorm.requestsPerSecond, p99: withStorm.p99 },
+    alone: side(alone),
+    withStorm: side(withStorm),
     ratio: Math.round((withStorm.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100,
     stormServed: stormResult.served,
   };
   console.error(
-    `  f) warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms), beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms): ${duringStorm.ratio}`,
+    `  f) warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms, serving thread ${alone.servingThreadBusy} busy), ` +
+      `beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms, serving thread ${withStorm.servingThreadBusy} busy, ` +
+      `bcrypt slots at work ${withStorm.bcryptSlotsBusy}): ${duringStorm.ratio}`,
   );
   return {
     comparesPerSecondCeiling: Math.round(ceiling * 10) / 10,

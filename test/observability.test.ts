@@ -75,6 +75,25 @@ describe('observability', () => {
     expect(text).to.include('dualgate_database_errors_total');
   });
 
+  it("counts the bcrypt threads' time and the serving thread's busy time, the two that share the cores", async () => {
+    // The time asked (`sent`) and answered (`answered`), so that the counters' reading lies between.
+    const read = async () => {
+      const sent = performance.now();
+      const { text } = await send(gateway.app, 'GET', '/metrics', { Authorization: `Bearer ${TOKEN}` });
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+      return { sent, answered: performance.now(), bcrypt: value('dualgate_bcrypt_busy_seconds_total'), busy: value('dualgate_event_loop_busy_seconds_total') };
+    };
+    const before = await read();
+    // A hash (the new user) and a compare (its first call): bcrypt work, as the hasher timed it.
+    const user = (await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Tim3d-user' })).body as { username: string };
+    expect((await restRequest(gateway.app, { username: user.username, password: 'Tim3d-user' }, 'GET', '/v2/server-time')).status).to.equal(200);
+    const after = await read();
+    expect(after.bcrypt).to.be.greaterThan(before.bcrypt);
+    expect(after.busy).to.be.greaterThan(before.busy);
+    // A utilisation: never more busy time than time went by.
+    expect(after.busy - before.busy).to.be.at.most((after.answered - before.sent) / 1000);
+  });
+
   it('counts quota rejections', async () => {
     const small = await gateway.createAccount({ callsPerHour: 1 });
     await restRequest(gateway.app, small, 'GET', '/v2/server-time');

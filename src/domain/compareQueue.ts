@@ -20,6 +20,8 @@ interface Waiting {
 export interface CompareQueueObserver {
   /** A job turned away because the queue could not serve it within the bound. */
   shed?(): void;
+  /** A job done, and how long its work took (its wait not included). */
+  served?(serviceMs: number): void;
 }
 
 export class CompareQueue {
@@ -78,7 +80,9 @@ export class CompareQueue {
             resolve(value);
           }, reject)
           .finally(() => {
-            this.recordService(serviceMs ?? performance.now() - started);
+            serviceMs ??= performance.now() - started;
+            this.recordService(serviceMs);
+            this.observer.served?.(serviceMs);
             this.running -= 1;
             this.next();
           });

@@ -34,6 +34,11 @@ export class Metrics {
     help: 'Password checks refused with 503 because the bcrypt queue could not serve them within BCRYPT_QUEUE_MAX_WAIT_MS.',
     registers: [this.registry],
   });
+  readonly bcryptBusySeconds = new Counter({
+    name: 'dualgate_bcrypt_busy_seconds_total',
+    help: 'Time the bcrypt threads had a compare or hash at work, by the clock (its rate: the BCRYPT_POOL_SIZE slots in use on average).',
+    registers: [this.registry],
+  });
   readonly databaseOperations = new Counter({
     name: 'dualgate_database_operations_total',
     help: 'Commands sent to the database, by command (find, insert, update, delete, getMore, ...).',
@@ -44,6 +49,20 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'dualgate_' });
+    // Beside the bcrypt threads' busy time: how busy the serving thread is (the default metrics
+    // give the event loop's lag, not that). Both are clock time, which includes the time a
+    // thread waited for a core: Node 20 has no CPU time per thread.
+    let busySeconds = 0;
+    new Counter({
+      name: 'dualgate_event_loop_busy_seconds_total',
+      help: 'Time the serving thread spent running code rather than waiting for I/O (its rate: event loop utilisation, 0 to 1).',
+      registers: [this.registry],
+      collect() {
+        const now = performance.eventLoopUtilization().active / 1000;
+        this.inc(now - busySeconds);
+        busySeconds = now;
+      },
+    });
     const lookups = this.credentialCache;
     new Gauge({
       name: 'dualgate_credential_cache_hit_ratio',
