@@ -8,9 +8,10 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiError } from '../errors.js';
-import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './bcryptDefaults.js';
+import { DEFAULT_BUSY_SHARE_PERCENT, DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './bcryptDefaults.js';
 import { BcryptPool, type Timed } from './bcryptPool.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
+import { EventLoopLoad, type ServingLoad } from './servingLoad.js';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
@@ -31,6 +32,13 @@ export interface HasherOptions {
   maxQueueWaitMs?: number;
   /** The nice value of the bcrypt threads (BCRYPT_NICE): above the serving thread's, so lower priority. */
   nice?: number;
+  /**
+   * While the serving thread is busy, the share of one core (%) bcrypt jobs are paced to, by the
+   * compare time measured at start (BCRYPT_BUSY_SHARE_PERCENT); 100: no pacing.
+   */
+  busySharePercent?: number;
+  /** What says the serving thread is busy (the event loop's utilisation unless told). */
+  servingLoad?: ServingLoad;
   observer?: CompareQueueObserver;
 }
 
@@ -42,6 +50,8 @@ export class PasswordHasher {
   private readonly durations: number[] = [];
   private readonly queue: CompareQueue;
   private readonly pool: BcryptPool;
+  /** The load this hasher sampled itself, ended with it. */
+  private readonly ownLoad: EventLoopLoad | null;
 
   constructor(
     readonly cost: number,
@@ -54,12 +64,11 @@ export class PasswordHasher {
     this.durations.push(compareMs);
     const slots = options.slots || availableParallelism();
     this.pool = new BcryptPool(slots, options.nice ?? DEFAULT_NICE);
-    this.queue = new CompareQueue(
-      slots,
-      options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS,
-      compareMs,
-      options.observer,
-    );
+    const share = options.busySharePercent ?? DEFAULT_BUSY_SHARE_PERCENT;
+    this.ownLoad = share < 100 && !options.servingLoad ? new EventLoopLoad() : null;
+    const load = share < 100 ? (options.servingLoad ?? this.ownLoad) : null;
+    const pacing = load ? { load, gapMs: (compareMs * 100) / share } : null;
+    this.queue = new CompareQueue(slots, options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS, compareMs, options.observer, pacing);
   }
 
   /**
@@ -73,6 +82,7 @@ export class PasswordHasher {
 
   /** Ends the bcrypt threads (at shutdown). */
   close(): Promise<void> {
+    this.ownLoad?.close();
     return this.pool.close();
   }
 
@@ -82,7 +92,7 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.queue.run(() => this.pool.hash(prehash(password), this.cost), workMs).then(valueOf);
+    return this.queue.run(() => this.pool.hash(prehash(password), this.cost), workMs, { paced: false }).then(valueOf);
   }
 
   verify(password: string, hash: string): Promise<boolean> {
