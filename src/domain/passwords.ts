@@ -11,7 +11,7 @@ import type { ApiError } from '../errors.js';
 import { DEFAULT_BUSY_SHARE_PERCENT, DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './bcryptDefaults.js';
 import { BcryptPool, type Timed } from './bcryptPool.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
-import { EventLoopLoad, type ServingLoad } from './servingLoad.js';
+import { EventLoopLoad } from './servingLoad.js';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
@@ -37,11 +37,8 @@ export interface HasherOptions {
    * compare time measured at start (BCRYPT_BUSY_SHARE_PERCENT); 100: no pacing.
    */
   busySharePercent?: number;
-  /** What says the serving thread is busy (the event loop's utilisation unless told). */
-  servingLoad?: ServingLoad;
   observer?: CompareQueueObserver;
 }
-
 
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
@@ -50,8 +47,8 @@ export class PasswordHasher {
   private readonly durations: number[] = [];
   private readonly queue: CompareQueue;
   private readonly pool: BcryptPool;
-  /** The load this hasher sampled itself, ended with it. */
-  private readonly ownLoad: EventLoopLoad | null;
+  /** How busy the serving thread is, sampled while pacing is on (ended with the hasher). */
+  private readonly servingLoad: EventLoopLoad | null;
 
   constructor(
     readonly cost: number,
@@ -65,9 +62,8 @@ export class PasswordHasher {
     const slots = options.slots || availableParallelism();
     this.pool = new BcryptPool(slots, options.nice ?? DEFAULT_NICE);
     const share = options.busySharePercent ?? DEFAULT_BUSY_SHARE_PERCENT;
-    this.ownLoad = share < 100 && !options.servingLoad ? new EventLoopLoad() : null;
-    const load = share < 100 ? (options.servingLoad ?? this.ownLoad) : null;
-    const pacing = load ? { load, gapMs: (compareMs * 100) / share } : null;
+    this.servingLoad = share < 100 ? new EventLoopLoad() : null;
+    const pacing = this.servingLoad ? { load: this.servingLoad, gapMs: (compareMs * 100) / share } : null;
     this.queue = new CompareQueue(slots, options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS, compareMs, options.observer, pacing);
   }
 
@@ -82,7 +78,7 @@ export class PasswordHasher {
 
   /** Ends the bcrypt threads (at shutdown). */
   close(): Promise<void> {
-    this.ownLoad?.close();
+    this.servingLoad?.close();
     return this.pool.close();
   }
 

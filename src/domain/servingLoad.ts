@@ -8,7 +8,7 @@
 // utilisation can.
 
 /** Busier than this, over the last sample, is busy. */
-export const BUSY_UTILISATION = 0.8;
+const BUSY_UTILISATION = 0.8;
 /** How often the utilisation is sampled, and over how long. */
 const SAMPLE_MS = 200;
 
