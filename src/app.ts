@@ -45,7 +45,6 @@ export function createServices(config: Config, database: Database, logger?: Logg
     slots: config.BCRYPT_POOL_SIZE,
     maxQueueWaitMs: config.BCRYPT_QUEUE_MAX_WAIT_MS,
     nice: config.BCRYPT_NICE,
-    busySharePercent: config.BCRYPT_BUSY_SHARE_PERCENT,
     observer: { shed: () => metrics?.bcryptShed.inc(), served: (serviceMs) => metrics?.bcryptBusySeconds.inc(serviceMs / 1000) },
   });
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);

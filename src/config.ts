@@ -1,7 +1,7 @@
 // Every setting, read once from the environment, typed and checked at startup: a bad value
 // stops the process with a sentence naming the variable, rather than failing later.
 import { z } from 'zod';
-import { DEFAULT_BUSY_SHARE_PERCENT, DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './domain/bcryptDefaults.js';
+import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './domain/bcryptDefaults.js';
 import { parseAllowlistEntry } from './domain/ipAllowlist.js';
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -99,7 +99,6 @@ const environment = z.object({
   BCRYPT_POOL_SIZE: integer('BCRYPT_POOL_SIZE', 0, 256, 0),
   BCRYPT_QUEUE_MAX_WAIT_MS: integer('BCRYPT_QUEUE_MAX_WAIT_MS', 0, 600_000, DEFAULT_MAX_QUEUE_WAIT_MS),
   BCRYPT_NICE: integer('BCRYPT_NICE', 0, 19, DEFAULT_NICE),
-  BCRYPT_BUSY_SHARE_PERCENT: integer('BCRYPT_BUSY_SHARE_PERCENT', 1, 100, DEFAULT_BUSY_SHARE_PERCENT),
   LOCKOUT_THRESHOLD: integer('LOCKOUT_THRESHOLD', 1, 1000, 5),
   // An hour: each active user then costs a process one compare an hour, so a 2-core process at
   // cost 12 keeps some 18,000 users verified on half its CPU (docs/performance.md, "The cost of

@@ -1,7 +1,6 @@
 // The bcrypt queue on its own: order, bound on concurrency, and refusing what it cannot serve in time.
 import { expect } from 'chai';
 import { CompareQueue } from '../src/domain/compareQueue.js';
-import { EventLoopLoad, type ServingLoad } from '../src/domain/servingLoad.js';
 import { ApiError } from '../src/errors.js';
 
 /** A job that ends when told to, recording when it started. */
@@ -70,75 +69,5 @@ describe('the bcrypt compare queue', () => {
     running.finish();
     expect(await first).to.equal(0);
     expect(await Promise.all(queued)).to.have.length(20);
-  });
-
-  describe('while the serving thread is busy', () => {
-    const busy: ServingLoad = { busy: () => true };
-    const idle: ServingLoad = { busy: () => false };
-
-    it('starts jobs one gap apart, even with slots free, and at once again when it is not busy', async () => {
-      const paced = new CompareQueue(4, 60_000, 1, {}, { load: busy, gapMs: 100 });
-      const startedAt: number[] = [];
-      await Promise.all(Array.from({ length: 3 }, () => paced.run(async () => startedAt.push(performance.now()))));
-      expect(startedAt).to.have.length(3);
-      // Never sooner than the gap (a timer may fire late, not early; 1 ms for the clocks' rounding).
-      expect(startedAt[1]! - startedAt[0]!).to.be.at.least(99);
-      expect(startedAt[2]! - startedAt[1]!).to.be.at.least(99);
-
-      const unpaced = new CompareQueue(4, 60_000, 1, {}, { load: idle, gapMs: 60_000 });
-      const started: number[] = [];
-      const jobs = Array.from({ length: 4 }, (_, id) => controlledJob(started, id));
-      const results = jobs.map((job) => unpaced.run(job.job));
-      expect(started, 'all four slots at once').to.deep.equal([0, 1, 2, 3]);
-      for (const job of jobs) job.finish();
-      await Promise.all(results);
-    });
-
-    it('lets a hash (unpaced) start at once, between paced compares', async () => {
-      const queue = new CompareQueue(4, 60_000, 1, {}, { load: busy, gapMs: 60_000 });
-      const started: number[] = [];
-      const compare = controlledJob(started, 0);
-      const hash = controlledJob(started, 1);
-      const first = queue.run(compare.job);
-      const second = queue.run(hash.job, undefined, { paced: false });
-      expect(started, 'the hash did not wait the minute the pace asks of a compare').to.deep.equal([0, 1]);
-      compare.finish();
-      hash.finish();
-      expect(await Promise.all([first, second])).to.deep.equal([0, 1]);
-    });
-
-    it('refuses by the pace: a job that could not start within the bound gets a 503 at once', async () => {
-      // A gap of 1 s, a bound of 1.5 s: the first starts, the second waits ~1 s, a third would wait ~2 s.
-      const queue = new CompareQueue(4, 1500, 1, {}, { load: busy, gapMs: 1000 });
-      const started: number[] = [];
-      const jobs = Array.from({ length: 2 }, (_, id) => controlledJob(started, id));
-      const accepted = jobs.map((job) => queue.run(job.job));
-      expect(started).to.deep.equal([0]);
-      const refused = await queue.run(async () => 'never').then(
-        () => null,
-        (error: unknown) => error,
-      );
-      expect(refused).to.be.instanceOf(ApiError);
-      expect((refused as ApiError).status).to.equal(503);
-      expect((refused as ApiError).headers['Retry-After']).to.equal('2');
-      for (const job of jobs) job.finish();
-      expect(await Promise.all(accepted)).to.deep.equal([0, 1]);
-    });
-
-    it("is told by the event loop's utilisation: busy after the loop was held, not after it waited", async () => {
-      const load = new EventLoopLoad(50);
-      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-      try {
-        await sleep(60);
-        const until = performance.now() + 300;
-        while (performance.now() < until); // the serving thread held, as by a flood of calls
-        await sleep(5); // the overdue sample runs first
-        expect(load.busy()).to.equal(true);
-        await sleep(200);
-        expect(load.busy()).to.equal(false);
-      } finally {
-        load.close();
-      }
-    });
   });
 });

@@ -11,9 +11,6 @@ describe('configuration', () => {
       API_USER_DOMAIN: 'dualgate.local',
       REST_BODY_LIMIT_BYTES: 100 * 1024,
       SOAP_BODY_LIMIT_BYTES: 1024 * 1024,
-      BCRYPT_NICE: 19,
-      BCRYPT_BUSY_SHARE_PERCENT: 20,
-      BCRYPT_QUEUE_MAX_WAIT_MS: 3000,
     });
     expect(config.MONGODB_URI).to.equal(undefined);
     expect(config.PUBLIC_URL).to.equal(undefined);
@@ -35,7 +32,6 @@ describe('configuration', () => {
     [{ PORT: '70000' }, /PORT must be/],
     [{ BCRYPT_COST: '3' }, /BCRYPT_COST must be a whole number from 4 to 31/],
     [{ LOCKOUT_THRESHOLD: '0' }, /LOCKOUT_THRESHOLD must be/],
-    [{ BCRYPT_BUSY_SHARE_PERCENT: '0' }, /BCRYPT_BUSY_SHARE_PERCENT must be a whole number from 1 to 100/],
     [{ MONGODB_URI: 'postgres://x' }, /MONGODB_URI must start with mongodb:\/\//],
     [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute http\(s\) URL/],
     [{ PUBLIC_URL: 'ftp://example.com' }, /PUBLIC_URL must be a plain http\(s\) base URL/],

@@ -8,21 +8,13 @@
 // first second. A caller who would wait longer than `maxWaitMs` is told at once to come back
 // (503 with Retry-After) instead of piling up behind a queue it cannot get through in time.
 // Callers whose password is already verified never come here (see CredentialVerifier).
-//
-// While the serving thread is busy (ServingLoad), jobs start at a pace instead, one every
-// `gapMs` at most: the compares then take a bounded share of a core, and the calls of verified
-// integrations, which are what keeps that thread busy, the rest. A cold storm alone leaves the
-// serving thread mostly waiting, so it is served at the full compare rate.
 import { errors, type ApiError } from '../errors.js';
-import type { ServingLoad } from './servingLoad.js';
 
 /** How many recent compare times (the work itself, without the wait) the estimate uses. */
 const SERVICE_SAMPLES = 32;
 
 interface Waiting {
   start(): void;
-  /** Whether it keeps to the pace while the serving thread is busy (compares; not hashes). */
-  paced: boolean;
 }
 
 export interface CompareQueueObserver {
@@ -32,19 +24,11 @@ export interface CompareQueueObserver {
   served?(serviceMs: number): void;
 }
 
-/** The pace of jobs while the serving thread is busy: one start every `gapMs` at most. */
-export interface BusyPacing {
-  load: ServingLoad;
-  gapMs: number;
-}
-
 export class CompareQueue {
   private running = 0;
   private readonly waiting: Waiting[] = [];
   private head = 0;
   private readonly serviceTimes: number[] = [];
-  private lastStartMs = Number.NEGATIVE_INFINITY;
-  private paceTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly slots: number,
@@ -52,7 +36,6 @@ export class CompareQueue {
     /** What one job takes before any has been timed (the hasher measures one at start). */
     initialServiceMs: number,
     private readonly observer: CompareQueueObserver = {},
-    private readonly pacing: BusyPacing | null = null,
   ) {
     if (!Number.isInteger(slots) || slots < 1) throw new Error('a compare queue needs at least one slot');
     this.serviceTimes.push(initialServiceMs);
@@ -63,37 +46,25 @@ export class CompareQueue {
     return this.waiting.length - this.head;
   }
 
-  /**
-   * How long a job arriving now would wait for its slot: by the recent service times, or by the
-   * pace of the jobs ahead of it (and its own, if it keeps to it).
-   */
-  private expectedWaitMs(paced: boolean): number {
-    const forSlot = this.running < this.slots ? 0 : Math.ceil((this.length + 1) / this.slots) * this.meanServiceMs();
-    const pacedStarts = this.length + (paced ? 1 : 0);
-    const forPace = this.pacing?.load.busy() && pacedStarts > 0 ? this.paceDelayMs() + (pacedStarts - 1) * this.pacing.gapMs : 0;
-    return Math.max(forSlot, forPace);
-  }
-
-  /** How long until the pace lets the next job start (0: now). */
-  private paceDelayMs(): number {
-    if (!this.pacing?.load.busy()) return 0;
-    return Math.max(0, this.lastStartMs + this.pacing.gapMs - performance.now());
+  /** How long a job arriving now would wait for its slot, by the recent service times. */
+  private expectedWaitMs(): number {
+    if (this.running < this.slots) return 0;
+    return Math.ceil((this.length + 1) / this.slots) * this.meanServiceMs();
   }
 
   /** The 503 a job arriving now would get, or null when it would be queued. */
-  refusal(paced = true): ApiError | null {
-    const waitMs = this.expectedWaitMs(paced);
+  refusal(): ApiError | null {
+    const waitMs = this.expectedWaitMs();
     return waitMs > this.maxWaitMs ? errors.unavailable(Math.max(1, Math.ceil(waitMs / 1000))) : null;
   }
 
   /**
    * Runs the job when a slot is free; rejects with a 503 at once when that would be too late.
    * `serviceMsOf` tells how long the work itself took, when the job knows better than the time
-   * from its start to its end (a worker thread that had to start first). An unpaced job (a
-   * hash: a management call, rare and waited for by a person) does not keep to the pace itself.
+   * from its start to its end (a worker thread that had to start first).
    */
-  run<T>(job: () => Promise<T>, serviceMsOf?: (value: T) => number, { paced = true }: { paced?: boolean } = {}): Promise<T> {
-    const refusal = this.refusal(paced);
+  run<T>(job: () => Promise<T>, serviceMsOf?: (value: T) => number): Promise<T> {
+    const refusal = this.refusal();
     if (refusal) {
       this.observer.shed?.();
       return Promise.reject(refusal);
@@ -102,7 +73,6 @@ export class CompareQueue {
       const start = () => {
         this.running += 1;
         const started = performance.now();
-        this.lastStartMs = started;
         let serviceMs: number | undefined;
         job()
           .then((value) => {
@@ -117,31 +87,21 @@ export class CompareQueue {
             this.next();
           });
       };
-      this.waiting.push({ start, paced });
-      this.next();
+      if (this.running < this.slots && this.length === 0) start();
+      else this.waiting.push({ start });
     });
   }
 
-  /** Starts waiting jobs while slots are free and the pace allows; else comes back when it will. */
   private next(): void {
-    while (this.running < this.slots && this.length > 0) {
-      const delayMs = this.waiting[this.head]!.paced ? this.paceDelayMs() : 0;
-      if (delayMs > 0) {
-        this.paceTimer ??= setTimeout(() => {
-          this.paceTimer = null;
-          this.next();
-        }, delayMs);
-        return;
-      }
-      const job = this.waiting[this.head]!;
-      this.head += 1;
-      // The array is compacted once its consumed head outweighs what still waits.
-      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.head);
-        this.head = 0;
-      }
-      job.start();
+    if (this.running >= this.slots || this.length === 0) return;
+    const job = this.waiting[this.head]!;
+    this.head += 1;
+    // The array is compacted once its consumed head outweighs what still waits.
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
     }
+    job.start();
   }
 
   private recordService(ms: number): void {

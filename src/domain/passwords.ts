@@ -8,10 +8,9 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiError } from '../errors.js';
-import { DEFAULT_BUSY_SHARE_PERCENT, DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './bcryptDefaults.js';
+import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './bcryptDefaults.js';
 import { BcryptPool, type Timed } from './bcryptPool.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
-import { EventLoopLoad } from './servingLoad.js';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
@@ -32,13 +31,9 @@ export interface HasherOptions {
   maxQueueWaitMs?: number;
   /** The nice value of the bcrypt threads (BCRYPT_NICE): above the serving thread's, so lower priority. */
   nice?: number;
-  /**
-   * While the serving thread is busy, the share of one core (%) bcrypt jobs are paced to, by the
-   * compare time measured at start (BCRYPT_BUSY_SHARE_PERCENT); 100: no pacing.
-   */
-  busySharePercent?: number;
   observer?: CompareQueueObserver;
 }
+
 
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
@@ -47,8 +42,6 @@ export class PasswordHasher {
   private readonly durations: number[] = [];
   private readonly queue: CompareQueue;
   private readonly pool: BcryptPool;
-  /** How busy the serving thread is, sampled while pacing is on (ended with the hasher). */
-  private readonly servingLoad: EventLoopLoad | null;
 
   constructor(
     readonly cost: number,
@@ -61,10 +54,12 @@ export class PasswordHasher {
     this.durations.push(compareMs);
     const slots = options.slots || availableParallelism();
     this.pool = new BcryptPool(slots, options.nice ?? DEFAULT_NICE);
-    const share = options.busySharePercent ?? DEFAULT_BUSY_SHARE_PERCENT;
-    this.servingLoad = share < 100 ? new EventLoopLoad() : null;
-    const pacing = this.servingLoad ? { load: this.servingLoad, gapMs: (compareMs * 100) / share } : null;
-    this.queue = new CompareQueue(slots, options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS, compareMs, options.observer, pacing);
+    this.queue = new CompareQueue(
+      slots,
+      options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS,
+      compareMs,
+      options.observer,
+    );
   }
 
   /**
@@ -78,7 +73,6 @@ export class PasswordHasher {
 
   /** Ends the bcrypt threads (at shutdown). */
   close(): Promise<void> {
-    this.servingLoad?.close();
     return this.pool.close();
   }
 
@@ -88,7 +82,7 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.queue.run(() => this.pool.hash(prehash(password), this.cost), workMs, { paced: false }).then(valueOf);
+    return this.queue.run(() => this.pool.hash(prehash(password), this.cost), workMs).then(valueOf);
   }
 
   verify(password: string, hash: string): Promise<boolean> {
