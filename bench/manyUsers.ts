@@ -105,7 +105,7 @@ function counterValue(metricsText: string, name: string): number {
 }
 
 /** How busy the gateway was, by the clock: its serving thread (0 to 1) and its bcrypt slots (how many at work). */
-function coreUse(before: string, after: string, seconds: number) {
+function gatewayBusy(before: string, after: string, seconds: number) {
   const rate = (name: string) => Math.round(((counterValue(after, name) - counterValue(before, name)) / seconds) * 100) / 100;
   return { servingThreadBusy: rate('dualgate_event_loop_busy_seconds_total'), bcryptSlotsBusy: rate('dualgate_bcrypt_busy_seconds_total') };
 }
@@ -148,7 +148,7 @@ async function warmRun(target: ManyUsersTarget, authorizations: string[], connec
     /** The commands behind that figure, over the whole run. */
     databaseOperations: byOperation,
     statusCounts: statusCountsOf(result),
-    ...coreUse(metricsBefore, metricsAfter, seconds),
+    ...gatewayBusy(metricsBefore, metricsAfter, seconds),
   };
 }
 

@@ -338,7 +338,7 @@ function printManyUsers(many: ManyUsersResults): void {
   console.log('');
   console.log(`f) one warm integration: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms); beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms): ${storm.ratio} of alone; ${storm.stormServed} newcomers served meanwhile`);
   console.log(
-    `- the gateway's cores: its serving thread busy ${storm.alone.servingThreadBusy} of the time alone, ${storm.withStorm.servingThreadBusy} beside the newcomers, with ${storm.withStorm.bcryptSlotsBusy} bcrypt slots at work on average`,
+    `- the gateway meanwhile: its serving thread busy ${storm.alone.servingThreadBusy} of the time alone, ${storm.withStorm.servingThreadBusy} beside the newcomers, with ${storm.withStorm.bcryptSlotsBusy} bcrypt slots at work on average`,
   );
 }
 

@@ -34,7 +34,6 @@ export interface HasherOptions {
   observer?: CompareQueueObserver;
 }
 
-
 export class PasswordHasher {
   /** A hash of a random secret at the current cost: unknown users are checked against it. */
   private readonly dummyHash: string;
