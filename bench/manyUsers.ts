@@ -21,6 +21,7 @@ import { createServices } from '../src/app.js';
 import type { Config } from '../src/config.js';
 import type { Database } from '../src/db/connection.js';
 import { insertApiUsers } from '../test/support/bulkUsers.js';
+import { counterValue } from '../test/support/metrics.js';
 
 export interface ManyUsersTarget {
   url: string;
@@ -31,6 +32,15 @@ export interface ManyUsersTarget {
   connections: number;
   durationSeconds: number;
 }
+
+/** A warm run's headline figures. */
+export interface WarmSummary {
+  requestsPerSecond: number;
+  p99: number;
+  databaseOperationsPerCall: number;
+}
+
+const summary = ({ requestsPerSecond, p99, databaseOperationsPerCall }: WarmSummary): WarmSummary => ({ requestsPerSecond, p99, databaseOperationsPerCall });
 
 export interface ColdResult {
   users: number;
@@ -46,7 +56,7 @@ export interface ColdResult {
    * The warm integration alone, run right before `warm`: what `warm` is measured against, since
    * the machine's speed drifts over the minutes between the run's first figures and these.
    */
-  oneUserBefore: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number };
+  oneUserBefore: WarmSummary;
   warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; databaseOperations: Record<string, number>; statusCounts: Record<string, number> };
 }
 
@@ -63,7 +73,7 @@ export interface StormSide {
 
 export interface ManyUsersResults {
   comparesPerSecondCeiling: number;
-  oneUserWarm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number };
+  oneUserWarm: WarmSummary;
   cold: ColdResult[];
   duringStorm: { alone: StormSide; withStorm: StormSide; ratio: number; stormServed: number };
 }
@@ -97,11 +107,6 @@ function operationCounts(metricsText: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const match of metricsText.matchAll(/^dualgate_database_operations_total\{operation="([^"]*)"\} (\d+(?:\.\d+)?)/gm)) counts[match[1]!] = Number(match[2]);
   return counts;
-}
-
-/** A counter's value without labels, e.g. dualgate_bcrypt_busy_seconds_total. */
-function counterValue(metricsText: string, name: string): number {
-  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1] ?? Number.NaN);
 }
 
 /** How busy the gateway was, by the clock: its serving thread (0 to 1) and its bcrypt slots (how many at work). */
@@ -228,7 +233,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
       ofCeiling: cost === config.BCRYPT_COST ? Math.round((comparesPerSecond / ceiling) * 100) / 100 : Number.NaN,
       statusCounts: storm.statusCounts,
       badAnswers: storm.badAnswers,
-      oneUserBefore: { requestsPerSecond: oneUserBefore.requestsPerSecond, p99: oneUserBefore.p99, databaseOperationsPerCall: oneUserBefore.databaseOperationsPerCall },
+      oneUserBefore: summary(oneUserBefore),
       warm,
     };
     cold.push(result);
@@ -263,7 +268,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
   );
   return {
     comparesPerSecondCeiling: Math.round(ceiling * 10) / 10,
-    oneUserWarm: { requestsPerSecond: oneUser.requestsPerSecond, p99: oneUser.p99, databaseOperationsPerCall: oneUser.databaseOperationsPerCall },
+    oneUserWarm: summary(oneUser),
     cold,
     duringStorm,
   };

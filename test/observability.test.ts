@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 import { send } from './support/http.js';
+import { counterValue } from './support/metrics.js';
 import { envelope, escapeText, soapCall, soapPost } from './support/soap.js';
 
 const TOKEN = 'metrics-token-0123456789';
@@ -80,8 +81,12 @@ describe('observability', () => {
     const read = async () => {
       const sent = performance.now();
       const { text } = await send(gateway.app, 'GET', '/metrics', { Authorization: `Bearer ${TOKEN}` });
-      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-      return { sent, answered: performance.now(), bcrypt: value('dualgate_bcrypt_busy_seconds_total'), busy: value('dualgate_event_loop_busy_seconds_total') };
+      return {
+        sent,
+        answered: performance.now(),
+        bcrypt: counterValue(text, 'dualgate_bcrypt_busy_seconds_total'),
+        busy: counterValue(text, 'dualgate_event_loop_busy_seconds_total'),
+      };
     };
     const before = await read();
     // A hash (the new user) and a compare (its first call): bcrypt work, as the hasher timed it.

@@ -52,15 +52,14 @@ export class Metrics {
     // Beside the bcrypt threads' busy time: how busy the serving thread is (the default metrics
     // give the event loop's lag, not that). Both are clock time, which includes the time a
     // thread waited for a core: Node 20 has no CPU time per thread.
-    let busySeconds = 0;
     new Counter({
       name: 'dualgate_event_loop_busy_seconds_total',
       help: 'Time the serving thread spent running code rather than waiting for I/O (its rate: event loop utilisation, 0 to 1).',
       registers: [this.registry],
       collect() {
-        const now = performance.eventLoopUtilization().active / 1000;
-        this.inc(now - busySeconds);
-        busySeconds = now;
+        // The loop's own running total, which only grows: the counter is set to it.
+        this.reset();
+        this.inc(performance.eventLoopUtilization().active / 1000);
       },
     });
     const lookups = this.credentialCache;
