@@ -318,13 +318,20 @@ describe('the contract error table, over REST and SOAP', () => {
     const entry = logged.find((line) => line.requestId === 'trace-me-123');
     expect(entry?.msg).to.equal('unexpected error');
     expect(entry?.err?.message).to.include('secret detail');
+    // The request lines of both doors are errors: the server was at fault.
+    const requestLines = logged.filter((line) => line.msg === 'request' && (line as { operation?: string }).operation === 'GetServerTime');
+    expect(requestLines.map(({ level, status, error }: { level?: number; status?: number; error?: string }) => ({ level, status, error }))).to.deep.equal([
+      { level: 50, status: 500, error: 'ERROR_UNKNOWN' },
+      { level: 50, status: 500, error: 'ERROR_UNKNOWN' },
+    ]);
   });
 
   it('503 ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE when the database cannot be reached', async function () {
     this.timeout(60_000);
     const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-503-'));
     const server = await startDatabaseServer({ dataDir, databaseName: 'gone' });
-    const doomed = await startTestGateway({ databaseUri: server.uri });
+    const lines: string[] = [];
+    const doomed = await startTestGateway({ databaseUri: server.uri, logLines: lines });
     try {
       const account = await doomed.createAccount();
       expect((await restRequest(doomed.app, account, 'GET', '/v2/server-time')).status).to.equal(200);
@@ -333,6 +340,13 @@ describe('the contract error table, over REST and SOAP', () => {
       expectRestError(await restRequest(doomed.app, account, 'GET', '/v2/account-info'), 503, 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE');
       expectSoapFault(await soapCall(doomed.app, account, 'GetCurrentAccountInfo'), 500, 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE', 'soap:Server');
       expect(Date.now() - started, 'answered without hanging').to.be.below(15_000);
+      // Both answers were chosen (with Retry-After), not faults of the code: their lines are
+      // warnings, the SOAP one too although its fault is HTTP 500.
+      const requestLines = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request' && line.error);
+      expect(requestLines.map(({ level, protocol, status, error }) => ({ level, protocol, status, error }))).to.deep.equal([
+        { level: 40, protocol: 'rest', status: 503, error: 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE' },
+        { level: 40, protocol: 'soap', status: 500, error: 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE' },
+      ]);
     } finally {
       await doomed.close().catch(() => {});
       await server.stop();

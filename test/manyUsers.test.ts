@@ -115,10 +115,11 @@ describe('while bcrypt compares are being shed', function () {
   this.timeout(60_000);
   let gateway: TestGateway;
   let owner: TestAccount;
+  const lines: string[] = [];
 
   before(async () => {
     // One slot and no waiting: whenever a compare runs, the next caller needing one is shed.
-    gateway = await startTestGateway({ env: { BCRYPT_COST: '12', BCRYPT_POOL_SIZE: '1', BCRYPT_QUEUE_MAX_WAIT_MS: '0' } });
+    gateway = await startTestGateway({ env: { BCRYPT_COST: '12', BCRYPT_POOL_SIZE: '1', BCRYPT_QUEUE_MAX_WAIT_MS: '0' }, logLines: lines });
     owner = await gateway.createAccount({ name: 'Shedding' });
   });
   after(() => gateway.close());
@@ -135,6 +136,9 @@ describe('while bcrypt compares are being shed', function () {
     const wrong = await restRequest(gateway.baseUrl, { username: owner.username, password: 'not-the-password-1' }, 'GET', '/v2/account-info');
     expect(wrong.status, wrong.text).to.equal(503);
     expect(wrong.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+    // Shedding is the gateway's choice, not a fault: a warning, or a storm would log thousands of errors.
+    const shedLine = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.requestId === wrong.headers.get('x-request-id'));
+    expect(shedLine).to.include({ msg: 'request', level: 40, status: 503, error: 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE' });
     expect((await cold).status).to.equal(200);
     const later = await restRequest(gateway.baseUrl, { username: owner.username, password: 'not-the-password-1' }, 'GET', '/v2/account-info');
     expect(later.status, 'once nothing is shed, the usual 401').to.equal(401);

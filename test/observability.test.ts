@@ -34,7 +34,12 @@ describe('observability', () => {
     expect(logged().filter((line) => line.requestId === soapId)).to.have.length(1);
     expect(logged().find((line) => line.requestId === soapId)).to.include({ protocol: 'soap', operation: 'GetServerTime', status: 200 });
     const refused = await restRequest(gateway.app, { username: owner.username, password: 'nope' }, 'GET', '/v2/server-time');
-    expect(logged().find((line) => line.requestId === refused.headers.get('x-request-id'))).to.include({ status: 401, accountId: null, level: 30 });
+    expect(logged().find((line) => line.requestId === refused.headers.get('x-request-id'))).to.include({ status: 401, error: 'ERROR_INVALID_LOGIN', accountId: null, level: 30 });
+    // A SOAP fault is HTTP 500 for the caller's mistakes too: its line says whose it was.
+    const missing = await soapCall(gateway.app, owner, 'GetApiUserById', '<id>000000000000000000000000</id>');
+    expect(missing.status).to.equal(500);
+    expect(logged().find((line) => line.requestId === missing.headers.get('x-request-id'))).to.include({ status: 500, error: 'ERROR_APIUSER_NOT_FOUND', level: 30 });
+    expect(restLine).to.not.have.property('error');
   });
 
   it('never logs a password, a hash or an Authorization header', async () => {

@@ -2,8 +2,14 @@
 // runs on every call, so it is kept lean): a request id (the caller's X-Request-Id when sane,
 // else a new one, returned as X-Request-Id), `Connection: close` while the server drains, and
 // once the response is over, its metrics and one JSON log line (pino): request id, protocol,
-// operation, status, duration, account and API user. Never a body, a header, a password or a
-// hash: the line is built here field by field.
+// operation, status, the contract's error code if any, duration, account and API user. Never a
+// body, a header, a password or a hash: the line is built here field by field.
+//
+// The line's level says whose the problem is, not what the status is: a SOAP fault is HTTP 500
+// for a caller's mistake too, and a 503 is an answer the gateway chose (compares shed in a cold
+// storm, the database away, a drain), with Retry-After. So: `error` for the server's own faults
+// (the contract's 5xx other than 503), `warn` for a 503, `info` for the rest. After a deploy a
+// cold storm sheds thousands of calls, and those must not read as thousands of errors.
 //
 // Not pino-http: it makes two child loggers, binds and serializes the whole request and adds
 // four listeners on every request, whether anything is logged or not. Measured with
@@ -47,12 +53,15 @@ export function observeRequests(logger: Logger, metrics: Metrics, health: Health
         method: req.method,
         path,
         status: res.statusCode,
+        ...(state.answeredError ? { error: state.answeredError.code } : {}),
         durationMs: Math.round(durationMs * 10) / 10,
         accountId: state.caller?.account._id.toHexString() ?? null,
         apiUserId: state.caller?.user._id.toHexString() ?? null,
         ...(res.writableFinished ? {} : { aborted: true }),
       };
-      if (res.statusCode >= 500) requestLines.error(line, 'request');
+      const status = state.answeredError?.status ?? res.statusCode;
+      if (status === 503) requestLines.warn(line, 'request');
+      else if (status >= 500) requestLines.error(line, 'request');
       else requestLines.info(line, 'request');
     });
     next();

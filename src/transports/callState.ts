@@ -1,6 +1,7 @@
 // What the shared middleware learns about a call, kept on res.locals for the doors.
 import type { Response } from 'express';
 import type { Caller } from '../auth/credentials.js';
+import type { ApiError } from '../errors.js';
 import type { QuotaState } from '../domain/callQuota.js';
 
 export interface CallState {
@@ -10,6 +11,11 @@ export interface CallState {
   /** The operation's name once a door has found it (for logs). */
   operation?: string;
   protocol?: 'rest' | 'soap';
+  /**
+   * The contract's error the call was answered with, set by whichever door wrote it (for logs:
+   * a SOAP fault is HTTP 500 whether the caller or the server was at fault).
+   */
+  answeredError?: ApiError;
 }
 
 export function callState(res: Response): CallState {

@@ -115,6 +115,7 @@ function sendJson(res: Response, status: number, value: unknown): void {
 }
 
 export function sendRestError(error: ApiError, res: Response): void {
+  callState(res).answeredError = error;
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   sendJson(res, error.status, { message: error.contractMessage });
 }
