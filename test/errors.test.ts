@@ -314,13 +314,15 @@ describe('the contract error table, over REST and SOAP', () => {
     } finally {
       await faulty.close();
     }
-    const logged = lines.map((line) => JSON.parse(line) as { requestId?: string; msg: string; err?: { message: string } });
+    const logged = lines.map(
+      (line) => JSON.parse(line) as { requestId?: string; msg: string; err?: { message: string }; level: number; status?: number; operation?: string; error?: string },
+    );
     const entry = logged.find((line) => line.requestId === 'trace-me-123');
     expect(entry?.msg).to.equal('unexpected error');
     expect(entry?.err?.message).to.include('secret detail');
     // The request lines of both doors are errors: the server was at fault.
-    const requestLines = logged.filter((line) => line.msg === 'request' && (line as { operation?: string }).operation === 'GetServerTime');
-    expect(requestLines.map(({ level, status, error }: { level?: number; status?: number; error?: string }) => ({ level, status, error }))).to.deep.equal([
+    const requestLines = logged.filter((line) => line.msg === 'request' && line.operation === 'GetServerTime');
+    expect(requestLines.map(({ level, status, error }) => ({ level, status, error }))).to.deep.equal([
       { level: 50, status: 500, error: 'ERROR_UNKNOWN' },
       { level: 50, status: 500, error: 'ERROR_UNKNOWN' },
     ]);
