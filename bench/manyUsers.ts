@@ -7,7 +7,10 @@
 //      (the machine's speed drifts over the minutes a run takes).
 //   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
 //      against the same integration alone, and how busy the gateway was meanwhile (its
-//      serving thread's share of the time, its bcrypt slots at work; from /metrics).
+//      serving thread's share of the time, its bcrypt slots at work; from /metrics). Beside it,
+//      the machine's own bound for that ratio: the same integration beside one process per
+//      core comparing bcrypt hashes at nice 19 outside the gateway, which costs the serving
+//      thread whatever sharing the cores costs, with none of the gateway's work for newcomers.
 // Users are written straight to the database with one shared password and one precomputed
 // hash (set-up in seconds; each still costs its own compare to log in). Above BENCH_COLD_MAX
 // users (default 1,000) the hash is made at cost 4: at cost 12 a 2-core machine needs some 15
@@ -15,6 +18,7 @@
 // are what such a run is for, do not depend on the cost. Those rows say so.
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { createServices } from '../src/app.js';
@@ -75,7 +79,15 @@ export interface ManyUsersResults {
   comparesPerSecondCeiling: number;
   oneUserWarm: WarmSummary;
   cold: ColdResult[];
-  duringStorm: { alone: StormSide; withStorm: StormSide; ratio: number; stormServed: number };
+  duringStorm: {
+    alone: StormSide;
+    withStorm: StormSide;
+    ratio: number;
+    stormServed: number;
+    /** The same integration beside nice-19 compares outside the gateway, and its ratio to alone. */
+    besideOutsideCompares: StormSide;
+    machineBound: number;
+  };
 }
 
 const PASSWORD = 'Bench-integration-secret-1';
@@ -100,6 +112,24 @@ async function measureCompareCeiling(hash: string, seconds = 3): Promise<number>
     }),
   );
   return done / seconds;
+}
+
+/**
+ * The warm integration beside one process per core running bcrypt compares at nice 19, as the
+ * gateway's compare threads do: what sharing the cores costs its serving thread, which nothing
+ * the gateway does about its newcomers can make smaller.
+ */
+async function besideOutsideCompares(target: ManyUsersTarget, hash: string, connections: number) {
+  const loop = `require('node:os').setPriority(19); const bcrypt = require('bcrypt'); for (;;) bcrypt.compareSync('not it', ${JSON.stringify(hash)});`;
+  const root = new URL('..', import.meta.url);
+  const loops = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', loop], { cwd: root, stdio: 'ignore' }));
+  try {
+    // Until they are past loading bcrypt and comparing.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return await warmRun(target, [target.authorization], connections);
+  } finally {
+    for (const child of loops) child.kill();
+  }
 }
 
 /** Commands sent so far, by command name. */
@@ -247,6 +277,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
   // f) the warm integration on half the connections, alone and then beside 1,000 newcomers on the other half.
   const half = Math.max(1, Math.floor(target.connections / 2));
   const alone = await warmRun(target, [target.authorization], half);
+  const outside = await besideOutsideCompares(target, hash, half);
   const { account } = await accounts.create({ name: 'Storm', mainEmail: 'storm@example.com', apiCallsPerHour: 1_000_000_000 });
   const newcomers = await insertApiUsers(database, account._id, 1000, hash);
   let stormOver = false;
@@ -255,16 +286,20 @@ export async function runManyUsers(config: Config, database: Database, target: M
   stormOver = true;
   const stormResult = await storm;
   const side = ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy }: StormSide): StormSide => ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy });
+  const ofAlone = (run: StormSide) => Math.round((run.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100;
   const duringStorm = {
     alone: side(alone),
     withStorm: side(withStorm),
-    ratio: Math.round((withStorm.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100,
+    ratio: ofAlone(withStorm),
     stormServed: stormResult.served,
+    besideOutsideCompares: side(outside),
+    machineBound: ofAlone(outside),
   };
   console.error(
     `  f) warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms, serving thread ${alone.servingThreadBusy} busy), ` +
       `beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms, serving thread ${withStorm.servingThreadBusy} busy, ` +
-      `bcrypt slots at work ${withStorm.bcryptSlotsBusy}): ${duringStorm.ratio}`,
+      `bcrypt slots at work ${withStorm.bcryptSlotsBusy}): ${duringStorm.ratio}; ` +
+      `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms): ${duringStorm.machineBound}`,
   );
   return {
     comparesPerSecondCeiling: Math.round(ceiling * 10) / 10,

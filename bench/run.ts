@@ -58,8 +58,9 @@ interface Scenario {
   statusCounts: Record<string, number>;
 }
 
-/** Warnings and errors the gateway logged, by message and error type. */
+/** Warnings and errors the gateway logged, by level, message and error. */
 const problems: Record<string, number> = {};
+const LEVEL_NAMES: Record<string, string> = { '40': 'warning', '50': 'error', '60': 'fatal' };
 
 function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,13 +71,16 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
       const match = ready.exec(output);
       if (match) {
         // From here on its output is read (it logs as in production) and only its warnings
-        // and errors are counted, by message and error type, for the summary.
+        // and errors are counted, by level, message and error (the contract's code a request
+        // line carries, or the type of an error logged), for the summary.
         child.stdout?.off('data', onData);
         child.stderr?.off('data', onData);
         const countProblems = (chunk: Buffer) => {
           for (const line of chunk.toString().split('\n')) {
-            if (!/"level":(40|50|60)/.test(line)) continue;
-            const key = `${/"msg":"([^"]*)"/.exec(line)?.[1] ?? '?'} (${/"type":"([^"]*)"/.exec(line)?.[1] ?? 'no error'})`;
+            const level = /"level":(40|50|60)/.exec(line)?.[1];
+            if (!level) continue;
+            const error = /"error":"([^"]*)"/.exec(line)?.[1] ?? /"type":"([^"]*)"/.exec(line)?.[1] ?? 'no error';
+            const key = `${LEVEL_NAMES[level]} ${/"msg":"([^"]*)"/.exec(line)?.[1] ?? '?'} (${error})`;
             problems[key] = (problems[key] ?? 0) + 1;
           }
         };
@@ -339,6 +343,9 @@ function printManyUsers(many: ManyUsersResults): void {
   console.log(`f) one warm integration: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms); beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms): ${storm.ratio} of alone; ${storm.stormServed} newcomers served meanwhile`);
   console.log(
     `- the gateway meanwhile: its serving thread busy ${storm.alone.servingThreadBusy} of the time alone, ${storm.withStorm.servingThreadBusy} beside the newcomers, with ${storm.withStorm.bcryptSlotsBusy} bcrypt slots at work on average`,
+  );
+  console.log(
+    `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms): ${storm.machineBound} of alone`,
   );
 }
 
