@@ -34,7 +34,9 @@ describe('the bcrypt compare queue', () => {
     const queue = new CompareQueue(1, 150, 100);
     const started: number[] = [];
     const jobs = Array.from({ length: 2 }, (_, id) => controlledJob(started, id));
+    expect(queue.wouldRefuse()).to.equal(false);
     const accepted = jobs.map((job) => queue.run(job.job));
+    expect(queue.wouldRefuse(), 'what every call asks while a storm lasts').to.equal(true);
     const refused = await queue.run(async () => 'never').then(
       () => null,
       (error: unknown) => error,
@@ -45,6 +47,7 @@ describe('the bcrypt compare queue', () => {
     expect((refused as ApiError).headers['Retry-After']).to.match(/^[1-9]\d*$/);
     for (const job of jobs) job.finish();
     expect(await Promise.all(accepted)).to.deep.equal([0, 1]);
+    expect(queue.wouldRefuse()).to.equal(false);
   });
 
   it('a failing job frees its slot for the next', async () => {

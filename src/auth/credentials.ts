@@ -56,8 +56,7 @@ export class CredentialVerifier {
     // While compares are being shed, a caller who would need one is shed before its state is
     // read: the retries of a cold storm would otherwise cost the database a read each. A caller
     // whose password verified before is let through to that read (it needs no compare).
-    const overloaded = this.hasher.overloaded();
-    if (overloaded && !this.states.holds(username) && !this.verified.verifiedBefore(username, password)) throw overloaded;
+    if (this.hasher.overloaded() && !this.states.holds(username) && !this.verified.verifiedBefore(username, password)) throw this.hasher.refusal();
     const read = await this.states.get(username);
     const { user, account } = read;
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
@@ -124,8 +123,7 @@ export class CredentialVerifier {
     if (decided) {
       // While compares are being shed, a refusal that needed none is shed alike (not a 401 that
       // would tell this user from those who need a compare).
-      const overloaded = this.hasher.overloaded();
-      if (overloaded) throw overloaded;
+      if (this.hasher.overloaded()) throw this.hasher.refusal();
       return false;
     }
     const unknown = storedHashes.filter((_storedHash, index) => verdicts[index] === 'unknown');

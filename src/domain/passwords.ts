@@ -62,11 +62,16 @@ export class PasswordHasher {
   }
 
   /**
-   * The 503 a compare asked for now would get, or null. A refusal decided without a compare
-   * (a wrong password for a user whose right one is known) gets it too, so that while the queue
-   * sheds, such users look like every other one who needs a compare.
+   * Whether a compare asked for now would be refused (503). A refusal decided without a compare
+   * (a wrong password for a user whose right one is known) is refused so too, so that while the
+   * queue sheds, such users look like every other one who needs a compare.
    */
-  overloaded(): ApiError | null {
+  overloaded(): boolean {
+    return this.queue.wouldRefuse();
+  }
+
+  /** The 503 such a compare gets, with the queue's Retry-After. */
+  refusal(): ApiError {
     return this.queue.refusal();
   }
 
