@@ -31,6 +31,8 @@ export interface ManyUsersTarget {
   url: string;
   /** Scrapes the gateway's /metrics (the bench starts it with a token). */
   metrics(): Promise<string>;
+  /** CPU time (user + system) the gateway's serving thread has used so far, in µs. */
+  servingThreadCpuMicros(): number;
   /** The warm integration: the bench account's owner, verified already. */
   authorization: string;
   connections: number;
@@ -73,6 +75,8 @@ export interface StormSide {
   p99: number;
   servingThreadBusy: number;
   bcryptSlotsBusy: number;
+  /** The serving thread's CPU time per call answered, in µs (what a call cost it, whatever ran beside). */
+  servingThreadCpuMicrosPerCall: number;
 }
 
 export interface ManyUsersResults {
@@ -155,6 +159,7 @@ function statusCountsOf(result: autocannon.Result): Record<string, number> {
 async function warmRun(target: ManyUsersTarget, authorizations: string[], connections = target.connections, durationSeconds = target.durationSeconds) {
   let next = 0;
   const metricsBefore = await target.metrics();
+  const cpuBefore = target.servingThreadCpuMicros();
   const started = performance.now();
   const result = await autocannon({
     url: target.url,
@@ -168,6 +173,7 @@ async function warmRun(target: ManyUsersTarget, authorizations: string[], connec
       },
     ],
   });
+  const cpuMicros = target.servingThreadCpuMicros() - cpuBefore;
   const metricsAfter = await target.metrics();
   const seconds = (performance.now() - started) / 1000;
   const before = operationCounts(metricsBefore);
@@ -183,6 +189,7 @@ async function warmRun(target: ManyUsersTarget, authorizations: string[], connec
     /** The commands behind that figure, over the whole run. */
     databaseOperations: byOperation,
     statusCounts: statusCountsOf(result),
+    servingThreadCpuMicrosPerCall: Math.round(cpuMicros / Math.max(1, result.requests.total)),
     ...gatewayBusy(metricsBefore, metricsAfter, seconds),
   };
 }
@@ -285,7 +292,13 @@ export async function runManyUsers(config: Config, database: Database, target: M
   const withStorm = await warmRun(target, [target.authorization], half);
   stormOver = true;
   const stormResult = await storm;
-  const side = ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy }: StormSide): StormSide => ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy });
+  const side = ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy, servingThreadCpuMicrosPerCall }: StormSide): StormSide => ({
+    requestsPerSecond,
+    p99,
+    servingThreadBusy,
+    bcryptSlotsBusy,
+    servingThreadCpuMicrosPerCall,
+  });
   const ofAlone = (run: StormSide) => Math.round((run.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100;
   const duringStorm = {
     alone: side(alone),
@@ -296,10 +309,10 @@ export async function runManyUsers(config: Config, database: Database, target: M
     machineBound: ofAlone(outside),
   };
   console.error(
-    `  f) warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms, serving thread ${alone.servingThreadBusy} busy), ` +
-      `beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms, serving thread ${withStorm.servingThreadBusy} busy, ` +
+    `  f) warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms, serving thread ${alone.servingThreadBusy} busy, ${alone.servingThreadCpuMicrosPerCall} µs a call), ` +
+      `beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms, serving thread ${withStorm.servingThreadBusy} busy, ${withStorm.servingThreadCpuMicrosPerCall} µs a call, ` +
       `bcrypt slots at work ${withStorm.bcryptSlotsBusy}): ${duringStorm.ratio}; ` +
-      `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms): ${duringStorm.machineBound}`,
+      `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms, ${outside.servingThreadCpuMicrosPerCall} µs a call): ${duringStorm.machineBound}`,
   );
   return {
     comparesPerSecondCeiling: Math.round(ceiling * 10) / 10,

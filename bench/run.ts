@@ -102,10 +102,10 @@ function memoryOf(pid: number): { peakMb: number; rssMb: number } {
   return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-/** CPU time (user + system) a process has used so far, in µs. */
-function cpuMicrosOf(pid: number): number {
+/** CPU time (user + system) a process has used so far, in µs; or one of its threads, by its id. */
+function cpuMicrosOf(pid: number, thread?: number): number {
   // /proc/<pid>/stat: fields 14 and 15 (utime, stime), in clock ticks (100 per second on Linux).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
@@ -247,6 +247,8 @@ async function main(): Promise<void> {
         manyUsers = await runManyUsers(config, manyConnection, {
           url: gatewayUrl,
           metrics: async () => (await fetch(`${gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text(),
+          // The main thread's id is the process's.
+          servingThreadCpuMicros: () => cpuMicrosOf(gateway.child.pid!, gateway.child.pid!),
           authorization,
           connections: CONNECTIONS,
           durationSeconds: DURATION,
@@ -342,7 +344,8 @@ function printManyUsers(many: ManyUsersResults): void {
   console.log('');
   console.log(`f) one warm integration: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms); beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms): ${storm.ratio} of alone; ${storm.stormServed} newcomers served meanwhile`);
   console.log(
-    `- the gateway meanwhile: its serving thread busy ${storm.alone.servingThreadBusy} of the time alone, ${storm.withStorm.servingThreadBusy} beside the newcomers, with ${storm.withStorm.bcryptSlotsBusy} bcrypt slots at work on average`,
+    `- the gateway meanwhile: its serving thread busy ${storm.alone.servingThreadBusy} of the time alone, ${storm.withStorm.servingThreadBusy} beside the newcomers, with ${storm.withStorm.bcryptSlotsBusy} bcrypt slots at work on average; ` +
+      `its CPU per call ${storm.alone.servingThreadCpuMicrosPerCall} µs alone, ${storm.withStorm.servingThreadCpuMicrosPerCall} µs beside the newcomers, ${storm.besideOutsideCompares.servingThreadCpuMicrosPerCall} µs beside the outside compares`,
   );
   console.log(
     `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms): ${storm.machineBound} of alone`,
