@@ -55,6 +55,13 @@ export interface ColdResult {
   secondsUntilAllServed: number;
   comparesPerSecond: number;
   ofCeiling: number;
+  /**
+   * The ceiling measured again right after the storm (at the bench's cost only): the machine's
+   * speed drifts over the minutes a storm of 1,000 takes, and this says by how much.
+   */
+  ceilingAfter: number;
+  /** The gateway's bcrypt slots at work on average during the storm (from its metrics): whether it kept them fed. */
+  bcryptSlotsBusy: number;
   /** Answers while getting there, by status (every 503 carried Retry-After, or it is counted as bad). */
   statusCounts: Record<string, number>;
   badAnswers: number;
@@ -258,7 +265,10 @@ export async function runManyUsers(config: Config, database: Database, target: M
     const { account } = await accounts.create({ name: `Many ${count}`, mainEmail: 'many@example.com', apiCallsPerHour: 1_000_000_000 });
     const cost = count > COLD_MAX ? 4 : config.BCRYPT_COST;
     const usernames = await insertApiUsers(database, account._id, count, count > COLD_MAX ? cheap : hash);
+    const metricsBefore = await target.metrics();
     const storm = await coldStorm(target, usernames, target.connections);
+    const { bcryptSlotsBusy } = gatewayBusy(metricsBefore, await target.metrics(), storm.seconds);
+    const ceilingAfter = cost === config.BCRYPT_COST ? await measureCompareCeiling(hash) : Number.NaN;
     const comparesPerSecond = count / storm.seconds;
     const oneUserBefore = await warmRun(target, [target.authorization]);
     const warm = await warmRun(target, usernames.map((username) => basic(username, PASSWORD)));
@@ -268,6 +278,8 @@ export async function runManyUsers(config: Config, database: Database, target: M
       secondsUntilAllServed: Math.round(storm.seconds * 10) / 10,
       comparesPerSecond: Math.round(comparesPerSecond * 10) / 10,
       ofCeiling: cost === config.BCRYPT_COST ? Math.round((comparesPerSecond / ceiling) * 100) / 100 : Number.NaN,
+      ceilingAfter: Math.round(ceilingAfter * 10) / 10,
+      bcryptSlotsBusy,
       statusCounts: storm.statusCounts,
       badAnswers: storm.badAnswers,
       oneUserBefore: summary(oneUserBefore),
@@ -275,7 +287,8 @@ export async function runManyUsers(config: Config, database: Database, target: M
     };
     cold.push(result);
     console.error(
-      `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling); ` +
+      `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling, ` +
+        `${result.ceilingAfter} compares/s measured right after; bcrypt slots at work ${bcryptSlotsBusy}); ` +
         `one user right before ${oneUserBefore.requestsPerSecond} req/s, ${oneUserBefore.databaseOperationsPerCall} operations/call ${JSON.stringify(oneUserBefore.databaseOperations)}; ` +
         `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call ${JSON.stringify(warm.databaseOperations)}`,
     );

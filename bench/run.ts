@@ -329,15 +329,15 @@ function printManyUsers(many: ManyUsersResults): void {
   console.log(`Many integrations (bcrypt ceiling measured here: ${many.comparesPerSecondCeiling} compares/s; one user warm at the start: ${many.oneUserWarm.requestsPerSecond} req/s, p99 ${many.oneUserWarm.p99} ms, ${many.oneUserWarm.databaseOperationsPerCall} database operations per call)`);
   console.log('');
   console.log(
-    '| users never seen before (hash cost) | all served in s | compares/s | of ceiling | answers while getting there | one user right before, req/s | warm req/s | warm / one user | warm p99 ms | db operations per call: warm (one user right before) |',
+    '| users never seen before (hash cost) | all served in s | compares/s | of ceiling | ceiling right after | bcrypt slots at work | answers while getting there | one user right before, req/s | warm req/s | warm / one user | warm p99 ms | db operations per call: warm (one user right before) |',
   );
-  console.log('|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
   for (const row of many.cold) {
     const answers = Object.entries(row.statusCounts).map(([status, count]) => `${status}: ${count}`).join(', ') + (row.badAnswers > 0 ? ` (${row.badAnswers} not 200/503+Retry-After)` : '');
     const one = row.oneUserBefore;
     const ofOne = Math.round((row.warm.requestsPerSecond / Math.max(1, one.requestsPerSecond)) * 100) / 100;
     console.log(
-      `| ${row.users} (${row.cost}) | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${Number.isNaN(row.ofCeiling) ? '—' : row.ofCeiling} | ${answers} | ${one.requestsPerSecond} | ${row.warm.requestsPerSecond} | ${ofOne} | ${row.warm.p99} | ${row.warm.databaseOperationsPerCall} (${one.databaseOperationsPerCall}) |`,
+      `| ${row.users} (${row.cost}) | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${Number.isNaN(row.ofCeiling) ? '—' : row.ofCeiling} | ${Number.isNaN(row.ceilingAfter) ? '—' : row.ceilingAfter} | ${row.bcryptSlotsBusy} | ${answers} | ${one.requestsPerSecond} | ${row.warm.requestsPerSecond} | ${ofOne} | ${row.warm.p99} | ${row.warm.databaseOperationsPerCall} (${one.databaseOperationsPerCall}) |`,
     );
   }
   const storm = many.duringStorm;
