@@ -2,7 +2,8 @@
 //   e) N distinct API users never seen before, round robin over the bench's connections
 //      (N from BENCH_USERS, default 100,1000,10000): the time until every one has been served
 //      once and the compare rate that took, against the ceiling measured on this machine (the
-//      cores' bcrypt compares per second); then the same users warm: req/s, p99, and database
+//      cores' bcrypt compares per second; measured again right after the storm, with the
+//      gateway's bcrypt slots at work meanwhile); then the same users warm: req/s, p99, and database
 //      operations per call, against the warm integration alone measured right before them
 //      (the machine's speed drifts over the minutes a run takes).
 //   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
