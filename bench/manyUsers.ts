@@ -1,17 +1,19 @@
 // The bench's many-integrations scenarios, run by bench/run.ts against the same gateway:
 //   e) N distinct API users never seen before, round robin over the bench's connections
 //      (N from BENCH_USERS, default 100,1000,10000): the time until every one has been served
-//      once and the compare rate that took, against the ceiling measured on this machine (the
-//      cores' bcrypt compares per second; measured again right after the storm, with the
-//      gateway's bcrypt slots at work meanwhile); then the same users warm: req/s, p99, and database
-//      operations per call, against the warm integration alone measured right before them
-//      (the machine's speed drifts over the minutes a run takes).
+//      once and the compare rate that took, against the ceiling of this machine (the cores'
+//      bcrypt compares per second, measured right before and right after the storm), with the
+//      gateway's bcrypt slots at work meanwhile; then the same users warm: req/s, p99, and
+//      database operations per call, against the warm integration alone measured right before
+//      them (the machine's speed drifts over the minutes a run takes).
 //   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
 //      against the same integration alone, and how busy the gateway was meanwhile (its
 //      serving thread's share of the time, its bcrypt slots at work; from /metrics). Beside it,
 //      the machine's own bound for that ratio: the same integration beside one process per
 //      core comparing bcrypt hashes at nice 19 outside the gateway, which costs the serving
 //      thread whatever sharing the cores costs, with none of the gateway's work for newcomers.
+//      The three windows are taken side by side, BENCH_ROUNDS times, and their ratios' medians
+//      reported.
 // Users are written straight to the database with one shared password and one precomputed
 // hash (set-up in seconds; each still costs its own compare to log in). Above BENCH_COLD_MAX
 // users (default 1,000) the hash is made at cost 4: at cost 12 a 2-core machine needs some 15
@@ -27,6 +29,7 @@ import type { Config } from '../src/config.js';
 import type { Database } from '../src/db/connection.js';
 import { insertApiUsers } from '../test/support/bulkUsers.js';
 import { counterValue } from '../test/support/metrics.js';
+import { median } from './median.js';
 
 export interface ManyUsersTarget {
   url: string;
@@ -38,6 +41,8 @@ export interface ManyUsersTarget {
   authorization: string;
   connections: number;
   durationSeconds: number;
+  /** How many rounds (f) makes of its three windows. */
+  rounds: number;
 }
 
 /** A warm run's headline figures. */
@@ -55,11 +60,15 @@ export interface ColdResult {
   cost: number;
   secondsUntilAllServed: number;
   comparesPerSecond: number;
-  ofCeiling: number;
   /**
-   * The ceiling measured again right after the storm (at the bench's cost only): the machine's
-   * speed drifts over the minutes a storm of 1,000 takes, and this says by how much.
+   * Against the mean of the ceilings measured right before and right after the storm (at the
+   * bench's cost only): the machine's speed drifts over the minutes a storm of 1,000 takes, and
+   * between the start of (e) and its last storm, by as much as the gap this ratio measures.
    */
+  ofCeiling: number;
+  /** Against the ceiling measured once at the start of (e). */
+  ofStartCeiling: number;
+  ceilingBefore: number;
   ceilingAfter: number;
   /** The gateway's bcrypt slots at work on average during the storm (from its metrics): whether it kept them fed. */
   bcryptSlotsBusy: number;
@@ -87,18 +96,33 @@ export interface StormSide {
   servingThreadCpuMicrosPerCall: number;
 }
 
+/** One round of (f): the warm integration's windows side by side, and their ratios to alone. */
+export interface StormRound {
+  alone: StormSide;
+  withStorm: StormSide;
+  besideOutsideCompares: StormSide;
+  ratio: number;
+  machineBound: number;
+  /** Newcomers served during this round's storm window. */
+  stormServed: number;
+}
+
 export interface ManyUsersResults {
   comparesPerSecondCeiling: number;
   oneUserWarm: WarmSummary;
   cold: ColdResult[];
+  /** (f): the medians of its rounds' figures and ratios, and the rounds themselves. */
   duringStorm: {
     alone: StormSide;
     withStorm: StormSide;
     ratio: number;
+    /** The highest p99 of the rounds' storm windows. */
+    worstP99: number;
     stormServed: number;
     /** The same integration beside nice-19 compares outside the gateway, and its ratio to alone. */
     besideOutsideCompares: StormSide;
     machineBound: number;
+    rounds: StormRound[];
   };
 }
 
@@ -249,7 +273,8 @@ async function coldStorm(target: ManyUsersTarget, usernames: string[], connectio
     }),
   );
   agent.destroy();
-  return { seconds: (performance.now() - started) / 1000, served, statusCounts, badAnswers };
+  // Those not served yet (stopped early): the next part of the same storm starts with them.
+  return { seconds: (performance.now() - started) / 1000, served, statusCounts, badAnswers, unserved: line.slice(head) };
 }
 
 export async function runManyUsers(config: Config, database: Database, target: ManyUsersTarget, counts: number[]): Promise<ManyUsersResults> {
@@ -266,11 +291,14 @@ export async function runManyUsers(config: Config, database: Database, target: M
     const { account } = await accounts.create({ name: `Many ${count}`, mainEmail: 'many@example.com', apiCallsPerHour: 1_000_000_000 });
     const cost = count > COLD_MAX ? 4 : config.BCRYPT_COST;
     const usernames = await insertApiUsers(database, account._id, count, count > COLD_MAX ? cheap : hash);
+    const atCost = cost === config.BCRYPT_COST;
+    const ceilingBefore = atCost ? await measureCompareCeiling(hash) : Number.NaN;
     const metricsBefore = await target.metrics();
     const storm = await coldStorm(target, usernames, target.connections);
     const { bcryptSlotsBusy } = gatewayBusy(metricsBefore, await target.metrics(), storm.seconds);
-    const ceilingAfter = cost === config.BCRYPT_COST ? await measureCompareCeiling(hash) : Number.NaN;
+    const ceilingAfter = atCost ? await measureCompareCeiling(hash) : Number.NaN;
     const comparesPerSecond = count / storm.seconds;
+    const of = (compares: number) => Math.round((comparesPerSecond / compares) * 100) / 100;
     const oneUserBefore = await warmRun(target, [target.authorization]);
     const warm = await warmRun(target, usernames.map((username) => basic(username, PASSWORD)));
     const result: ColdResult = {
@@ -278,7 +306,9 @@ export async function runManyUsers(config: Config, database: Database, target: M
       cost,
       secondsUntilAllServed: Math.round(storm.seconds * 10) / 10,
       comparesPerSecond: Math.round(comparesPerSecond * 10) / 10,
-      ofCeiling: cost === config.BCRYPT_COST ? Math.round((comparesPerSecond / ceiling) * 100) / 100 : Number.NaN,
+      ofCeiling: of((ceilingBefore + ceilingAfter) / 2),
+      ofStartCeiling: atCost ? of(ceiling) : Number.NaN,
+      ceilingBefore: Math.round(ceilingBefore * 10) / 10,
       ceilingAfter: Math.round(ceilingAfter * 10) / 10,
       bcryptSlotsBusy,
       statusCounts: storm.statusCounts,
@@ -288,24 +318,25 @@ export async function runManyUsers(config: Config, database: Database, target: M
     };
     cold.push(result);
     console.error(
-      `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling, ` +
-        `${result.ceilingAfter} compares/s measured right after; bcrypt slots at work ${bcryptSlotsBusy}); ` +
+      `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling around it, ` +
+        `${result.ceilingBefore} and ${result.ceilingAfter} compares/s measured right before and after, ${result.ofStartCeiling} of the one at the start; bcrypt slots at work ${bcryptSlotsBusy}); ` +
         `one user right before ${oneUserBefore.requestsPerSecond} req/s, ${oneUserBefore.databaseOperationsPerCall} operations/call ${JSON.stringify(oneUserBefore.databaseOperations)}; ` +
         `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call ${JSON.stringify(warm.databaseOperations)}`,
     );
   }
 
-  // f) the warm integration on half the connections, alone and then beside 1,000 newcomers on the other half.
+  // f) the warm integration on half the connections: alone, beside 1,000 newcomers on the other
+  // half, and beside nice-19 compares outside the gateway, in turn, `rounds` times. This
+  // machine's speed drifts by a fifth and more within a minute (measured: the same integration
+  // alone at 12,173, 9,968 and 6,611 req/s in windows 36 s apart), so one window of each, 20 s
+  // apart, measured the drift as much as the storm; each round's ratios are of windows
+  // side by side, and the figures are their medians. The newcomers' storm pauses between its
+  // windows (its callers stop, and wait for their answers) and goes on from where it stopped.
   const half = Math.max(1, Math.floor(target.connections / 2));
-  const alone = await warmRun(target, [target.authorization], half);
-  const outside = await besideOutsideCompares(target, hash, half);
   const { account } = await accounts.create({ name: 'Storm', mainEmail: 'storm@example.com', apiCallsPerHour: 1_000_000_000 });
-  const newcomers = await insertApiUsers(database, account._id, 1000, hash);
-  let stormOver = false;
-  const storm = coldStorm(target, newcomers, half, () => stormOver);
-  const withStorm = await warmRun(target, [target.authorization], half);
-  stormOver = true;
-  const stormResult = await storm;
+  let unserved = await insertApiUsers(database, account._id, 1000, hash);
+  const rounds: StormRound[] = [];
+  let stormServed = 0;
   const side = ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy, servingThreadCpuMicrosPerCall }: StormSide): StormSide => ({
     requestsPerSecond,
     p99,
@@ -313,21 +344,43 @@ export async function runManyUsers(config: Config, database: Database, target: M
     bcryptSlotsBusy,
     servingThreadCpuMicrosPerCall,
   });
-  const ofAlone = (run: StormSide) => Math.round((run.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100;
+  const ofAlone = (run: StormSide, alone: StormSide) => Math.round((run.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100;
+  for (let round = 1; round <= target.rounds && unserved.length > 0; round++) {
+    const alone = side(await warmRun(target, [target.authorization], half));
+    let stormOver = false;
+    const storm = coldStorm(target, unserved, half, () => stormOver);
+    const withStorm = side(await warmRun(target, [target.authorization], half));
+    stormOver = true;
+    const stormResult = await storm;
+    const outside = side(await besideOutsideCompares(target, hash, half));
+    unserved = stormResult.unserved;
+    stormServed += stormResult.served;
+    const result: StormRound = { alone, withStorm, besideOutsideCompares: outside, ratio: ofAlone(withStorm, alone), machineBound: ofAlone(outside, alone), stormServed: stormResult.served };
+    rounds.push(result);
+    console.error(
+      `  f) round ${round}: warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms, serving thread ${alone.servingThreadBusy} busy, ${alone.servingThreadCpuMicrosPerCall} µs a call), ` +
+        `beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms, serving thread ${withStorm.servingThreadBusy} busy, ${withStorm.servingThreadCpuMicrosPerCall} µs a call, ` +
+        `bcrypt slots at work ${withStorm.bcryptSlotsBusy}, ${stormResult.served} newcomers served): ${result.ratio}; ` +
+        `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms, ${outside.servingThreadCpuMicrosPerCall} µs a call): ${result.machineBound}`,
+    );
+  }
+  const medianSide = (pick: (round: StormRound) => StormSide): StormSide => ({
+    requestsPerSecond: median(rounds.map((round) => pick(round).requestsPerSecond)),
+    p99: median(rounds.map((round) => pick(round).p99)),
+    servingThreadBusy: median(rounds.map((round) => pick(round).servingThreadBusy)),
+    bcryptSlotsBusy: median(rounds.map((round) => pick(round).bcryptSlotsBusy)),
+    servingThreadCpuMicrosPerCall: median(rounds.map((round) => pick(round).servingThreadCpuMicrosPerCall)),
+  });
   const duringStorm = {
-    alone: side(alone),
-    withStorm: side(withStorm),
-    ratio: ofAlone(withStorm),
-    stormServed: stormResult.served,
-    besideOutsideCompares: side(outside),
-    machineBound: ofAlone(outside),
+    alone: medianSide((round) => round.alone),
+    withStorm: medianSide((round) => round.withStorm),
+    ratio: median(rounds.map((round) => round.ratio)),
+    worstP99: Math.max(...rounds.map((round) => round.withStorm.p99)),
+    stormServed,
+    besideOutsideCompares: medianSide((round) => round.besideOutsideCompares),
+    machineBound: median(rounds.map((round) => round.machineBound)),
+    rounds,
   };
-  console.error(
-    `  f) warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms, serving thread ${alone.servingThreadBusy} busy, ${alone.servingThreadCpuMicrosPerCall} µs a call), ` +
-      `beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms, serving thread ${withStorm.servingThreadBusy} busy, ${withStorm.servingThreadCpuMicrosPerCall} µs a call, ` +
-      `bcrypt slots at work ${withStorm.bcryptSlotsBusy}): ${duringStorm.ratio}; ` +
-      `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms, ${outside.servingThreadCpuMicrosPerCall} µs a call): ${duringStorm.machineBound}`,
-  );
   return {
     comparesPerSecondCeiling: Math.round(ceiling * 10) / 10,
     oneUserWarm: summary(oneUser),

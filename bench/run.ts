@@ -31,6 +31,7 @@ import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/connection.js';
 import { freePort, startDatabaseServer } from '../src/db/databaseServer.js';
+import { median } from './median.js';
 import { runManyUsers, type ManyUsersResults } from './manyUsers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -130,10 +131,6 @@ async function drive(name: string, label: string, server: ChildProcess, options:
 
 /** Each figure the median of the rounds' (the round-by-round figures are kept in the JSON). */
 function medianOf(rounds: Scenario[]): Scenario {
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((x, y) => x - y);
-    return sorted[Math.floor(sorted.length / 2)] ?? 0;
-  };
   const first = rounds[0]!;
   return {
     ...first,
@@ -252,6 +249,7 @@ async function main(): Promise<void> {
           authorization,
           connections: CONNECTIONS,
           durationSeconds: DURATION,
+          rounds: ROUNDS,
         }, MANY_USERS);
       } finally {
         await manyConnection.close();
@@ -324,31 +322,37 @@ async function main(): Promise<void> {
   }
 }
 
+const dashForNaN = (value: number) => (Number.isNaN(value) ? '—' : String(value));
+
 function printManyUsers(many: ManyUsersResults): void {
   console.log('');
   console.log(`Many integrations (bcrypt ceiling measured here: ${many.comparesPerSecondCeiling} compares/s; one user warm at the start: ${many.oneUserWarm.requestsPerSecond} req/s, p99 ${many.oneUserWarm.p99} ms, ${many.oneUserWarm.databaseOperationsPerCall} database operations per call)`);
   console.log('');
   console.log(
-    '| users never seen before (hash cost) | all served in s | compares/s | of ceiling | ceiling right after | bcrypt slots at work | answers while getting there | one user right before, req/s | warm req/s | warm / one user | warm p99 ms | db operations per call: warm (one user right before) |',
+    '| users never seen before (hash cost) | all served in s | compares/s | of ceiling around it | ceiling right before, after | of ceiling at the start | bcrypt slots at work | answers while getting there | one user right before, req/s | warm req/s | warm / one user | warm p99 ms | db operations per call: warm (one user right before) |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
   for (const row of many.cold) {
     const answers = Object.entries(row.statusCounts).map(([status, count]) => `${status}: ${count}`).join(', ') + (row.badAnswers > 0 ? ` (${row.badAnswers} not 200/503+Retry-After)` : '');
     const one = row.oneUserBefore;
     const ofOne = Math.round((row.warm.requestsPerSecond / Math.max(1, one.requestsPerSecond)) * 100) / 100;
     console.log(
-      `| ${row.users} (${row.cost}) | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${Number.isNaN(row.ofCeiling) ? '—' : row.ofCeiling} | ${Number.isNaN(row.ceilingAfter) ? '—' : row.ceilingAfter} | ${row.bcryptSlotsBusy} | ${answers} | ${one.requestsPerSecond} | ${row.warm.requestsPerSecond} | ${ofOne} | ${row.warm.p99} | ${row.warm.databaseOperationsPerCall} (${one.databaseOperationsPerCall}) |`,
+      `| ${row.users} (${row.cost}) | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${dashForNaN(row.ofCeiling)} | ${Number.isNaN(row.ceilingBefore) ? '—' : `${row.ceilingBefore}, ${row.ceilingAfter}`} | ${dashForNaN(row.ofStartCeiling)} | ${row.bcryptSlotsBusy} | ${answers} | ${one.requestsPerSecond} | ${row.warm.requestsPerSecond} | ${ofOne} | ${row.warm.p99} | ${row.warm.databaseOperationsPerCall} (${one.databaseOperationsPerCall}) |`,
     );
   }
   const storm = many.duringStorm;
   console.log('');
-  console.log(`f) one warm integration: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms); beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms): ${storm.ratio} of alone; ${storm.stormServed} newcomers served meanwhile`);
+  console.log(
+    `f) one warm integration, medians of ${storm.rounds.length} rounds of windows side by side: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms); ` +
+      `beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms, at most ${storm.worstP99} ms): ${storm.ratio} of alone ` +
+      `(rounds: ${storm.rounds.map((round) => round.ratio).join(', ')}); ${storm.stormServed} newcomers served meanwhile`,
+  );
   console.log(
     `- the gateway meanwhile: its serving thread busy ${storm.alone.servingThreadBusy} of the time alone, ${storm.withStorm.servingThreadBusy} beside the newcomers, with ${storm.withStorm.bcryptSlotsBusy} bcrypt slots at work on average; ` +
       `its CPU per call ${storm.alone.servingThreadCpuMicrosPerCall} µs alone, ${storm.withStorm.servingThreadCpuMicrosPerCall} µs beside the newcomers, ${storm.besideOutsideCompares.servingThreadCpuMicrosPerCall} µs beside the outside compares`,
   );
   console.log(
-    `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms): ${storm.machineBound} of alone`,
+    `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms): ${storm.machineBound} of alone (rounds: ${storm.rounds.map((round) => round.machineBound).join(', ')})`,
   );
 }
 
