@@ -29,7 +29,6 @@ import type { Config } from '../src/config.js';
 import type { Database } from '../src/db/connection.js';
 import { insertApiUsers } from '../test/support/bulkUsers.js';
 import { counterValue } from '../test/support/metrics.js';
-import { median } from './median.js';
 
 export interface ManyUsersTarget {
   url: string;
@@ -111,7 +110,10 @@ export interface ManyUsersResults {
   comparesPerSecondCeiling: number;
   oneUserWarm: WarmSummary;
   cold: ColdResult[];
-  /** (f): the medians of its rounds' figures and ratios, and the rounds themselves. */
+  /**
+   * (f): the round whose ratio is the median (its figures), the round whose bound is the median
+   * (its figures), and all the rounds.
+   */
   duringStorm: {
     alone: StormSide;
     withStorm: StormSide;
@@ -121,6 +123,8 @@ export interface ManyUsersResults {
     stormServed: number;
     /** The same integration beside nice-19 compares outside the gateway, and its ratio to alone. */
     besideOutsideCompares: StormSide;
+    /** The integration alone in the round of the median bound. */
+    aloneForBound: StormSide;
     machineBound: number;
     rounds: StormRound[];
   };
@@ -330,7 +334,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
   // machine's speed drifts by a fifth and more within a minute (measured: the same integration
   // alone at 12,173, 9,968 and 6,611 req/s in windows 36 s apart), so one window of each, 20 s
   // apart, measured the drift as much as the storm; each round's ratios are of windows
-  // side by side, and the figures are their medians. The newcomers' storm pauses between its
+  // side by side, and the ratios reported their medians. The newcomers' storm pauses between its
   // windows (its callers stop, and wait for their answers) and goes on from where it stopped.
   const half = Math.max(1, Math.floor(target.connections / 2));
   const { account } = await accounts.create({ name: 'Storm', mainEmail: 'storm@example.com', apiCallsPerHour: 1_000_000_000 });
@@ -364,21 +368,19 @@ export async function runManyUsers(config: Config, database: Database, target: M
         `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms, ${outside.servingThreadCpuMicrosPerCall} µs a call): ${result.machineBound}`,
     );
   }
-  const medianSide = (pick: (round: StormRound) => StormSide): StormSide => ({
-    requestsPerSecond: median(rounds.map((round) => pick(round).requestsPerSecond)),
-    p99: median(rounds.map((round) => pick(round).p99)),
-    servingThreadBusy: median(rounds.map((round) => pick(round).servingThreadBusy)),
-    bcryptSlotsBusy: median(rounds.map((round) => pick(round).bcryptSlotsBusy)),
-    servingThreadCpuMicrosPerCall: median(rounds.map((round) => pick(round).servingThreadCpuMicrosPerCall)),
-  });
+  // The round whose ratio is the median, so that the figures printed are those it was made of.
+  const medianRound = (ratioOf: (round: StormRound) => number) => [...rounds].sort((x, y) => ratioOf(x) - ratioOf(y))[Math.floor(rounds.length / 2)]!;
+  const typical = medianRound((round) => round.ratio);
+  const typicalBound = medianRound((round) => round.machineBound);
   const duringStorm = {
-    alone: medianSide((round) => round.alone),
-    withStorm: medianSide((round) => round.withStorm),
-    ratio: median(rounds.map((round) => round.ratio)),
+    alone: typical.alone,
+    withStorm: typical.withStorm,
+    ratio: typical.ratio,
     worstP99: Math.max(...rounds.map((round) => round.withStorm.p99)),
     stormServed,
-    besideOutsideCompares: medianSide((round) => round.besideOutsideCompares),
-    machineBound: median(rounds.map((round) => round.machineBound)),
+    besideOutsideCompares: typicalBound.besideOutsideCompares,
+    aloneForBound: typicalBound.alone,
+    machineBound: typicalBound.machineBound,
     rounds,
   };
   return {
