@@ -15,6 +15,7 @@ import { LastUsedRecorder } from './domain/lastUsedRecorder.js';
 import { LoginActivity } from './domain/loginActivity.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { errors } from './errors.js';
+import type { LogOutput } from './logger.js';
 import { operations, type Operation } from './operations/index.js';
 import { callGate, usernameTokenGate } from './transports/callGate.js';
 import type { DoorDependencies } from './transports/doorDependencies.js';
@@ -107,6 +108,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** The operation table to serve; the product's own unless a test brings another. */
   operations?: readonly Operation[] | undefined;
+  /** What the logger could not write (the server's own logger; tests log elsewhere). */
+  logOutput?: LogOutput | undefined;
 }
 
 export async function createGateway(
@@ -120,6 +123,7 @@ export async function createGateway(
   const health = new Health(database.connection);
   const services = createServices(config, database, logger, metrics);
   metrics.watchBcryptQueue(() => services.hasher.queueLength);
+  if (options.logOutput) metrics.watchLogOutput(options.logOutput);
   metrics.watchDatabase(database.connection.getClient());
   metrics.watchDatabase(database.scans.ApiUser.db.getClient());
   const operationServices = {

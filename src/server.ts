@@ -17,6 +17,9 @@ interface Running {
   server?: Server;
 }
 
+/** How long the last log lines may take to be written at a stop (see LogOutput.end). */
+const LOG_END_TIMEOUT_MS = 2000;
+
 const running: Running = {};
 let stopRequested: string | undefined;
 let onStopRequested: (() => void) | undefined;
@@ -32,7 +35,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
+  const { logger, output: logOutput } = createLogger(config.LOG_LEVEL, config.LOG_BUFFER_MAX_BYTES);
   const stop = async () => {
     logger.info({ signal: stopRequested }, 'stopping');
     const { server, gateway, database, databaseServer } = running;
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
     await gateway?.close().catch((error: unknown) => logger.warn({ err: error }, 'flush at shutdown failed'));
     await database?.close();
     await databaseServer?.stop();
-    logger.info('stopped');
+    await logOutput.end(logger, 'stopped', LOG_END_TIMEOUT_MS);
     process.exit(0);
   };
   const stopIfRequested = () => {
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
         'Build FerretDB with scripts/build-ferretdb.sh, or use MongoDB (docs/operations.md)',
     );
   }
-  running.gateway = await createGateway(config, running.database, logger);
+  running.gateway = await createGateway(config, running.database, logger, { logOutput });
   await createDemoAccountIfEmpty(running.gateway.services.accounts, (line) => console.log(line));
   if (stopIfRequested()) return;
 

@@ -11,6 +11,7 @@ describe('configuration', () => {
       API_USER_DOMAIN: 'dualgate.local',
       REST_BODY_LIMIT_BYTES: 100 * 1024,
       SOAP_BODY_LIMIT_BYTES: 1024 * 1024,
+      LOG_BUFFER_MAX_BYTES: 16 * 1024 * 1024,
     });
     expect(config.MONGODB_URI).to.equal(undefined);
     expect(config.PUBLIC_URL).to.equal(undefined);
@@ -38,6 +39,7 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'https://user:pw@example.com' }, /without credentials/],
     [{ API_USER_DOMAIN: 'not a domain' }, /API_USER_DOMAIN must be a domain name/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ LOG_BUFFER_MAX_BYTES: '1024' }, /LOG_BUFFER_MAX_BYTES must be a whole number from 65536 to 134217728/],
     // Believing every hop would let any client name any address, and pass any allowlist.
     [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be a hop count from 1 to 10 or a comma-separated list/],
     [{ TRUST_PROXY: '0' }, /TRUST_PROXY must be/],

@@ -2,11 +2,24 @@
 // on an empty database, and a clean stop on SIGTERM and SIGINT.
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exitOf, runEntry, startEntry, waitForOutput } from './support/processes.js';
 import { uniqueDatabaseUri } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
+
+/** One GET over a kept-alive agent, for its status. */
+function get(url: string, headers: Record<string, string>, agent: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const call = request(url, { agent, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    call.on('error', reject);
+    call.end();
+  });
+}
 
 const LISTENING = /dualgate listening on port (\d+)/;
 
@@ -56,6 +69,70 @@ describe('server process', function () {
     server.kill('SIGTERM');
     const code = await exitOf(server);
     expect(code, `${output()} / ${server.signalCode}`).to.equal(0);
+  });
+
+  it('keeps serving while nobody reads its output: the log buffer is bounded, and what it dropped is counted and then said', async () => {
+    const metricsToken = 'log-drops-metrics-token-0123456789';
+    const server = startEntry(
+      'server.ts',
+      [],
+      { PORT: '0', MONGODB_URI: uniqueDatabaseUri(), LOG_BUFFER_MAX_BYTES: '65536', METRICS_TOKEN: metricsToken },
+      ['--max-old-space-size=160'],
+    );
+    const { match, output } = await waitForOutput(server, LISTENING);
+    const baseUrl = `http://127.0.0.1:${match[1]}`;
+    const username = /^username: (\S+)$/m.exec(output())?.[1];
+    const password = /^password: (\S+)$/m.exec(output())?.[1];
+    expect(username, output()).to.be.a('string');
+    // From here nothing is read of its stdout: the pipe fills, then the gateway's buffer.
+    server.stdout!.pause();
+    // A request line is some 300 bytes: 4,000 of them are many times the pipe and the buffer.
+    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const call = async (count: number) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+      let next = 0;
+      const statuses: Record<number, number> = {};
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next++ < count) {
+            const status = await get(`${baseUrl}/v2/server-time`, { authorization }, agent);
+            statuses[status] = (statuses[status] ?? 0) + 1;
+          }
+        }),
+      );
+      agent.destroy();
+      return statuses;
+    };
+    // Every call answered: the Demo account's 2,000 an hour, then 429 (logged all the same).
+    expect(await call(4000)).to.deep.equal({ 200: 2000, 429: 2000 });
+    const metrics = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+    const dropped = Number(/^dualgate_log_lines_dropped_total (\d+)$/m.exec(await metrics.text())?.[1]);
+    expect(dropped).to.be.greaterThan(0);
+    expect(dropped).to.be.lessThan(4000);
+
+    // Read again: the gap is said, with how many lines it holds.
+    let later = '';
+    server.stdout!.on('data', (chunk: Buffer) => (later += chunk.toString()));
+    server.stdout!.resume();
+    await fetch(`${baseUrl}/v2/server-time`, { headers: { authorization } });
+    const said = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no report of the dropped lines in:\n${later.slice(-2000)}`)), 30_000);
+      const look = setInterval(() => {
+        const reported = [...later.matchAll(/"droppedLines":(\d+)/g)].reduce((sum, found) => sum + Number(found[1]), 0);
+        if (reported < dropped) return;
+        clearTimeout(timer);
+        clearInterval(look);
+        resolve(reported);
+      }, 50);
+    });
+    expect(said).to.be.at.least(dropped);
+    expect(later).to.match(/"level":40,[^\n]*"msg":"log lines dropped/);
+
+    // Told to stop while nobody reads again: it ends all the same, dropping what it could not write.
+    server.stdout!.pause();
+    expect(await call(4000)).to.deep.equal({ 429: 4000 });
+    server.kill('SIGTERM');
+    expect(await exitOf(server)).to.equal(0);
   });
 
   it('refuses a bad configuration with a clear message and exit code 2', async () => {

@@ -3,6 +3,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LogOutput } from '../logger.js';
 import type { CallState } from '../transports/callState.js';
 
 export class Metrics {
@@ -89,6 +90,19 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(length());
+      },
+    });
+  }
+
+  /** Reports the log lines dropped because the output was not read fast enough (see logger.ts). */
+  watchLogOutput(output: LogOutput): void {
+    new Counter({
+      name: 'dualgate_log_lines_dropped_total',
+      help: 'Log lines dropped because the output was not read as fast as it was written (LOG_BUFFER_MAX_BYTES).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(output.droppedLines);
       },
     });
   }
