@@ -17,15 +17,23 @@ export interface LogOutput {
    * reader that does not read for ever (measured: a gateway told to stop while nobody read its
    * stdout never ended).
    */
-  end(logger: Logger, message: string, timeoutMs: number): Promise<void>;
+  end(message: string, timeoutMs: number): Promise<void>;
 }
 
 /** Nothing secret is ever passed to the logger; these paths are cut anyway. */
 export function createLogger(level: string, maxBufferBytes: number): { logger: Logger; output: LogOutput } {
   const destination = pino.destination({ dest: 1, sync: false, maxLength: maxBufferBytes });
+  const logger = pino(
+    {
+      level,
+      base: { service: 'dualgate' },
+      redact: { paths: ['password', '*.password', 'passwordHash', '*.passwordHash', 'req.headers.authorization'], censor: '[redacted]' },
+    },
+    destination,
+  );
   const output = {
     droppedLines: 0,
-    async end(logger: Logger, message: string, timeoutMs: number): Promise<void> {
+    async end(message: string, timeoutMs: number): Promise<void> {
       // The line just logged is in the buffer (or dropped with a write under way): either way a
       // 'drain' comes once everything has been written.
       logger.info(message);
@@ -41,14 +49,6 @@ export function createLogger(level: string, maxBufferBytes: number): { logger: L
     },
   };
   let unreported = 0;
-  const logger = pino(
-    {
-      level,
-      base: { service: 'dualgate' },
-      redact: { paths: ['password', '*.password', 'passwordHash', '*.passwordHash', 'req.headers.authorization'], censor: '[redacted]' },
-    },
-    destination,
-  );
   destination.on('drop', () => {
     output.droppedLines += 1;
     unreported += 1;

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     await gateway?.close().catch((error: unknown) => logger.warn({ err: error }, 'flush at shutdown failed'));
     await database?.close();
     await databaseServer?.stop();
-    await logOutput.end(logger, 'stopped', LOG_END_TIMEOUT_MS);
+    await logOutput.end('stopped', LOG_END_TIMEOUT_MS);
     process.exit(0);
   };
   const stopIfRequested = () => {

@@ -2,24 +2,12 @@
 // on an empty database, and a clean stop on SIGTERM and SIGINT.
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exitOf, runEntry, startEntry, waitForOutput } from './support/processes.js';
 import { uniqueDatabaseUri } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
-
-/** One GET over a kept-alive agent, for its status. */
-function get(url: string, headers: Record<string, string>, agent: Agent): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const call = request(url, { agent, headers }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
-    call.on('error', reject);
-    call.end();
-  });
-}
+import { basicAuth } from './support/soap.js';
 
 const LISTENING = /dualgate listening on port (\d+)/;
 
@@ -84,23 +72,21 @@ describe('server process', function () {
     const username = /^username: (\S+)$/m.exec(output())?.[1];
     const password = /^password: (\S+)$/m.exec(output())?.[1];
     expect(username, output()).to.be.a('string');
+    const credentials = { username: username!, password: password! };
     // From here nothing is read of its stdout: the pipe fills, then the gateway's buffer.
     server.stdout!.pause();
     // A request line is some 300 bytes: 4,000 of them are many times the pipe and the buffer.
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     const call = async (count: number) => {
-      const agent = new Agent({ keepAlive: true, maxSockets: 16 });
       let next = 0;
       const statuses: Record<number, number> = {};
       await Promise.all(
         Array.from({ length: 16 }, async () => {
           while (next++ < count) {
-            const status = await get(`${baseUrl}/v2/server-time`, { authorization }, agent);
+            const { status } = await restRequest(baseUrl, credentials, 'GET', '/v2/server-time');
             statuses[status] = (statuses[status] ?? 0) + 1;
           }
         }),
       );
-      agent.destroy();
       return statuses;
     };
     // Every call answered: the Demo account's 2,000 an hour, then 429 (logged all the same).
@@ -114,7 +100,7 @@ describe('server process', function () {
     let later = '';
     server.stdout!.on('data', (chunk: Buffer) => (later += chunk.toString()));
     server.stdout!.resume();
-    await fetch(`${baseUrl}/v2/server-time`, { headers: { authorization } });
+    await fetch(`${baseUrl}/v2/server-time`, { headers: { authorization: basicAuth(credentials) } });
     const said = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no report of the dropped lines in:\n${later.slice(-2000)}`)), 30_000);
       const look = setInterval(() => {
