@@ -267,6 +267,73 @@ describe('authentication caches', () => {
   });
 });
 
+describe('a newcomer', () => {
+  const token = 'a-metrics-token-for-tests';
+  const finds = async (target: TestGateway) => {
+    const text = await (await fetch(`${target.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
+    return Number(/^dualgate_database_operations_total\{operation="find"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  };
+  const call = (target: TestGateway, username: string, password: string) =>
+    restRequest(target.baseUrl, { username, password }, 'GET', '/v2/server-time').then((r) => r.status);
+
+  it('costs three reads: its account is read once for all its users, its last success only once a wrong password counts', async () => {
+    // Few polls and quota syncs in the time it takes (both read whatever the number of users).
+    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000', QUOTA_SYNC_MS: '60000', METRICS_TOKEN: token } });
+    try {
+      const account = await gateway.createAccount();
+      const hash = await gateway.gateway.services.hasher.hash('Newc0mer-pw');
+      const usernames = await insertApiUsers(gateway.database, account.accountId, 100, hash);
+      const before = await finds(gateway);
+      expect(new Set(await Promise.all(usernames.map((username) => call(gateway, username, 'Newc0mer-pw'))))).to.deep.equal(new Set([200]));
+      // Each: its username, its user, its wrong passwords (none); the account once. Before, five
+      // each (the account and the last success every time too).
+      expect((await finds(gateway)) - before, 'finds for 100 newcomers of one account').to.be.within(300, 310);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('in a new process is judged by its last success: wrong passwords before it do not count, a lock runs from it', async function () {
+    this.timeout(30_000);
+    const env = { AUTH_STATE_TTL_MS: '60000', LAST_USED_FLUSH_MS: '50' };
+    const there = await startTestGateway({ env });
+    try {
+      const owner = await there.createAccount();
+      const password = 'L4st-success';
+      const { id, username } = (await restRequest(there.app, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
+      for (let i = 0; i < 4; i++) expect(await call(there, username, 'not-it-1')).to.equal(401);
+      expect(await call(there, username, password)).to.equal(200);
+      await there.gateway.services.lastUsed.flush(true);
+      // A process that never saw the user: its read finds wrong passwords on record, and so
+      // reads the last success, which forgives them.
+      const here = await startTestGateway({ env, databaseUri: there.databaseUri });
+      try {
+        for (let i = 0; i < 4; i++) expect(await call(here, username, 'not-it-2')).to.equal(401);
+        expect(await call(here, username, password), 'four before the success and four after: not locked').to.equal(200);
+      } finally {
+        await here.close();
+      }
+      const lastSuccess = (await there.database.models.ApiUserActivity.findById(id).lean().exec())!.lastUsed.getTime();
+      // Another that never saw it either, whose read finds no wrong password on record and so
+      // does not read the last success: its fifth wrong password in a row locks the user, and
+      // the lock's run starts at that success (the event's id says when, the same in every
+      // process), not at the user's creation.
+      await there.database.models.LoginFailure.deleteMany({}).exec();
+      const third = await startTestGateway({ env, databaseUri: there.databaseUri });
+      try {
+        for (let i = 0; i < 5; i++) expect(await call(third, username, 'not-it-3')).to.equal(401);
+        expect(await call(third, username, password), 'locked').to.equal(401);
+        const locks = await there.database.models.AuditEvent.find({ type: 'ApiUserLocked', targetId: id }).lean().exec();
+        expect(locks.map((event) => event._id)).to.deep.equal([`lock-${id}-${lastSuccess}`]);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      await there.close();
+    }
+  });
+});
+
 describe('a success in another gateway process', () => {
   it('resets the wrong passwords this process counts, as a success here would', async function () {
     this.timeout(30_000);

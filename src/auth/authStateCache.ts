@@ -22,12 +22,20 @@ import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
 import { since, type LoginActivity } from '../domain/loginActivity.js';
+import { AccountCache } from './accountCache.js';
 
 export interface AuthState {
   user: ApiUserRecord | null;
   account: AccountRecord | null;
   /** The user's last successful authentication, as far as this process knows. */
   lastSuccess: Date | null;
+  /**
+   * Whether `lastSuccess` was read from the database. It matters only once a wrong password
+   * counts (it says from when they count), so a user read without any is read without it:
+   * a storm of newcomers costs a read less each. A state that holds wrong passwords always
+   * knows it (see knowLastSuccess).
+   */
+  lastSuccessKnown: boolean;
   /**
    * When the user's latest wrong passwords arrived (at most the lockout threshold of them,
    * after its last unlock), as far as this process knows: those after `lastSuccess` count.
@@ -103,6 +111,8 @@ export interface AuthStateObserver {
 
 export class AuthStateCache {
   private readonly states: LRUCache<string, CachedState> | undefined;
+  /** The users' accounts, kept by the same rule (many users share one). */
+  private readonly accounts: AccountCache | undefined;
   /** Reads under way, by username: concurrent readers share one. */
   private readonly reading = new Map<string, Read>();
   /** Bumped by every forget: a read that started before one is not joined. */
@@ -138,6 +148,7 @@ export class AuthStateCache {
     private readonly observer: AuthStateObserver = {},
   ) {
     this.states = ttlMs > 0 && maxEntries > 0 ? new LRUCache<string, CachedState>({ max: maxEntries }) : undefined;
+    this.accounts = this.states ? new AccountCache(models, maxEntries, (readAt) => this.current(readAt)) : undefined;
     // Nothing is cached before now: the first poll looks back from here.
     this.lastPollStart = Date.now();
   }
@@ -177,7 +188,11 @@ export class AuthStateCache {
 
   /** Not forgotten, and current as of its read or of the last successful poll, whichever is later. */
   private usable(cached: CachedState): boolean {
-    return !cached.invalidated && Math.max(cached.readAt, this.lastPollStart) >= Date.now() - this.ttlMs;
+    return !cached.invalidated && this.current(cached.readAt);
+  }
+
+  private current(readAt: number): boolean {
+    return Math.max(readAt, this.lastPollStart) >= Date.now() - this.ttlMs;
   }
 
   /**
@@ -210,7 +225,19 @@ export class AuthStateCache {
 
   /** The account changed (disabled, enabled): every user of it is read again. */
   forgetAccount(accountId: Types.ObjectId): void {
+    this.accounts?.forget(accountId);
     this.forgetWhere((state) => state.account?._id.equals(accountId) === true);
+  }
+
+  /**
+   * Reads the user's last success into the state, unless it is known already: before a wrong
+   * password is counted in it, which that time decides.
+   */
+  async knowLastSuccess(state: AuthState): Promise<void> {
+    if (state.lastSuccessKnown || !state.user) return;
+    const found = await this.loginActivity.lastSuccess(state.user._id);
+    if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
+    state.lastSuccessKnown = true;
   }
 
   /** Reads what changed everywhere since the last poll and applies it (on a timer; tests call it). */
@@ -230,6 +257,7 @@ export class AuthStateCache {
     // What the rows removed since could have said is unknown: everything is read again, and
     // older rows tell nothing more.
     if (from.getTime() < started - CHANGE_ROWS_KEPT_MS + POLL_OVERLAP_MS) {
+      this.accounts?.forget();
       this.forgetWhere(() => true);
       from = new Date(started - CHANGE_ROWS_KEPT_MS);
     }
@@ -254,8 +282,7 @@ export class AuthStateCache {
     for (const [id, at] of this.applied) {
       if (at < from.getTime() - POLL_OVERLAP_MS) this.applied.delete(id);
     }
-    this.applyFailures(failures);
-    await this.refreshLastSuccesses();
+    await this.applyFailures(failures);
     this.lastPollStart = started;
     this.observer.polled?.();
     if (started - this.lastPrune >= PRUNE_EVERY_MS) {
@@ -288,40 +315,52 @@ export class AuthStateCache {
     this.timer.unref();
   }
 
-  /** Other processes' wrong passwords (and this one's, already known: a time is added once). */
-  private applyFailures(failures: ReadonlyArray<{ userId: Types.ObjectId; at: Date }>): void {
-    if (failures.length === 0 || !this.states) return;
+  /**
+   * Other processes' wrong passwords (and this one's, already known: a time is added once),
+   * added once the last successes of the users they are of have been read with the poll's
+   * other ones: no state holds wrong passwords without knowing from when they count.
+   */
+  private async applyFailures(failures: ReadonlyArray<{ userId: Types.ObjectId; at: Date }>): Promise<void> {
+    if (!this.states) return;
     const byUser = new Map<string, Date[]>();
     for (const failure of failures) {
       const key = failure.userId.toHexString();
       byUser.set(key, [...(byUser.get(key) ?? []), failure.at]);
     }
-    for (const [userId, found] of byUser) {
+    const found = new Map<AuthState, Date[]>();
+    for (const [userId, times] of byUser) {
       const username = this.usernameByUserId.get(userId);
       const state = username === undefined ? undefined : this.states.peek(username)?.state;
-      if (!state?.user || state.user._id.toHexString() !== userId) continue;
+      if (state?.user?._id.toHexString() === userId) found.set(state, times);
+    }
+    await this.refreshLastSuccesses([...found.keys()]);
+    for (const [state, times] of found) {
       const known = new Set(state.failedAt.map((at) => at.getTime()));
-      const unknown = found.filter((at) => at > state.user!.unlockedAt && !known.has(at.getTime()));
+      const unknown = times.filter((at) => at > state.user!.unlockedAt && !known.has(at.getTime()));
       if (unknown.length === 0) continue;
       state.failedAt = newest([...state.failedAt, ...unknown], this.lockoutThreshold);
       this.withFailures.add(state.user!.username);
     }
   }
 
-  /** A success elsewhere resets the count: asked, in one query, only for the users with wrong passwords counting. */
-  private async refreshLastSuccesses(): Promise<void> {
+  /**
+   * A success elsewhere resets the count: asked, in one query, only for the users with wrong
+   * passwords counting, and for those about to get some (`more`).
+   */
+  private async refreshLastSuccesses(more: readonly AuthState[]): Promise<void> {
     if (!this.states) return;
-    const counting: AuthState[] = [];
+    const asked = new Set(more);
     for (const username of this.withFailures) {
       const state = this.states.peek(username)?.state;
       if (!state || state.failedAt.length === 0) this.withFailures.delete(username);
-      else if (failuresCounting(state) > 0) counting.push(state);
+      else if (failuresCounting(state) > 0) asked.add(state);
     }
-    if (counting.length === 0) return;
-    const lastSuccesses = await this.loginActivity.lastSuccesses(counting.map((state) => state.user!._id));
-    for (const state of counting) {
+    if (asked.size === 0) return;
+    const lastSuccesses = await this.loginActivity.lastSuccesses([...asked].map((state) => state.user!._id));
+    for (const state of asked) {
       const found = lastSuccesses.get(state.user!._id.toHexString());
       if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
+      state.lastSuccessKnown = true;
     }
   }
 
@@ -342,7 +381,10 @@ export class AuthStateCache {
    */
   private async readAndStore(username: string, stale: AuthState | undefined, ticket: ReadTicket): Promise<CachedState> {
     const readAt = Date.now();
-    const cached: CachedState = { state: merged(await this.read(username), stale, this.lockoutThreshold), readAt, invalidated: false };
+    const state = merged(await this.read(username), stale, this.lockoutThreshold);
+    // Wrong passwords known here and not yet written (the read found none of its own).
+    if (state.failedAt.length > 0) await this.knowLastSuccess(state);
+    const cached: CachedState = { state, readAt, invalidated: false };
     if (!ticket.invalidated && !this.forgottenSince(ticket.generation, cached.state)) {
       this.remember(username, cached);
     }
@@ -371,18 +413,20 @@ export class AuthStateCache {
 
   /**
    * The same queries whether the username exists or not (an unknown one is looked up as a
-   * user that has nothing), so that the time taken does not tell which.
+   * user that has nothing), so that the time taken does not tell which. The last success only
+   * where wrong passwords were found: only then does it count for anything.
    */
   private async read(username: string): Promise<AuthState> {
     const found = await findLiveUser(this.models, username);
     const user = found ?? NOBODY;
-    const [account, lastSuccess, failedAt] = await Promise.all([
-      this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
-      this.loginActivity.lastSuccess(user._id),
+    const [account, failedAt] = await Promise.all([
+      this.accounts ? this.accounts.get(user.accountId) : this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
       this.loginActivity.recentFailures(user, this.lockoutThreshold),
     ]);
-    if (!found) return { user: null, account: null, lastSuccess: null, failedAt: [] };
-    return { user: found, account, lastSuccess, failedAt };
+    if (!found) return { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, failedAt: [] };
+    const state: AuthState = { user: found, account, lastSuccess: null, lastSuccessKnown: false, failedAt };
+    if (failedAt.length > 0) await this.knowLastSuccess(state);
+    return state;
   }
 }
 
@@ -395,6 +439,8 @@ function merged(fresh: AuthState, stale: AuthState | undefined, keep: number): A
   // before a password reset (a new unlock time) count for nothing anyway.
   const read = new Set(fresh.failedAt.map((at) => at.getTime()));
   const unwritten = stale.failedAt.filter((at) => !read.has(at.getTime()));
+  // Known only as the read knows it: one without wrong passwords did not read it (a success
+  // elsewhere since the stale state was read would be missed).
   return { ...fresh, lastSuccess, failedAt: newest([...fresh.failedAt, ...unwritten], keep) };
 }
 

@@ -71,11 +71,15 @@ export class CredentialVerifier {
     const matches = await this.checkPassword(username, password, previousHash ? [user.passwordHash, previousHash] : [user.passwordHash]);
     // What happened while the password was checked (other attempts, a re-read) counts too.
     const state = this.states.latest(username, read);
-    const counted = failuresCounting(state);
     if (!matches) {
+      // From when wrong passwords count (so whether this one locks, and the lock's run) is the
+      // user's last success: read now if the state was read without it. Should that read fail,
+      // this one is counted all the same (it arrived after any success before the state's read,
+      // and it is the user's first wrong password known here: no lock yet); the next tries again.
+      await this.states.knowLastSuccess(state).catch((error: unknown) => this.observer.backgroundError?.(error));
       // Past the threshold the user is locked already; more rows would only let an attacker
       // grow the collection.
-      if (counted < this.lockoutThreshold) {
+      if (failuresCounting(state) < this.lockoutThreshold) {
         // Counted here at once (concurrent attempts see it before the row lands), and written
         // before the refusal goes out, so that whoever was refused five times finds the user
         // locked. The insert takes far less than the refusal is held anyway (verify()).
@@ -85,6 +89,7 @@ export class CredentialVerifier {
       }
       return null;
     }
+    const counted = failuresCounting(state);
     // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
     // like any other change they make (a lock they complete, a disable).
     if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
