@@ -32,6 +32,14 @@ function countCompares(hasher: PasswordHasher): { real: number; dummy: number; w
   return counts;
 }
 
+const METRICS_TOKEN = 'a-metrics-token-for-tests';
+
+/** The find commands a gateway (started with METRICS_TOKEN) has sent so far. */
+async function findsSent(target: TestGateway): Promise<number> {
+  const text = await (await fetch(`${target.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  return Number(/^dualgate_database_operations_total\{operation="find"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 describe('authentication caches', () => {
   let gateway: TestGateway;
   let owner: TestAccount;
@@ -227,7 +235,7 @@ describe('authentication caches', () => {
   it('stays current by polling what changed, with the same few queries whatever the number of users', async () => {
     const databaseUri = uniqueDatabaseUri();
     const lines: string[] = [];
-    const watched = await startTestGateway({ logLines: lines, databaseUri, env: { AUTH_STATE_TTL_MS: '1000', QUOTA_SYNC_MS: '250', METRICS_TOKEN: 'a-metrics-token-for-tests' } });
+    const watched = await startTestGateway({ logLines: lines, databaseUri, env: { AUTH_STATE_TTL_MS: '1000', QUOTA_SYNC_MS: '250', METRICS_TOKEN } });
     const other = await startTestGateway({ databaseUri });
     try {
       const account = await other.createAccount({ callsPerHour: 1_000_000 });
@@ -239,17 +247,13 @@ describe('authentication caches', () => {
       expect(new Set(await calls()), lines.filter((l) => l.includes('"level":40')).slice(0, 3).join('\n')).to.deep.equal(new Set([200]));
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(new Set(await calls())).to.deep.equal(new Set([200]));
-      const finds = async () => {
-        const text = await (await fetch(`${watched.baseUrl}/metrics`, { headers: { Authorization: 'Bearer a-metrics-token-for-tests' } })).text();
-        return Number(/^dualgate_database_operations_total\{operation="find"\} (\d+)/m.exec(text)?.[1] ?? 0);
-      };
       // Three seconds of every user calling: three TTLs, in which per-user re-reads would be
       // 200 users × 5 finds × 3. Polls are two finds (and one more when users have wrong passwords
       // counting: none here) three times a TTL; the quota syncs read once per 250 ms.
-      const before = await finds();
+      const before = await findsSent(watched);
       const until = Date.now() + 3000;
       while (Date.now() < until) expect(new Set(await calls())).to.deep.equal(new Set([200]));
-      const spent = (await finds()) - before;
+      const spent = (await findsSent(watched)) - before;
       expect(spent, 'finds in three seconds of 200 warm users').to.be.below(100);
       // And still current: a user disabled through the other gateway is refused here.
       const [firstUser] = await other.database.models.ApiUser.find({ username: usernames[0] }).lean().exec();
@@ -268,26 +272,21 @@ describe('authentication caches', () => {
 });
 
 describe('a newcomer', () => {
-  const token = 'a-metrics-token-for-tests';
-  const finds = async (target: TestGateway) => {
-    const text = await (await fetch(`${target.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
-    return Number(/^dualgate_database_operations_total\{operation="find"\} (\d+)/m.exec(text)?.[1] ?? 0);
-  };
   const call = (target: TestGateway, username: string, password: string) =>
     restRequest(target.baseUrl, { username, password }, 'GET', '/v2/server-time').then((r) => r.status);
 
   it('costs three reads: its account is read once for all its users, its last success only once a wrong password counts', async () => {
     // Few polls and quota syncs in the time it takes (both read whatever the number of users).
-    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000', QUOTA_SYNC_MS: '60000', METRICS_TOKEN: token } });
+    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000', QUOTA_SYNC_MS: '60000', METRICS_TOKEN } });
     try {
       const account = await gateway.createAccount();
       const hash = await gateway.gateway.services.hasher.hash('Newc0mer-pw');
       const usernames = await insertApiUsers(gateway.database, account.accountId, 100, hash);
-      const before = await finds(gateway);
+      const before = await findsSent(gateway);
       expect(new Set(await Promise.all(usernames.map((username) => call(gateway, username, 'Newc0mer-pw'))))).to.deep.equal(new Set([200]));
       // Each: its username, its user, its wrong passwords (none); the account once. Before, five
       // each (the account and the last success every time too).
-      expect((await finds(gateway)) - before, 'finds for 100 newcomers of one account').to.be.within(300, 310);
+      expect((await findsSent(gateway)) - before, 'finds for 100 newcomers of one account').to.be.within(300, 310);
     } finally {
       await gateway.close();
     }

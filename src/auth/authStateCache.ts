@@ -235,9 +235,7 @@ export class AuthStateCache {
    */
   async knowLastSuccess(state: AuthState): Promise<void> {
     if (state.lastSuccessKnown || !state.user) return;
-    const found = await this.loginActivity.lastSuccess(state.user._id);
-    if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
-    state.lastSuccessKnown = true;
+    learnLastSuccess(state, await this.loginActivity.lastSuccess(state.user._id));
   }
 
   /** Reads what changed everywhere since the last poll and applies it (on a timer; tests call it). */
@@ -358,9 +356,7 @@ export class AuthStateCache {
     if (asked.size === 0) return;
     const lastSuccesses = await this.loginActivity.lastSuccesses([...asked].map((state) => state.user!._id));
     for (const state of asked) {
-      const found = lastSuccesses.get(state.user!._id.toHexString());
-      if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
-      state.lastSuccessKnown = true;
+      learnLastSuccess(state, lastSuccesses.get(state.user!._id.toHexString()) ?? null);
     }
   }
 
@@ -428,6 +424,12 @@ export class AuthStateCache {
     if (failedAt.length > 0) await this.knowLastSuccess(state);
     return state;
   }
+}
+
+/** The user's last success as the database has it (with what this process has not written yet). */
+function learnLastSuccess(state: AuthState, found: Date | null): void {
+  if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
+  state.lastSuccessKnown = true;
 }
 
 /** A fresh read, with what the stale state of the same user knew and the read may miss. */
