@@ -3,9 +3,10 @@
 //      (N from BENCH_USERS, default 100,1000,10000): the time until every one has been served
 //      once and the compare rate that took, against the ceiling of this machine (the cores'
 //      bcrypt compares per second, measured right before and right after the storm), with the
-//      gateway's bcrypt slots at work meanwhile; then the same users warm: req/s, p99, and
-//      database operations per call, against the warm integration alone measured right before
-//      them (the machine's speed drifts over the minutes a run takes).
+//      gateway's bcrypt slots at work meanwhile and where the cores went (what the compares did
+//      not get: the serving thread, the database, the load generator, the rest); then the same
+//      users warm: req/s, p99, and database operations per call, against the warm integration
+//      alone measured right before them (the machine's speed drifts over the minutes a run takes).
 //   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
 //      against the same integration alone, and how busy the gateway was meanwhile (its
 //      serving thread's share of the time, its bcrypt slots at work; from /metrics). Beside it,
@@ -22,6 +23,7 @@
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { createServices } from '../src/app.js';
@@ -36,6 +38,10 @@ export interface ManyUsersTarget {
   metrics(): Promise<string>;
   /** CPU time (user + system) the gateway's serving thread has used so far, in µs. */
   servingThreadCpuMicros(): number;
+  /** The same for the whole gateway process (its bcrypt threads and V8's helpers besides). */
+  gatewayCpuMicros(): number;
+  /** The same for the database server, when the bench started it (else undefined). */
+  databaseCpuMicros(): number | undefined;
   /** The warm integration: the bench account's owner, verified already. */
   authorization: string;
   connections: number;
@@ -71,6 +77,8 @@ export interface ColdResult {
   ceilingAfter: number;
   /** The gateway's bcrypt slots at work on average during the storm (from its metrics): whether it kept them fed. */
   bcryptSlotsBusy: number;
+  /** Where the machine's cores went meanwhile: what the compares did not get. */
+  cores: StormCores;
   /** Answers while getting there, by status (every 503 carried Retry-After, or it is counted as bad). */
   statusCounts: Record<string, number>;
   badAnswers: number;
@@ -80,6 +88,65 @@ export interface ColdResult {
    */
   oneUserBefore: WarmSummary;
   warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; databaseOperations: Record<string, number>; statusCounts: Record<string, number> };
+}
+
+/**
+ * The machine's cores during a cold storm, in cores (CPU seconds a second), from /proc: the
+ * gateway's threads other than the serving one (its bcrypt threads, which should have nearly
+ * all of the cores, and V8's helpers), its serving thread, the database server, the bench (the
+ * load generator), the rest of the machine (the kernel's threads, its services), and idle.
+ */
+export interface StormCores {
+  gatewayOtherThreads: number;
+  servingThread: number;
+  database: number | undefined;
+  loadGenerator: number;
+  rest: number;
+  idle: number;
+}
+
+/** Busy and idle clock ticks of all the machine's cores so far (/proc/stat's first line). */
+function machineTicks(): { busy: number; idle: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const idle = ticks[3]! + ticks[4]!;
+  return { busy: ticks.reduce((sum, tick) => sum + tick, 0) - idle, idle };
+}
+
+/** Starts measuring; the function it returns tells the CPU seconds a second each part of the machine used since. */
+function coresMeter(target: ManyUsersTarget) {
+  const read = () => {
+    const bench = process.cpuUsage();
+    return {
+      at: performance.now(),
+      machine: machineTicks(),
+      serving: target.servingThreadCpuMicros(),
+      gateway: target.gatewayCpuMicros(),
+      database: target.databaseCpuMicros(),
+      bench: bench.user + bench.system,
+    };
+  };
+  const start = read();
+  return (): StormCores => {
+    const end = read();
+    const seconds = (end.at - start.at) / 1000;
+    const cores = (micros: number) => micros / 1e6 / seconds;
+    const round = (value: number) => Math.round(value * 1000) / 1000;
+    // /proc/stat counts in clock ticks of 10 ms.
+    const busy = cores((end.machine.busy - start.machine.busy) * 10_000);
+    const servingThread = cores(end.serving - start.serving);
+    const gateway = cores(end.gateway - start.gateway);
+    const database = end.database === undefined || start.database === undefined ? undefined : cores(end.database - start.database);
+    const loadGenerator = cores(end.bench - start.bench);
+    return {
+      gatewayOtherThreads: round(gateway - servingThread),
+      servingThread: round(servingThread),
+      database: database === undefined ? undefined : round(database),
+      loadGenerator: round(loadGenerator),
+      rest: round(Math.max(0, busy - gateway - (database ?? 0) - loadGenerator)),
+      idle: round(cores((end.machine.idle - start.machine.idle) * 10_000)),
+    };
+  };
 }
 
 /**
@@ -298,7 +365,9 @@ export async function runManyUsers(config: Config, database: Database, target: M
     const atCost = cost === config.BCRYPT_COST;
     const ceilingBefore = atCost ? await measureCompareCeiling(hash) : Number.NaN;
     const metricsBefore = await target.metrics();
+    const coresUsed = coresMeter(target);
     const storm = await coldStorm(target, usernames, target.connections);
+    const cores = coresUsed();
     const { bcryptSlotsBusy } = gatewayBusy(metricsBefore, await target.metrics(), storm.seconds);
     const ceilingAfter = atCost ? await measureCompareCeiling(hash) : Number.NaN;
     const comparesPerSecond = count / storm.seconds;
@@ -315,6 +384,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
       ceilingBefore: Math.round(ceilingBefore * 10) / 10,
       ceilingAfter: Math.round(ceilingAfter * 10) / 10,
       bcryptSlotsBusy,
+      cores,
       statusCounts: storm.statusCounts,
       badAnswers: storm.badAnswers,
       oneUserBefore: summary(oneUserBefore),
@@ -323,7 +393,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
     cold.push(result);
     console.error(
       `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${result.ofCeiling} of the ceiling around it, ` +
-        `${result.ceilingBefore} and ${result.ceilingAfter} compares/s measured right before and after, ${result.ofStartCeiling} of the one at the start; bcrypt slots at work ${bcryptSlotsBusy}); ` +
+        `${result.ceilingBefore} and ${result.ceilingAfter} compares/s measured right before and after, ${result.ofStartCeiling} of the one at the start; bcrypt slots at work ${bcryptSlotsBusy}; cores ${JSON.stringify(cores)}); ` +
         `one user right before ${oneUserBefore.requestsPerSecond} req/s, ${oneUserBefore.databaseOperationsPerCall} operations/call ${JSON.stringify(oneUserBefore.databaseOperations)}; ` +
         `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call ${JSON.stringify(warm.databaseOperations)}`,
     );

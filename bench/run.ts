@@ -249,6 +249,8 @@ async function main(): Promise<void> {
           metrics: async () => (await fetch(`${gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text(),
           // The main thread's id is the process's.
           servingThreadCpuMicros: () => cpuMicrosOf(gateway.child.pid!, gateway.child.pid!),
+          gatewayCpuMicros: () => cpuMicrosOf(gateway.child.pid!),
+          databaseCpuMicros: () => (database.pid === undefined ? undefined : cpuMicrosOf(database.pid)),
           authorization,
           connections: CONNECTIONS,
           durationSeconds: DURATION,
@@ -341,6 +343,13 @@ function printManyUsers(many: ManyUsersResults): void {
     const ofOne = Math.round((row.warm.requestsPerSecond / Math.max(1, one.requestsPerSecond)) * 100) / 100;
     console.log(
       `| ${row.users} (${row.cost}) | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${dashForNaN(row.ofCeiling)} | ${Number.isNaN(row.ceilingBefore) ? '—' : `${row.ceilingBefore}, ${row.ceilingAfter}`} | ${dashForNaN(row.ofStartCeiling)} | ${row.bcryptSlotsBusy} | ${answers} | ${one.requestsPerSecond} | ${row.warm.requestsPerSecond} | ${ofOne} | ${row.warm.p99} | ${row.warm.databaseOperationsPerCall} (${one.databaseOperationsPerCall}) |`,
+    );
+  }
+  for (const row of many.cold) {
+    const { gatewayOtherThreads, servingThread, database, loadGenerator, rest, idle } = row.cores;
+    console.log(
+      `- where the cores went while the ${row.users} were getting there (CPU seconds a second): the gateway's bcrypt threads and V8's helpers ${gatewayOtherThreads}, its serving thread ${servingThread}, ` +
+        `the database ${database ?? 'not measured'}, the load generator ${loadGenerator}, the rest of the machine ${rest}, idle ${idle}`,
     );
   }
   const storm = many.duringStorm;
