@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { createOverRest as createUserOverRest, editDialog, startConsoleBrowser, userRow, usersOverRest, type ConsoleBrowser } from './support/consoleBrowser.js';
 import type { TestAccount, TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
+import { withinOneClockHour } from './support/clockHour.js';
 
 const ARTIFACTS = 'test-artifacts';
 
@@ -192,7 +193,12 @@ describe('the Access page in Chromium', function () {
   });
 
   describe('once the hourly quota is spent', () => {
-    const quotaSentence = /^The account has used all its API calls for this hour\. Try again in \d+ minutes? \(at .+\)\.$/;
+    const quotaSentence = /^The account has used all its API calls for this hour\. Try again in (a minute|\d+ minutes) \(at .+\)\.$/;
+
+    // Sign-in and refusal within one quota window, the refusal more than a minute before its end.
+    beforeEach(async function () {
+      await withinOneClockHour(this, 120_000);
+    });
 
     it('says when to retry, above the list, when a refresh is refused', async () => {
       const small = await gateway.createAccount({ name: 'Tiny Co', callsPerHour: 2 });

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { startDatabaseServer } from '../src/db/databaseServer.js';
 import { operations } from '../src/operations/index.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
+import { withinOneClockHour } from './support/clockHour.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { restRequest } from './support/rest.js';
 import { send } from './support/http.js';
@@ -273,7 +274,8 @@ describe('the contract error table, over REST and SOAP', () => {
     expect(expectSoapFault(soap12, 415, 'ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED')).to.include('SOAP 1.1');
   });
 
-  it('429 ERROR_APIUSAGE_EXCEEDED with Retry-After once the hourly quota is spent, across both protocols', async () => {
+  it('429 ERROR_APIUSAGE_EXCEEDED with Retry-After once the hourly quota is spent, across both protocols', async function () {
+    await withinOneClockHour(this, 10_000);
     const small = await gateway.createAccount({ callsPerHour: 3 });
     expect((await restRequest(gateway.app, small, 'GET', '/v2/server-time')).status).to.equal(200);
     expect((await soapCall(gateway.app, small, 'GetServerTime')).status).to.equal(200);

@@ -1,6 +1,7 @@
 // The hourly call quota: headers on every authenticated answer, counted across protocols,
 // users and gateway processes.
 import { expect } from 'chai';
+import { withinOneClockHour } from './support/clockHour.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 import { soapCall } from './support/soap.js';
@@ -11,6 +12,10 @@ describe('call quota', () => {
     gateway = await startTestGateway();
   });
   after(() => gateway.close());
+  // Each test counts its calls within one window of the quota.
+  beforeEach(async function () {
+    await withinOneClockHour(this, 30_000);
+  });
 
   it('sends X-RateLimit-* on every authenticated answer, errors included, and counts down', async () => {
     const account = await gateway.createAccount({ callsPerHour: 50 });

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withinOneClockHour } from './support/clockHour.js';
 import { exitOf, runEntry, startEntry, waitForOutput } from './support/processes.js';
 import { uniqueDatabaseUri } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
@@ -59,7 +60,9 @@ describe('server process', function () {
     expect(code, `${output()} / ${server.signalCode}`).to.equal(0);
   });
 
-  it('keeps serving while nobody reads its output: the log buffer is bounded, and what it dropped is counted and then said', async () => {
+  it('keeps serving while nobody reads its output: the log buffer is bounded, and what it dropped is counted and then said', async function () {
+    // Its calls count against the Demo account's hourly quota, in one window.
+    await withinOneClockHour(this, 120_000);
     const metricsToken = 'log-drops-metrics-token-0123456789';
     const server = startEntry(
       'server.ts',

@@ -4,6 +4,7 @@
 // sent. node-soap's own client first, over a real port, then raw envelopes for the edge cases.
 import { expect } from 'chai';
 import * as soap from 'soap';
+import { withinOneClockHour } from './support/clockHour.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectSoapFault } from './support/expectations.js';
 import { restRequest } from './support/rest.js';
@@ -124,7 +125,8 @@ describe('WS-Security UsernameToken for SOAP', () => {
       expect(marked.lastRequest).to.include('soap:mustUnderstand="1"');
     });
 
-    it('counts the call toward the account’s quota like any other', async () => {
+    it('counts the call toward the account’s quota like any other', async function () {
+      await withinOneClockHour(this, 10_000);
       const client = await clientWith(new soap.WSSecurity(owner.username, owner.password));
       await serverTime(client);
       const before = Number(client.lastResponseHeaders?.['x-ratelimit-remaining']);
@@ -132,7 +134,8 @@ describe('WS-Security UsernameToken for SOAP', () => {
       expect(Number(client.lastResponseHeaders?.['x-ratelimit-remaining'])).to.equal(before - 1);
     });
 
-    it('is answered 429 with Retry-After once the account’s hourly quota is spent, by token as by Basic', async () => {
+    it('is answered 429 with Retry-After once the account’s hourly quota is spent, by token as by Basic', async function () {
+      await withinOneClockHour(this, 10_000);
       const small = await gateway.createAccount({ callsPerHour: 2 });
       const client = await clientWith(new soap.WSSecurity(small.username, small.password));
       await serverTime(client);
