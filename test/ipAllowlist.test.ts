@@ -9,6 +9,7 @@ import type { apiUser, auditEvent } from '../src/operations/schemas.js';
 import type { AddressInfo } from 'node:net';
 import { allowlistAdmits, allowlistProblem, parseAllowlistEntry } from '../src/domain/ipAllowlist.js';
 import { createHttpServer } from '../src/transports/httpServer.js';
+import { withinOneClockHour } from './support/clockHour.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
@@ -131,7 +132,9 @@ describe('IP allowlists', () => {
       expect(await getUser(user.id)).to.include({ failedLoginCount: 5, locked: true });
     });
 
-    it('logs at most one ApiUserRefusedByAllowlist per user and address per hour, with the address, from every gateway', async () => {
+    it('logs at most one ApiUserRefusedByAllowlist per user and address per hour, with the address, from every gateway', async function () {
+      // Those hours are clock hours (UTC): all the refusals in one of them.
+      await withinOneClockHour(this, 20_000);
       const user = await create({ ipAllowlist: ['192.0.2.0/24'] });
       const second = await startTestGateway({ databaseUri: gateway.databaseUri, env: { TRUST_PROXY: 'loopback' } });
       try {
