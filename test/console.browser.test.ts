@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { createOverRest as createUserOverRest, editDialog, startConsoleBrowser, userRow, usersOverRest, type ConsoleBrowser } from './support/consoleBrowser.js';
+import { createOverRest as createUserOverRest, editDialog, isFocused, startConsoleBrowser, tabTo, userRow, usersOverRest, type ConsoleBrowser } from './support/consoleBrowser.js';
 import type { TestAccount, TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 import { withinOneClockHour } from './support/clockHour.js';
@@ -190,6 +190,35 @@ describe('the Access page in Chromium', function () {
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}/console-api-users.png`, fullPage: true });
+  });
+
+  it('keeps the keyboard focus on its control when the list is redrawn: after a tick, after a refresh', async () => {
+    const user = await createOverRest('Focus keeper');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await row(user.username).waitFor();
+    const tick = row(user.username).getByRole('checkbox');
+    const edit = row(user.username).getByRole('button', { name: `Edit ${user.username}` });
+
+    // A tick by keyboard redraws the rows (the selection): the focus stays on the tick.
+    await tabTo(page, `#users-body tr[data-user-id="${user.id}"] input[type="checkbox"]`, { most: 80 });
+    await page.keyboard.press('Space');
+    expect(await tick.isChecked()).to.equal(true);
+    expect(await isFocused(tick), 'on the tick after ticking').to.equal(true);
+
+    // A refresh that lands while the focus is on the row's Edit button (asked for without moving
+    // the focus, as one after another change would): the focus is on the new row's button, and
+    // Enter opens it.
+    await tabTo(page, `#users-body tr[data-user-id="${user.id}"] button`);
+    const changed = await restRequest(gateway.baseUrl, owner, 'PUT', `/v2/api-users/${user.id}`, { description: 'Focus kept' });
+    expect(changed.status).to.equal(200);
+    await page.evaluate("document.getElementById('refresh').click()");
+    await row(user.username).getByRole('cell', { name: 'Focus kept' }).waitFor();
+    expect(await isFocused(edit), 'on the Edit button after the refresh').to.equal(true);
+    await page.keyboard.press('Enter');
+    await editDialog(page).waitFor();
+    await page.keyboard.press('Escape');
+    await editDialog(page).waitFor({ state: 'hidden' });
+    await tick.uncheck();
   });
 
   describe('once the hourly quota is spent', () => {

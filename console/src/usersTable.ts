@@ -38,12 +38,31 @@ export class UsersTable {
     this.render();
   }
 
+  /** The focused element's row (by user id) and place among that row's controls, when it is one of them. */
+  private focusedControl(): { userId: string; index: number } | undefined {
+    const active = document.activeElement;
+    const userId = active?.closest('tr')?.dataset.userId;
+    if (!(active instanceof HTMLElement) || !userId || !this.body.contains(active)) return undefined;
+    const index = this.controlsOf(userId).indexOf(active);
+    return index >= 0 ? { userId, index } : undefined;
+  }
+
+  private controlsOf(userId: string): HTMLElement[] {
+    const row = [...this.body.rows].find((candidate) => candidate.dataset.userId === userId);
+    return row ? [...row.querySelectorAll<HTMLElement>('input, button')] : [];
+  }
+
   private deletable(): ApiUser[] {
     return this.users.filter((user) => !user.isOwner);
   }
 
   private render(): void {
+    // Every change (a tick, a refresh) rebuilds the rows: the control a keyboard user had
+    // focused in a row is focused again in that user's new row, or the focus would fall back
+    // to the start of the page (and a keypress meant for the old control would go nowhere).
+    const focused = this.focusedControl();
     this.body.replaceChildren(...this.users.map((user) => this.row(user)));
+    if (focused) this.controlsOf(focused.userId)[focused.index]?.focus();
     const deletable = this.deletable();
     const ticked = deletable.filter((user) => this.selected.has(user.id)).length;
     this.selectAll.checked = deletable.length > 0 && ticked === deletable.length;
