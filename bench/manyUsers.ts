@@ -210,8 +210,8 @@ const basic = (username: string, secret: string) => `Basic ${Buffer.from(`${user
  * What this machine's cores verify per second at the hash's cost: the ceiling of a cold start.
  * Each core's compares are divided by the time they took, not by the window: the last compare
  * of each starts inside the window and ends after it, on average half a compare later, and
- * counting it over the window alone overstated the ceiling by 3-6% (a 3 s window, compares of
- * 190-290 ms a core), which every cold ratio was then measured against.
+ * counting it over the window alone overstated the ceiling, and so every cold ratio measured
+ * against it, by 3-5% on average and up to 10% (a 3 s window, 7-10 compares a second).
  */
 async function measureCompareCeiling(hash: string, seconds = 3): Promise<number> {
   const started = performance.now();
