@@ -13,8 +13,9 @@
 //      the machine's own bound for that ratio: the same integration beside one process per
 //      core comparing bcrypt hashes at nice 19 outside the gateway, which costs the serving
 //      thread whatever sharing the cores costs, with none of the gateway's work for newcomers.
-//      The three windows are taken side by side, BENCH_ROUNDS times, and their ratios' medians
-//      reported.
+//      Each ratio is against the integration alone right before and right after (five windows
+//      side by side: alone, storm, alone, outside, alone), BENCH_ROUNDS times, and the ratios'
+//      medians reported.
 // Users are written straight to the database with one shared password and one precomputed
 // hash (set-up in seconds; each still costs its own compare to log in). Above BENCH_COLD_MAX
 // users (default 1,000) the hash is made at cost 4: at cost 12 a 2-core machine needs some 15
@@ -162,12 +163,22 @@ export interface StormSide {
   servingThreadCpuMicrosPerCall: number;
 }
 
-/** One round of (f): the warm integration's windows side by side, and their ratios to alone. */
+/**
+ * One round of (f): the warm integration's windows side by side, and their ratios to alone. Each
+ * ratio is against the mean of the windows alone right before and right after it: the machine's
+ * speed drifts from one 10 s window to the next by as much as these ratios' margins, and a window
+ * alone on one side only counted that drift as the storm's (or the bound's) whichever way it went.
+ */
 export interface StormRound {
   alone: StormSide;
   withStorm: StormSide;
+  /** Alone again, right after the storm's window and right before the outside compares'. */
+  aloneAfterStorm: StormSide;
   besideOutsideCompares: StormSide;
+  aloneAfterOutside: StormSide;
+  /** withStorm against the mean of alone and aloneAfterStorm. */
   ratio: number;
+  /** besideOutsideCompares against the mean of aloneAfterStorm and aloneAfterOutside. */
   machineBound: number;
   /** Newcomers served during this round's storm window. */
   stormServed: number;
@@ -184,14 +195,16 @@ export interface ManyUsersResults {
   duringStorm: {
     alone: StormSide;
     withStorm: StormSide;
+    aloneAfter: StormSide;
     ratio: number;
     /** The highest p99 of the rounds' storm windows. */
     worstP99: number;
     stormServed: number;
     /** The same integration beside nice-19 compares outside the gateway, and its ratio to alone. */
     besideOutsideCompares: StormSide;
-    /** The integration alone in the round of the median bound. */
+    /** The integration alone right before and right after those outside compares. */
     aloneForBound: StormSide;
+    aloneAfterBound: StormSide;
     machineBound: number;
     rounds: StormRound[];
   };
@@ -408,12 +421,12 @@ export async function runManyUsers(config: Config, database: Database, target: M
   }
 
   // f) the warm integration on half the connections: alone, beside 1,000 newcomers on the other
-  // half, and beside nice-19 compares outside the gateway, in turn, `rounds` times. This
-  // machine's speed drifts by a fifth and more within a minute (measured: the same integration
-  // alone at 12,173, 9,968 and 6,611 req/s in windows 36 s apart), so one window of each, 20 s
-  // apart, measured the drift as much as the storm; each round's ratios are of windows
-  // side by side, and the ratios reported their medians. The newcomers' storm pauses between its
-  // windows (its callers stop, and wait for their answers) and goes on from where it stopped.
+  // half, alone, beside nice-19 compares outside the gateway, and alone, in turn, `rounds` times.
+  // This machine's speed drifts by a fifth and more within a minute (measured: the same
+  // integration alone at 12,173, 9,968 and 6,611 req/s in windows 36 s apart), so each ratio is
+  // of windows side by side, against the mean of the windows alone on either side of it, and the
+  // ratios reported are their medians. The newcomers' storm pauses between its windows (its
+  // callers stop, and wait for their answers) and goes on from where it stopped.
   const half = Math.max(1, Math.floor(target.connections / 2));
   const { account } = await accounts.create({ name: 'Storm', mainEmail: 'storm@example.com', apiCallsPerHour: 1_000_000_000 });
   let unserved = await insertApiUsers(database, account._id, 1000, hash);
@@ -426,7 +439,8 @@ export async function runManyUsers(config: Config, database: Database, target: M
     bcryptSlotsBusy,
     servingThreadCpuMicrosPerCall,
   });
-  const ofAlone = (run: StormSide, alone: StormSide) => Math.round((run.requestsPerSecond / Math.max(1, alone.requestsPerSecond)) * 100) / 100;
+  const ofAlone = (run: StormSide, before: StormSide, after: StormSide) =>
+    Math.round((run.requestsPerSecond / Math.max(1, (before.requestsPerSecond + after.requestsPerSecond) / 2)) * 100) / 100;
   for (let round = 1; round <= target.rounds && unserved.length > 0; round++) {
     const alone = side(await warmRun(target, [target.authorization], half));
     let stormOver = false;
@@ -434,16 +448,27 @@ export async function runManyUsers(config: Config, database: Database, target: M
     const withStorm = side(await warmRun(target, [target.authorization], half));
     stormOver = true;
     const stormResult = await storm;
+    const aloneAfterStorm = side(await warmRun(target, [target.authorization], half));
     const outside = side(await besideOutsideCompares(target, hash, half));
+    const aloneAfterOutside = side(await warmRun(target, [target.authorization], half));
     unserved = stormResult.unserved;
     stormServed += stormResult.served;
-    const result: StormRound = { alone, withStorm, besideOutsideCompares: outside, ratio: ofAlone(withStorm, alone), machineBound: ofAlone(outside, alone), stormServed: stormResult.served };
+    const result: StormRound = {
+      alone,
+      withStorm,
+      aloneAfterStorm,
+      besideOutsideCompares: outside,
+      aloneAfterOutside,
+      ratio: ofAlone(withStorm, alone, aloneAfterStorm),
+      machineBound: ofAlone(outside, aloneAfterStorm, aloneAfterOutside),
+      stormServed: stormResult.served,
+    };
     rounds.push(result);
     console.error(
       `  f) round ${round}: warm integration alone ${alone.requestsPerSecond} req/s (p99 ${alone.p99} ms, serving thread ${alone.servingThreadBusy} busy, ${alone.servingThreadCpuMicrosPerCall} µs a call), ` +
         `beside 1,000 newcomers ${withStorm.requestsPerSecond} req/s (p99 ${withStorm.p99} ms, serving thread ${withStorm.servingThreadBusy} busy, ${withStorm.servingThreadCpuMicrosPerCall} µs a call, ` +
-        `bcrypt slots at work ${withStorm.bcryptSlotsBusy}, ${stormResult.served} newcomers served): ${result.ratio}; ` +
-        `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms, ${outside.servingThreadCpuMicrosPerCall} µs a call): ${result.machineBound}`,
+        `bcrypt slots at work ${withStorm.bcryptSlotsBusy}, ${stormResult.served} newcomers served), alone ${aloneAfterStorm.requestsPerSecond} req/s (${aloneAfterStorm.servingThreadCpuMicrosPerCall} µs a call): ${result.ratio}; ` +
+        `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms, ${outside.servingThreadCpuMicrosPerCall} µs a call), alone ${aloneAfterOutside.requestsPerSecond} req/s: ${result.machineBound}`,
     );
   }
   // The round whose ratio is the median, so that the figures printed are those it was made of.
@@ -453,11 +478,13 @@ export async function runManyUsers(config: Config, database: Database, target: M
   const duringStorm = {
     alone: typical.alone,
     withStorm: typical.withStorm,
+    aloneAfter: typical.aloneAfterStorm,
     ratio: typical.ratio,
     worstP99: Math.max(...rounds.map((round) => round.withStorm.p99)),
     stormServed,
     besideOutsideCompares: typicalBound.besideOutsideCompares,
-    aloneForBound: typicalBound.alone,
+    aloneForBound: typicalBound.aloneAfterStorm,
+    aloneAfterBound: typicalBound.aloneAfterOutside,
     machineBound: typicalBound.machineBound,
     rounds,
   };

@@ -355,17 +355,17 @@ function printManyUsers(many: ManyUsersResults): void {
   const storm = many.duringStorm;
   console.log('');
   console.log(
-    `f) one warm integration, the median of ${storm.rounds.length} rounds of windows side by side: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms); ` +
-      `beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms; at most ${storm.worstP99} ms in any round): ${storm.ratio} of alone ` +
+    `f) one warm integration, the median of ${storm.rounds.length} rounds of windows side by side: alone ${storm.alone.requestsPerSecond} req/s (p99 ${storm.alone.p99} ms) before and ${storm.aloneAfter.requestsPerSecond} after; ` +
+      `beside 1,000 newcomers ${storm.withStorm.requestsPerSecond} req/s (p99 ${storm.withStorm.p99} ms; at most ${storm.worstP99} ms in any round): ${storm.ratio} of alone around it ` +
       `(rounds: ${storm.rounds.map((round) => round.ratio).join(', ')}); ${storm.stormServed} newcomers served meanwhile`,
   );
   console.log(
     `- the gateway in that round: its serving thread busy ${storm.alone.servingThreadBusy} of the time alone, ${storm.withStorm.servingThreadBusy} beside the newcomers, with ${storm.withStorm.bcryptSlotsBusy} bcrypt slots at work on average; ` +
       `its CPU per call ${storm.alone.servingThreadCpuMicrosPerCall} µs alone, ${storm.withStorm.servingThreadCpuMicrosPerCall} µs beside the newcomers ` +
-      `(${storm.aloneForBound.servingThreadCpuMicrosPerCall} µs alone and ${storm.besideOutsideCompares.servingThreadCpuMicrosPerCall} µs beside the outside compares in the round of the median bound)`,
+      `(${storm.aloneForBound.servingThreadCpuMicrosPerCall} µs alone before and ${storm.besideOutsideCompares.servingThreadCpuMicrosPerCall} µs beside the outside compares in the round of the median bound)`,
   );
   console.log(
-    `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms) against ${storm.aloneForBound.requestsPerSecond} alone: ${storm.machineBound} of alone (rounds: ${storm.rounds.map((round) => round.machineBound).join(', ')})`,
+    `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms) against ${storm.aloneForBound.requestsPerSecond} and ${storm.aloneAfterBound.requestsPerSecond} alone before and after: ${storm.machineBound} of alone around it (rounds: ${storm.rounds.map((round) => round.machineBound).join(', ')})`,
   );
 }
 
