@@ -161,6 +161,8 @@ export interface StormSide {
   bcryptSlotsBusy: number;
   /** The serving thread's CPU time per call answered, in µs (what a call cost it, whatever ran beside). */
   servingThreadCpuMicrosPerCall: number;
+  /** The integration's answers, by status. */
+  statusCounts: Record<string, number>;
 }
 
 /**
@@ -182,6 +184,9 @@ export interface StormRound {
   machineBound: number;
   /** Newcomers served during this round's storm window. */
   stormServed: number;
+  /** The newcomers' answers in that window, by status, and how many were not 200 or 503 with Retry-After. */
+  stormStatusCounts: Record<string, number>;
+  stormBadAnswers: number;
 }
 
 export interface ManyUsersResults {
@@ -206,6 +211,9 @@ export interface ManyUsersResults {
     aloneForBound: StormSide;
     aloneAfterBound: StormSide;
     machineBound: number;
+    /** Every answer of (f), the integration's and the newcomers', by status, and how many were not 200 or 503 with Retry-After. */
+    statusCounts: Record<string, number>;
+    badAnswers: number;
     rounds: StormRound[];
   };
 }
@@ -432,12 +440,13 @@ export async function runManyUsers(config: Config, database: Database, target: M
   let unserved = await insertApiUsers(database, account._id, 1000, hash);
   const rounds: StormRound[] = [];
   let stormServed = 0;
-  const side = ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy, servingThreadCpuMicrosPerCall }: StormSide): StormSide => ({
+  const side = ({ requestsPerSecond, p99, servingThreadBusy, bcryptSlotsBusy, servingThreadCpuMicrosPerCall, statusCounts }: StormSide): StormSide => ({
     requestsPerSecond,
     p99,
     servingThreadBusy,
     bcryptSlotsBusy,
     servingThreadCpuMicrosPerCall,
+    statusCounts,
   });
   const ofAlone = (run: StormSide, before: StormSide, after: StormSide) =>
     Math.round((run.requestsPerSecond / Math.max(1, (before.requestsPerSecond + after.requestsPerSecond) / 2)) * 100) / 100;
@@ -462,6 +471,8 @@ export async function runManyUsers(config: Config, database: Database, target: M
       ratio: ofAlone(withStorm, alone, aloneAfterStorm),
       machineBound: ofAlone(outside, aloneAfterStorm, aloneAfterOutside),
       stormServed: stormResult.served,
+      stormStatusCounts: stormResult.statusCounts,
+      stormBadAnswers: stormResult.badAnswers,
     };
     rounds.push(result);
     console.error(
@@ -475,6 +486,19 @@ export async function runManyUsers(config: Config, database: Database, target: M
   const medianRound = (ratioOf: (round: StormRound) => number) => [...rounds].sort((x, y) => ratioOf(x) - ratioOf(y))[Math.floor(rounds.length / 2)]!;
   const typical = medianRound((round) => round.ratio);
   const typicalBound = medianRound((round) => round.machineBound);
+  // Every answer of (f): the integration's must all be 200 (it is verified and within its quota).
+  const statusCounts: Record<string, number> = {};
+  let badAnswers = 0;
+  for (const round of rounds) {
+    for (const window of [round.alone, round.withStorm, round.aloneAfterStorm, round.besideOutsideCompares, round.aloneAfterOutside]) {
+      for (const [status, count] of Object.entries(window.statusCounts)) {
+        statusCounts[status] = (statusCounts[status] ?? 0) + count;
+        if (status !== '200') badAnswers += count;
+      }
+    }
+    for (const [status, count] of Object.entries(round.stormStatusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
+    badAnswers += round.stormBadAnswers;
+  }
   const duringStorm = {
     alone: typical.alone,
     withStorm: typical.withStorm,
@@ -486,6 +510,8 @@ export async function runManyUsers(config: Config, database: Database, target: M
     aloneForBound: typicalBound.aloneAfterStorm,
     aloneAfterBound: typicalBound.aloneAfterOutside,
     machineBound: typicalBound.machineBound,
+    statusCounts,
+    badAnswers,
     rounds,
   };
   return {

@@ -367,6 +367,8 @@ function printManyUsers(many: ManyUsersResults): void {
   console.log(
     `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms) against ${storm.aloneForBound.requestsPerSecond} and ${storm.aloneAfterBound.requestsPerSecond} alone before and after: ${storm.machineBound} of alone around it (rounds: ${storm.rounds.map((round) => round.machineBound).join(', ')})`,
   );
+  const answers = Object.entries(storm.statusCounts).map(([status, count]) => `${status}: ${count}`).join(', ');
+  console.log(`- every answer of (f), the integration's and the newcomers': ${answers} (${storm.badAnswers} neither 200 nor, to a newcomer, 503 with Retry-After)`);
 }
 
 main().catch((error: unknown) => {
