@@ -211,7 +211,7 @@ export interface ManyUsersResults {
     aloneForBound: StormSide;
     aloneAfterBound: StormSide;
     machineBound: number;
-    /** Every answer of (f), the integration's and the newcomers', by status, and how many were not 200 or 503 with Retry-After. */
+    /** Every answer of (f), the integration's and the newcomers', by status, and how many were neither 200 nor, to a newcomer, 503 with Retry-After. */
     statusCounts: Record<string, number>;
     badAnswers: number;
     rounds: StormRound[];
