@@ -207,8 +207,9 @@ export interface ManyUsersResults {
     stormServed: number;
     /** The same integration beside nice-19 compares outside the gateway, and its ratio to alone. */
     besideOutsideCompares: StormSide;
-    /** The integration alone right before and right after those outside compares. */
+    /** The integration alone right before those outside compares. */
     aloneForBound: StormSide;
+    /** And right after them. */
     aloneAfterBound: StormSide;
     machineBound: number;
     /** Every answer of (f), the integration's and the newcomers', by status, and how many were neither 200 nor, to a newcomer, 503 with Retry-After. */
@@ -488,15 +489,16 @@ export async function runManyUsers(config: Config, database: Database, target: M
   const typicalBound = medianRound((round) => round.machineBound);
   // Every answer of (f): the integration's must all be 200 (it is verified and within its quota).
   const statusCounts: Record<string, number> = {};
+  const add = (counts: Record<string, number>) => {
+    for (const [status, count] of Object.entries(counts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
+  };
   let badAnswers = 0;
   for (const round of rounds) {
     for (const window of [round.alone, round.withStorm, round.aloneAfterStorm, round.besideOutsideCompares, round.aloneAfterOutside]) {
-      for (const [status, count] of Object.entries(window.statusCounts)) {
-        statusCounts[status] = (statusCounts[status] ?? 0) + count;
-        if (status !== '200') badAnswers += count;
-      }
+      add(window.statusCounts);
+      badAnswers += Object.entries(window.statusCounts).reduce((sum, [status, count]) => (status === '200' ? sum : sum + count), 0);
     }
-    for (const [status, count] of Object.entries(round.stormStatusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
+    add(round.stormStatusCounts);
     badAnswers += round.stormBadAnswers;
   }
   const duringStorm = {

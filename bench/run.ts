@@ -329,6 +329,13 @@ async function main(): Promise<void> {
 
 const dashForNaN = (value: number) => (Number.isNaN(value) ? '—' : String(value));
 
+/** Answers by status as "200: 100, 503: 18". */
+function statusCountsText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([status, count]) => `${status}: ${count}`)
+    .join(', ');
+}
+
 function printManyUsers(many: ManyUsersResults): void {
   console.log('');
   console.log(`Many integrations (bcrypt ceiling measured here: ${many.comparesPerSecondCeiling} compares/s; one user warm at the start: ${many.oneUserWarm.requestsPerSecond} req/s, p99 ${many.oneUserWarm.p99} ms, ${many.oneUserWarm.databaseOperationsPerCall} database operations per call)`);
@@ -338,7 +345,7 @@ function printManyUsers(many: ManyUsersResults): void {
   );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
   for (const row of many.cold) {
-    const answers = Object.entries(row.statusCounts).map(([status, count]) => `${status}: ${count}`).join(', ') + (row.badAnswers > 0 ? ` (${row.badAnswers} not 200/503+Retry-After)` : '');
+    const answers = statusCountsText(row.statusCounts) + (row.badAnswers > 0 ? ` (${row.badAnswers} not 200/503+Retry-After)` : '');
     const one = row.oneUserBefore;
     const ofOne = Math.round((row.warm.requestsPerSecond / Math.max(1, one.requestsPerSecond)) * 100) / 100;
     console.log(
@@ -367,8 +374,7 @@ function printManyUsers(many: ManyUsersResults): void {
   console.log(
     `- the machine's bound for that ratio: the same integration beside one nice-19 bcrypt loop per core outside the gateway, ${storm.besideOutsideCompares.requestsPerSecond} req/s (p99 ${storm.besideOutsideCompares.p99} ms) against ${storm.aloneForBound.requestsPerSecond} and ${storm.aloneAfterBound.requestsPerSecond} alone before and after: ${storm.machineBound} of alone around it (rounds: ${storm.rounds.map((round) => round.machineBound).join(', ')})`,
   );
-  const answers = Object.entries(storm.statusCounts).map(([status, count]) => `${status}: ${count}`).join(', ');
-  console.log(`- every answer of (f), the integration's and the newcomers': ${answers} (${storm.badAnswers} neither 200 nor, to a newcomer, 503 with Retry-After)`);
+  console.log(`- every answer of (f), the integration's and the newcomers': ${statusCountsText(storm.statusCounts)} (${storm.badAnswers} neither 200 nor, to a newcomer, 503 with Retry-After)`);
 }
 
 main().catch((error: unknown) => {
