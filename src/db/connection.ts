@@ -155,10 +155,45 @@ const unavailableErrorNames = new Set([
   'MongoPoolClearedError',
   'PoolClearedOnNetworkError', // a MongoPoolClearedError: the monitor timed out on a hung server
   'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
+  // The heartbeat watchdog closed the client (restartClient) under an operation in flight.
+  'MongoClientClosedError',
+  'MongoServerClosedError',
 ]);
 
 /** The server gave up on an operation at its maxTimeMS: the database is too slow to serve. */
 const MAX_TIME_EXPIRED = 50;
+
+/**
+ * Server errors that say the server cannot serve just now (shutting down, stepping down, a
+ * replica set changing its primary, a network fault between its nodes): the retryable-reads
+ * specification's list, which the driver keeps to itself. On MongoDB a call that meets one is
+ * a 503, like a lost connection.
+ */
+const SERVER_UNAVAILABLE_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  134, // ReadConcernMajorityNotAvailableYet
+  189, // PrimarySteppedDown
+  262, // ExceededTimeLimit
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+/** InternalError: FerretDB's answer to anything it did not expect. */
+const INTERNAL_ERROR = 1;
+
+/**
+ * FerretDB, when stopping, gives each connection's commands three seconds and then cancels
+ * them, answering each with an InternalError that ends with this (its ctxutil.WithDelay).
+ */
+const FERRETDB_SHUTDOWN = /context canceled after delay$/;
 
 /** Whether an error means "the database cannot be reached" (503) rather than a bug (500). */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -169,6 +204,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (/Cannot call `.+` before initial connection is complete|Client must be connected|socket has been ended by the other party/.test(error.message)) return true;
   const code = (error as { code?: unknown }).code;
   if (code === MAX_TIME_EXPIRED) return true;
+  if (error instanceof mongoose.mongo.MongoServerError) {
+    if (typeof code === 'number' && SERVER_UNAVAILABLE_CODES.has(code)) return true;
+    if (code === INTERNAL_ERROR && FERRETDB_SHUTDOWN.test(error.message)) return true;
+  }
   if (typeof code === 'string' && ['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT'].includes(code)) return true;
   const label = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
   return typeof label === 'function' && label.call(error, 'ResetPool');
