@@ -32,6 +32,9 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
       SHUTDOWN_TIMEOUT_MS: '10000',
       // Not a test of slow databases: a loaded machine must not turn a create into a 503.
       DB_OPERATION_TIMEOUT_MS: '15000',
+      // Nor of shedding: the bcrypt threads run at nice 19, and beside any busy process at nice 0
+      // twelve creates can be expected to wait past the default 3 s, and would be refused.
+      BCRYPT_QUEUE_MAX_WAIT_MS: '60000',
     });
     // Whatever fails below, the gateway does not outlive the test.
     try {
