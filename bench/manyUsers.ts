@@ -6,7 +6,9 @@
 //      gateway's bcrypt slots at work meanwhile and where the cores went (what the compares did
 //      not get: the serving thread, the database, the load generator, the rest); then the same
 //      users warm: req/s, p99, and database operations per call, against the warm integration
-//      alone measured right before them (the machine's speed drifts over the minutes a run takes).
+//      alone right before and right after them (windows side by side: alone, warm, alone, warm,
+//      ..., BENCH_ROUNDS times, and the ratios' medians reported; the machine's speed drifts
+//      from one 10 s window to the next by as much as these ratios' margins).
 //   f) one warm integration at full speed while 1,000 new users arrive: its req/s and p99,
 //      against the same integration alone, and how busy the gateway was meanwhile (its
 //      serving thread's share of the time, its bcrypt slots at work; from /metrics). Beside it,
@@ -47,7 +49,7 @@ export interface ManyUsersTarget {
   authorization: string;
   connections: number;
   durationSeconds: number;
-  /** How many rounds (f) makes of its three windows. */
+  /** How many rounds (e) makes of its warm windows, and (f) of its five. */
   rounds: number;
 }
 
@@ -59,6 +61,45 @@ export interface WarmSummary {
 }
 
 const summary = ({ requestsPerSecond, p99, databaseOperationsPerCall }: WarmSummary): WarmSummary => ({ requestsPerSecond, p99, databaseOperationsPerCall });
+
+/** A warm window's figures as (e) keeps them: the commands behind its operations, and its answers. */
+export interface WarmWindow extends WarmSummary {
+  databaseOperations: Record<string, number>;
+  statusCounts: Record<string, number>;
+}
+
+/**
+ * One round of (e)'s warm figures: the N users warm, between windows of the warm integration
+ * alone. Each ratio is against the mean of the windows alone right before and right after it, as
+ * (f)'s are: against a window on one side only, the machine's drift from one 10 s window to the
+ * next counted as the users' (once, on an AMD machine: 11,606 req/s alone, then 16,324 for the
+ * 100 users warm, "1.41" of it).
+ */
+export interface WarmRound {
+  aloneBefore: WarmWindow;
+  warm: WarmWindow;
+  aloneAfter: WarmWindow;
+  /** warm's req/s against the mean of the two alone. */
+  ratio: number;
+  /** warm's database operations per call against the mean of the two alone's (NaN if they made none). */
+  operationsRatio: number;
+}
+
+/** (e)'s warm figures for N users: the round whose ratio is the median (its figures), and all the rounds. */
+export interface WarmRounds {
+  aloneBefore: WarmWindow;
+  warm: WarmWindow;
+  aloneAfter: WarmWindow;
+  /** The median of the rounds' ratios. */
+  ratio: number;
+  /** The median of the rounds' operations ratios. */
+  operationsRatio: number;
+  /** The highest p99 of the rounds' warm windows. */
+  worstP99: number;
+  /** Every answer of the warm windows and the windows alone around them, by status (all should be 200). */
+  statusCounts: Record<string, number>;
+  rounds: WarmRound[];
+}
 
 export interface ColdResult {
   users: number;
@@ -83,12 +124,8 @@ export interface ColdResult {
   /** Answers while getting there, by status (every 503 carried Retry-After, or it is counted as bad). */
   statusCounts: Record<string, number>;
   badAnswers: number;
-  /**
-   * The warm integration alone, run right before `warm`: what `warm` is measured against, since
-   * the machine's speed drifts over the minutes between the run's first figures and these.
-   */
-  oneUserBefore: WarmSummary;
-  warm: { requestsPerSecond: number; p99: number; databaseOperationsPerCall: number; databaseOperations: Record<string, number>; statusCounts: Record<string, number> };
+  /** The users warm, against the warm integration alone around them. */
+  warm: WarmRounds;
 }
 
 /**
@@ -327,6 +364,70 @@ async function warmRun(target: ManyUsersTarget, authorizations: string[], connec
   };
 }
 
+/** The item whose key is the median, so that the figures printed are those it was made of. */
+function medianBy<T>(items: T[], key: (item: T) => number): T {
+  return [...items].sort((x, y) => key(x) - key(y))[Math.floor(items.length / 2)]!;
+}
+
+/** `value` against the mean of the two around it, to two decimals (NaN if they are both 0). */
+function ofMean(value: number, before: number, after: number): number {
+  const mean = (before + after) / 2;
+  return mean > 0 ? Math.round((value / mean) * 100) / 100 : Number.NaN;
+}
+
+/** Adds `counts` into `into`, status by status. */
+function addCounts(into: Record<string, number>, counts: Record<string, number>): void {
+  for (const [status, count] of Object.entries(counts)) into[status] = (into[status] ?? 0) + count;
+}
+
+const warmWindow = ({ requestsPerSecond, p99, databaseOperationsPerCall, databaseOperations, statusCounts }: WarmWindow): WarmWindow => ({
+  requestsPerSecond,
+  p99,
+  databaseOperationsPerCall,
+  databaseOperations,
+  statusCounts,
+});
+
+/**
+ * (e)'s warm figures: windows side by side, the integration alone, then the users, then alone
+ * again, `target.rounds` times (each window alone ends one round and begins the next), each ratio
+ * against the mean of the windows alone on either side of it.
+ */
+async function warmRounds(target: ManyUsersTarget, authorizations: string[]): Promise<WarmRounds> {
+  const alone = async () => warmWindow(await warmRun(target, [target.authorization]));
+  const rounds: WarmRound[] = [];
+  let aloneBefore = await alone();
+  for (let round = 1; round <= target.rounds; round++) {
+    const warm = warmWindow(await warmRun(target, authorizations));
+    const aloneAfter = await alone();
+    rounds.push({
+      aloneBefore,
+      warm,
+      aloneAfter,
+      ratio: ofMean(warm.requestsPerSecond, aloneBefore.requestsPerSecond, aloneAfter.requestsPerSecond),
+      operationsRatio: ofMean(warm.databaseOperationsPerCall, aloneBefore.databaseOperationsPerCall, aloneAfter.databaseOperationsPerCall),
+    });
+    aloneBefore = aloneAfter;
+  }
+  const statusCounts: Record<string, number> = {};
+  addCounts(statusCounts, rounds[0]!.aloneBefore.statusCounts);
+  for (const round of rounds) {
+    addCounts(statusCounts, round.warm.statusCounts);
+    addCounts(statusCounts, round.aloneAfter.statusCounts);
+  }
+  const typical = medianBy(rounds, (round) => round.ratio);
+  return {
+    aloneBefore: typical.aloneBefore,
+    warm: typical.warm,
+    aloneAfter: typical.aloneAfter,
+    ratio: typical.ratio,
+    operationsRatio: medianBy(rounds, (round) => round.operationsRatio).operationsRatio,
+    worstP99: Math.max(...rounds.map((round) => round.warm.p99)),
+    statusCounts,
+    rounds,
+  };
+}
+
 interface Answer {
   status: number;
   retryAfter: string | undefined;
@@ -402,8 +503,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
     const ceilingAfter = atCost ? await measureCompareCeiling(hash) : Number.NaN;
     const comparesPerSecond = count / storm.seconds;
     const of = (compares: number) => Math.round((comparesPerSecond / compares) * 100) / 100;
-    const oneUserBefore = await warmRun(target, [target.authorization]);
-    const warm = await warmRun(target, usernames.map((username) => basic(username, PASSWORD)));
+    const warm = await warmRounds(target, usernames.map((username) => basic(username, PASSWORD)));
     const result: ColdResult = {
       users: count,
       cost,
@@ -417,7 +517,6 @@ export async function runManyUsers(config: Config, database: Database, target: M
       cores,
       statusCounts: storm.statusCounts,
       badAnswers: storm.badAnswers,
-      oneUserBefore: summary(oneUserBefore),
       warm,
     };
     cold.push(result);
@@ -427,9 +526,15 @@ export async function runManyUsers(config: Config, database: Database, target: M
       : `hashes of cost ${cost}, no ceiling at that cost`;
     console.error(
       `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${ceilingText}; bcrypt slots at work ${bcryptSlotsBusy}; cores ${JSON.stringify(cores)}); ` +
-        `one user right before ${oneUserBefore.requestsPerSecond} req/s, ${oneUserBefore.databaseOperationsPerCall} operations/call ${JSON.stringify(oneUserBefore.databaseOperations)}; ` +
-        `warm ${warm.requestsPerSecond} req/s, p99 ${warm.p99} ms, ${warm.databaseOperationsPerCall} operations/call ${JSON.stringify(warm.databaseOperations)}`,
+        `warm against one user around it ${warm.ratio}, operations/call ${warm.operationsRatio}; rounds:`,
     );
+    for (const [index, round] of warm.rounds.entries()) {
+      const window = (name: string, { requestsPerSecond, p99, databaseOperationsPerCall, databaseOperations }: WarmWindow) =>
+        `${name} ${requestsPerSecond} req/s, p99 ${p99} ms, ${databaseOperationsPerCall} operations/call ${JSON.stringify(databaseOperations)}`;
+      console.error(
+        `    round ${index + 1}: ${window('one user', round.aloneBefore)}; ${window(`${count} users warm`, round.warm)}; ${window('one user', round.aloneAfter)}: ${round.ratio}, operations/call ${round.operationsRatio}`,
+      );
+    }
   }
 
   // f) the warm integration on half the connections: alone, beside 1,000 newcomers on the other
@@ -452,8 +557,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
     servingThreadCpuMicrosPerCall,
     statusCounts,
   });
-  const ofAlone = (run: StormSide, before: StormSide, after: StormSide) =>
-    Math.round((run.requestsPerSecond / Math.max(1, (before.requestsPerSecond + after.requestsPerSecond) / 2)) * 100) / 100;
+  const ofAlone = (run: StormSide, before: StormSide, after: StormSide) => ofMean(run.requestsPerSecond, before.requestsPerSecond, after.requestsPerSecond);
   for (let round = 1; round <= target.rounds && unserved.length > 0; round++) {
     const alone = side(await warmRun(target, [target.authorization], half));
     let stormOver = false;
@@ -486,22 +590,17 @@ export async function runManyUsers(config: Config, database: Database, target: M
         `beside nice-19 compares outside it ${outside.requestsPerSecond} req/s (p99 ${outside.p99} ms, ${outside.servingThreadCpuMicrosPerCall} µs a call), alone ${aloneAfterOutside.requestsPerSecond} req/s: ${result.machineBound}`,
     );
   }
-  // The round whose ratio is the median, so that the figures printed are those it was made of.
-  const medianRound = (ratioOf: (round: StormRound) => number) => [...rounds].sort((x, y) => ratioOf(x) - ratioOf(y))[Math.floor(rounds.length / 2)]!;
-  const typical = medianRound((round) => round.ratio);
-  const typicalBound = medianRound((round) => round.machineBound);
+  const typical = medianBy(rounds, (round) => round.ratio);
+  const typicalBound = medianBy(rounds, (round) => round.machineBound);
   // Every answer of (f): the integration's must all be 200 (it is verified and within its quota).
   const statusCounts: Record<string, number> = {};
-  const add = (counts: Record<string, number>) => {
-    for (const [status, count] of Object.entries(counts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
-  };
   let badAnswers = 0;
   for (const round of rounds) {
     for (const window of [round.alone, round.withStorm, round.aloneAfterStorm, round.besideOutsideCompares, round.aloneAfterOutside]) {
-      add(window.statusCounts);
+      addCounts(statusCounts, window.statusCounts);
       badAnswers += Object.entries(window.statusCounts).reduce((sum, [status, count]) => (status === '200' ? sum : sum + count), 0);
     }
-    add(round.stormStatusCounts);
+    addCounts(statusCounts, round.stormStatusCounts);
     badAnswers += round.stormBadAnswers;
   }
   const duringStorm = {

@@ -31,7 +31,7 @@ import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/connection.js';
 import { freePort, startDatabaseServer } from '../src/db/databaseServer.js';
-import { runManyUsers, type ManyUsersResults } from './manyUsers.js';
+import { runManyUsers, type ManyUsersResults, type WarmRound } from './manyUsers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -341,16 +341,22 @@ function printManyUsers(many: ManyUsersResults): void {
   console.log(`Many integrations (bcrypt ceiling measured here: ${many.comparesPerSecondCeiling} compares/s; one user warm at the start: ${many.oneUserWarm.requestsPerSecond} req/s, p99 ${many.oneUserWarm.p99} ms, ${many.oneUserWarm.databaseOperationsPerCall} database operations per call)`);
   console.log('');
   console.log(
-    '| users never seen before (hash cost) | all served in s | compares/s | of ceiling around it | ceiling right before, after | of ceiling at the start | bcrypt slots at work | answers while getting there | one user right before, req/s | warm req/s | warm / one user | warm p99 ms | db operations per call: warm (one user right before) |',
+    '| users never seen before (hash cost) | all served in s | compares/s | of ceiling around it | ceiling right before, after | of ceiling at the start | bcrypt slots at work | answers while getting there | one user right before, after: req/s | warm req/s | warm / one user around it (rounds) | warm p99 ms (at most) | db operations per call: warm (one user before, after) | the same / one user around it (rounds) |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const row of many.cold) {
     const answers = statusCountsText(row.statusCounts) + (row.badAnswers > 0 ? ` (${row.badAnswers} not 200/503+Retry-After)` : '');
-    const one = row.oneUserBefore;
-    const ofOne = Math.round((row.warm.requestsPerSecond / Math.max(1, one.requestsPerSecond)) * 100) / 100;
+    // The figures of the round whose ratio is the median; the ratios are the rounds' medians.
+    const { aloneBefore, warm, aloneAfter, ratio, operationsRatio, worstP99, rounds } = row.warm;
+    const ofRounds = (ratioOf: (round: WarmRound) => number) => rounds.map((round) => dashForNaN(ratioOf(round))).join(', ');
     console.log(
-      `| ${row.users} (${row.cost}) | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${dashForNaN(row.ofCeiling)} | ${Number.isNaN(row.ceilingBefore) ? '—' : `${row.ceilingBefore}, ${row.ceilingAfter}`} | ${dashForNaN(row.ofStartCeiling)} | ${row.bcryptSlotsBusy} | ${answers} | ${one.requestsPerSecond} | ${row.warm.requestsPerSecond} | ${ofOne} | ${row.warm.p99} | ${row.warm.databaseOperationsPerCall} (${one.databaseOperationsPerCall}) |`,
+      `| ${row.users} (${row.cost}) | ${row.secondsUntilAllServed} | ${row.comparesPerSecond} | ${dashForNaN(row.ofCeiling)} | ${Number.isNaN(row.ceilingBefore) ? '—' : `${row.ceilingBefore}, ${row.ceilingAfter}`} | ${dashForNaN(row.ofStartCeiling)} | ${row.bcryptSlotsBusy} | ${answers} | ` +
+        `${aloneBefore.requestsPerSecond}, ${aloneAfter.requestsPerSecond} | ${warm.requestsPerSecond} | ${ratio} (${ofRounds((round) => round.ratio)}) | ${warm.p99} (${worstP99}) | ` +
+        `${warm.databaseOperationsPerCall} (${aloneBefore.databaseOperationsPerCall}, ${aloneAfter.databaseOperationsPerCall}) | ${dashForNaN(operationsRatio)} (${ofRounds((round) => round.operationsRatio)}) |`,
     );
+  }
+  for (const row of many.cold) {
+    console.log(`- every answer of the warm windows of the ${row.users} and of the one user around them: ${statusCountsText(row.warm.statusCounts)}`);
   }
   for (const row of many.cold) {
     const { gatewayOtherThreads, servingThread, database, loadGenerator, rest, idle } = row.cores;
