@@ -62,10 +62,12 @@ export interface WarmSummary {
 
 const summary = ({ requestsPerSecond, p99, databaseOperationsPerCall }: WarmSummary): WarmSummary => ({ requestsPerSecond, p99, databaseOperationsPerCall });
 
-/** A warm window's figures as (e) keeps them: the commands behind its operations, and its answers. */
+/** A warm window's figures as (e) keeps them: the commands behind its operations, its answers, and what a call cost. */
 export interface WarmWindow extends WarmSummary {
   databaseOperations: Record<string, number>;
   statusCounts: Record<string, number>;
+  /** The serving thread's CPU time per call answered, in µs: what many users cost it, whatever the machine's speed did. */
+  servingThreadCpuMicrosPerCall: number;
 }
 
 /**
@@ -380,12 +382,13 @@ function addCounts(into: Record<string, number>, counts: Record<string, number>)
   for (const [status, count] of Object.entries(counts)) into[status] = (into[status] ?? 0) + count;
 }
 
-const warmWindow = ({ requestsPerSecond, p99, databaseOperationsPerCall, databaseOperations, statusCounts }: WarmWindow): WarmWindow => ({
+const warmWindow = ({ requestsPerSecond, p99, databaseOperationsPerCall, databaseOperations, statusCounts, servingThreadCpuMicrosPerCall }: WarmWindow): WarmWindow => ({
   requestsPerSecond,
   p99,
   databaseOperationsPerCall,
   databaseOperations,
   statusCounts,
+  servingThreadCpuMicrosPerCall,
 });
 
 /**
@@ -529,8 +532,8 @@ export async function runManyUsers(config: Config, database: Database, target: M
         `warm against one user around it ${warm.ratio}, operations/call ${warm.operationsRatio}; rounds:`,
     );
     for (const [index, round] of warm.rounds.entries()) {
-      const window = (name: string, { requestsPerSecond, p99, databaseOperationsPerCall, databaseOperations }: WarmWindow) =>
-        `${name} ${requestsPerSecond} req/s, p99 ${p99} ms, ${databaseOperationsPerCall} operations/call ${JSON.stringify(databaseOperations)}`;
+      const window = (name: string, { requestsPerSecond, p99, servingThreadCpuMicrosPerCall, databaseOperationsPerCall, databaseOperations }: WarmWindow) =>
+        `${name} ${requestsPerSecond} req/s, p99 ${p99} ms, ${servingThreadCpuMicrosPerCall} µs a call, ${databaseOperationsPerCall} operations/call ${JSON.stringify(databaseOperations)}`;
       console.error(
         `    round ${index + 1}: ${window('one user', round.aloneBefore)}; ${window(`${count} users warm`, round.warm)}; ${window('one user', round.aloneAfter)}: ${round.ratio}, operations/call ${round.operationsRatio}`,
       );

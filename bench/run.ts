@@ -356,7 +356,11 @@ function printManyUsers(many: ManyUsersResults): void {
     );
   }
   for (const row of many.cold) {
-    console.log(`- every answer of the warm windows of the ${row.users} and of the one user around them: ${statusCountsText(row.warm.statusCounts)}`);
+    const { aloneBefore, warm, aloneAfter, statusCounts } = row.warm;
+    console.log(
+      `- the ${row.users} warm, in the round of the median: the serving thread's CPU per call ${warm.servingThreadCpuMicrosPerCall} µs, against ${aloneBefore.servingThreadCpuMicrosPerCall} and ${aloneAfter.servingThreadCpuMicrosPerCall} µs for one user before and after; ` +
+        `every answer of their warm windows and of the one user's around them: ${statusCountsText(statusCounts)}`,
+    );
   }
   for (const row of many.cold) {
     const { gatewayOtherThreads, servingThread, database, loadGenerator, rest, idle } = row.cores;
