@@ -32,6 +32,7 @@ import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/connection.js';
 import { freePort, startDatabaseServer } from '../src/db/databaseServer.js';
 import { runManyUsers, type ManyUsersResults, type WarmRound } from './manyUsers.js';
+import { checkTargets } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -291,6 +292,7 @@ async function main(): Promise<void> {
       gateway: { peakRssMb: Math.round(memory.peakMb), rssMbAtEnd: Math.round(memory.rssMb) },
       ...(manyUsers ? { manyUsers } : {}),
       afterwards,
+      ...(manyUsers ? { targets: checkTargets(manyUsers, afterwards) } : {}),
       gatewayWarningsAndErrors: problems,
       ...(soak ? { soak } : {}),
     };
@@ -318,6 +320,12 @@ async function main(): Promise<void> {
     const problemLines = Object.entries(problems).map(([key, count]) => `${count} × ${key}`);
     note(`the gateway logged ${problemLines.length === 0 ? 'no warning or error' : problemLines.join('; ')}`);
     if (soak) note(`soak ${soak.seconds} s: RSS first 10 s ${soak.firstTenAvgMb} MB, last 10 s ${soak.lastTenAvgMb} MB`);
+    if (results.targets) {
+      console.log('');
+      console.log(`Against issue #11's targets: ${results.targets.filter((check) => check.met).length} of ${results.targets.length} met`);
+      console.log('');
+      for (const { target, measured, met } of results.targets) console.log(`- ${met ? 'met' : '**missed**'}: ${target}: ${measured}`);
+    }
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
