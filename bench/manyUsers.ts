@@ -377,6 +377,11 @@ function ofMean(value: number, before: number, after: number): number {
   return mean > 0 ? Math.round((value / mean) * 100) / 100 : Number.NaN;
 }
 
+/** Answers that were not 200, from counts by status: none is due to a verified caller within its quota. */
+export function answersNot200(statusCounts: Record<string, number>): number {
+  return Object.entries(statusCounts).reduce((sum, [status, count]) => (status === '200' ? sum : sum + count), 0);
+}
+
 /** Adds `counts` into `into`, status by status. */
 function addCounts(into: Record<string, number>, counts: Record<string, number>): void {
   for (const [status, count] of Object.entries(counts)) into[status] = (into[status] ?? 0) + count;
@@ -601,7 +606,7 @@ export async function runManyUsers(config: Config, database: Database, target: M
   for (const round of rounds) {
     for (const window of [round.alone, round.withStorm, round.aloneAfterStorm, round.besideOutsideCompares, round.aloneAfterOutside]) {
       addCounts(statusCounts, window.statusCounts);
-      badAnswers += Object.entries(window.statusCounts).reduce((sum, [status, count]) => (status === '200' ? sum : sum + count), 0);
+      badAnswers += answersNot200(window.statusCounts);
     }
     addCounts(statusCounts, round.stormStatusCounts);
     badAnswers += round.stormBadAnswers;

@@ -2,7 +2,7 @@
 // instead of leaving each reader to work it out from the tables. The targets are ratios within
 // one run on a 2-core machine; "nothing of the single-integration figures gets worse by more
 // than 10 %" needs an earlier run to compare with, so it is not checked here.
-import type { ManyUsersResults } from './manyUsers.js';
+import { answersNot200, type ManyUsersResults } from './manyUsers.js';
 
 export interface TargetCheck {
   target: string;
@@ -38,7 +38,7 @@ export function checkTargets(many: ManyUsersResults, afterwards: Afterwards): Ta
   check('(f) its p99 < 50 ms, every round', `${storm.worstP99} ms`, storm.worstP99 < 50);
 
   const coldBad = many.cold.reduce((sum, row) => sum + row.badAnswers, 0);
-  const warmNot200 = many.cold.reduce((sum, row) => sum + notOk(row.warm.statusCounts), 0);
+  const warmNot200 = many.cold.reduce((sum, row) => sum + answersNot200(row.warm.statusCounts), 0);
   const bad = coldBad + warmNot200 + storm.badAnswers;
   check('every answer 200, or 503 with Retry-After to a newcomer', `${bad} others`, bad === 0);
   check(
@@ -49,9 +49,4 @@ export function checkTargets(many: ManyUsersResults, afterwards: Afterwards): Ta
   // The database is up once the run is over, so ready is the truth.
   check('/readyz 200 afterwards', `${afterwards.readyz}`, afterwards.readyz === 200);
   return checks;
-}
-
-/** Answers to warm callers that were not 200 (they are verified and within their quota). */
-function notOk(statusCounts: Record<string, number>): number {
-  return Object.entries(statusCounts).reduce((sum, [status, count]) => (status === '200' ? sum : sum + count), 0);
 }
