@@ -87,15 +87,11 @@ export interface WarmRound {
   operationsRatio: number;
 }
 
-/** (e)'s warm figures for N users: the round whose ratio is the median (its figures), and all the rounds. */
-export interface WarmRounds {
-  aloneBefore: WarmWindow;
-  warm: WarmWindow;
-  aloneAfter: WarmWindow;
-  /** The median of the rounds' ratios. */
-  ratio: number;
-  /** The median of the rounds' operations ratios. */
-  operationsRatio: number;
+/**
+ * (e)'s warm figures for N users: the round whose ratio is the median (its windows and ratio),
+ * except that `operationsRatio` is the median of the rounds' own, and all the rounds.
+ */
+export interface WarmRounds extends WarmRound {
   /** The highest p99 of the rounds' warm windows. */
   worstP99: number;
   /** Every answer of the warm windows and the windows alone around them, by status (all should be 200). */
@@ -425,10 +421,7 @@ async function warmRounds(target: ManyUsersTarget, authorizations: string[]): Pr
   }
   const typical = medianBy(rounds, (round) => round.ratio);
   return {
-    aloneBefore: typical.aloneBefore,
-    warm: typical.warm,
-    aloneAfter: typical.aloneAfter,
-    ratio: typical.ratio,
+    ...typical,
     operationsRatio: medianBy(rounds, (round) => round.operationsRatio).operationsRatio,
     worstP99: Math.max(...rounds.map((round) => round.warm.p99)),
     statusCounts,
@@ -536,9 +529,9 @@ export async function runManyUsers(config: Config, database: Database, target: M
       `  e) ${count} users: all served in ${result.secondsUntilAllServed} s (${result.comparesPerSecond}/s, ${ceilingText}; bcrypt slots at work ${bcryptSlotsBusy}; cores ${JSON.stringify(cores)}); ` +
         `warm against one user around it ${warm.ratio}, operations/call ${warm.operationsRatio}; rounds:`,
     );
+    const window = (name: string, { requestsPerSecond, p99, servingThreadCpuMicrosPerCall, databaseOperationsPerCall, databaseOperations }: WarmWindow) =>
+      `${name} ${requestsPerSecond} req/s, p99 ${p99} ms, ${servingThreadCpuMicrosPerCall} µs a call, ${databaseOperationsPerCall} operations/call ${JSON.stringify(databaseOperations)}`;
     for (const [index, round] of warm.rounds.entries()) {
-      const window = (name: string, { requestsPerSecond, p99, servingThreadCpuMicrosPerCall, databaseOperationsPerCall, databaseOperations }: WarmWindow) =>
-        `${name} ${requestsPerSecond} req/s, p99 ${p99} ms, ${servingThreadCpuMicrosPerCall} µs a call, ${databaseOperationsPerCall} operations/call ${JSON.stringify(databaseOperations)}`;
       console.error(
         `    round ${index + 1}: ${window('one user', round.aloneBefore)}; ${window(`${count} users warm`, round.warm)}; ${window('one user', round.aloneAfter)}: ${round.ratio}, operations/call ${round.operationsRatio}`,
       );
