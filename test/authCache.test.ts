@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { insertApiUsers } from './support/bulkUsers.js';
 import { addFailure, AuthStateCache, failuresCounting } from '../src/auth/authStateCache.js';
+import { newWrongPassword } from '../src/domain/loginActivity.js';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
 import { exitOf, startGatewayProcess } from './support/processes.js';
@@ -191,19 +192,50 @@ describe('authentication caches', () => {
     const states = new AuthStateCache(gateway.database.models, loginActivity, 5, 60_000, 100);
     try {
       const first = await states.get(user.username);
-      const refusedAt = new Date();
+      const refused = newWrongPassword(new Date());
       // As the verifier does: counted in the state at once, the row written after.
-      addFailure(first, refusedAt, 5);
+      addFailure(first, refused, 5);
       states.forgetUser(first.user!._id); // a change elsewhere, as a poll hears of it
       const reread = await states.get(user.username);
       expect(reread, 'read again after the change').to.not.equal(first);
       expect(failuresCounting(reread)).to.equal(1);
-      await loginActivity.recordFailure(first.user!._id, refusedAt);
+      await loginActivity.recordFailure(first.user!._id, refused);
       await states.poll(); // the row, found by the poll, is the same wrong password
       await states.poll();
       expect(failuresCounting(await states.get(user.username))).to.equal(1);
     } finally {
       states.close();
+    }
+  });
+
+  it('counts two wrong passwords made in the same millisecond by two processes as two, by a poll and by a re-read', async () => {
+    const user = await newUser('Sam3-ms-pw');
+    const { loginActivity } = gateway.gateway.services;
+    const [here, there] = [0, 1].map(() => new AuthStateCache(gateway.database.models, loginActivity, 5, 60_000, 100));
+    try {
+      // The user's creation heard of first: the states read next are kept, not read again.
+      await Promise.all([here!.poll(), there!.poll()]);
+      const [stateHere, stateThere] = [await here!.get(user.username), await there!.get(user.username)];
+      const at = new Date();
+      const [mine, theirs] = [newWrongPassword(at), newWrongPassword(at)];
+      // Each process counts its own at once, then writes its row, as the verifier does.
+      here!.addFailure(user.username, stateHere, mine);
+      await loginActivity.recordFailure(stateHere.user!._id, mine);
+      there!.addFailure(user.username, stateThere, theirs);
+      await loginActivity.recordFailure(stateThere.user!._id, theirs);
+      await Promise.all([here!.poll(), there!.poll()]);
+      expect(failuresCounting(await here!.get(user.username)), 'here, after a poll').to.equal(2);
+      expect(failuresCounting(await there!.get(user.username)), 'there, after a poll').to.equal(2);
+      // A third, counted here and not yet written when a change makes this process read the
+      // user again: the read finds the other two, and this one is kept beside them.
+      const before = await here!.get(user.username);
+      here!.addFailure(user.username, before, newWrongPassword(at));
+      here!.forgetUser(before.user!._id);
+      const reread = await here!.get(user.username);
+      expect(failuresCounting(reread), 'here, after a re-read').to.equal(3);
+    } finally {
+      here!.close();
+      there!.close();
     }
   });
 
@@ -214,7 +246,7 @@ describe('authentication caches', () => {
     try {
       const before = await states.get(user.username);
       const firstFailure = Date.now();
-      for (let i = 0; i < 5; i++) addFailure(before, new Date(firstFailure + i), 5);
+      for (let i = 0; i < 5; i++) addFailure(before, newWrongPassword(new Date(firstFailure + i)), 5);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(failuresCounting(before), 'locked, as far as this process knows').to.equal(5);
       // A reset here (its change applied at once), then its change row found by a poll while the

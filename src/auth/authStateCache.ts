@@ -21,7 +21,7 @@ import { isDatabaseUnavailable } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
-import { since, type LoginActivity } from '../domain/loginActivity.js';
+import { since, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
 
 export interface AuthState {
@@ -37,28 +37,35 @@ export interface AuthState {
    */
   lastSuccessKnown: boolean;
   /**
-   * When the user's latest wrong passwords arrived (at most the lockout threshold of them,
-   * after its last unlock), as far as this process knows: those after `lastSuccess` count.
-   * Times, not a count, so that a refusal and a success crossing each other are put in the
-   * order they arrived in, and what a poll or re-read finds merges with what is known here.
+   * The user's latest wrong passwords (at most the lockout threshold of them, after its last
+   * unlock), as far as this process knows: those after `lastSuccess` count. Times, not a
+   * count, so that a refusal and a success crossing each other are put in the order they
+   * arrived in; with their rows' ids, so that what a poll or re-read finds merges with what is
+   * known here, each wrong password once.
    */
-  failedAt: Date[];
+  wrongPasswords: WrongPassword[];
 }
 
 /** The wrong passwords counting against the user now: since its unlock and its last success. */
 export function failuresCounting(state: AuthState): number {
   if (!state.user) return 0;
   const from = since(state.user, state.lastSuccess);
-  return state.failedAt.filter((at) => at > from).length;
+  return state.wrongPasswords.filter(({ at }) => at > from).length;
 }
 
-/** Adds a wrong password that arrived at `at`, keeping the newest `keep`. */
-export function addFailure(state: AuthState, at: Date, keep: number): void {
-  state.failedAt = newest([...state.failedAt, at], keep);
+/** Adds a wrong password, keeping the newest `keep`. */
+export function addFailure(state: AuthState, wrongPassword: WrongPassword, keep: number): void {
+  state.wrongPasswords = newest([...state.wrongPasswords, wrongPassword], keep);
 }
 
-function newest(times: Date[], keep: number): Date[] {
-  return times.sort((x, y) => y.getTime() - x.getTime()).slice(0, keep);
+/** The newest `keep` of `known` and of those of `more` that are not among them already. */
+function joined(known: readonly WrongPassword[], more: readonly WrongPassword[], keep: number): WrongPassword[] {
+  const ids = new Set(known.map(({ id }) => id));
+  return newest([...known, ...more.filter(({ id }) => !ids.has(id))], keep);
+}
+
+function newest(wrongPasswords: WrongPassword[], keep: number): WrongPassword[] {
+  return wrongPasswords.sort((x, y) => y.at.getTime() - x.at.getTime()).slice(0, keep);
 }
 
 /**
@@ -294,8 +301,8 @@ export class AuthStateCache {
   }
 
   /** A wrong password of this process, counted in the user's state at once (see addFailure). */
-  addFailure(username: string, state: AuthState, at: Date): void {
-    addFailure(state, at, this.lockoutThreshold);
+  addFailure(username: string, state: AuthState, wrongPassword: WrongPassword): void {
+    addFailure(state, wrongPassword, this.lockoutThreshold);
     this.withFailures.add(username);
   }
 
@@ -314,30 +321,27 @@ export class AuthStateCache {
   }
 
   /**
-   * Other processes' wrong passwords (and this one's, already known: a time is added once),
+   * Other processes' wrong passwords (and this one's, already known: each is added once),
    * added once the last successes of the users they are of have been read with the poll's
    * other ones: no state holds wrong passwords without knowing from when they count.
    */
-  private async applyFailures(failures: ReadonlyArray<{ userId: Types.ObjectId; at: Date }>): Promise<void> {
+  private async applyFailures(failures: ReadonlyArray<{ _id: Types.ObjectId; userId: Types.ObjectId; at: Date }>): Promise<void> {
     if (!this.states) return;
-    const byUser = new Map<string, Date[]>();
+    const byUser = new Map<string, WrongPassword[]>();
     for (const failure of failures) {
       const key = failure.userId.toHexString();
-      byUser.set(key, [...(byUser.get(key) ?? []), failure.at]);
+      byUser.set(key, [...(byUser.get(key) ?? []), { id: failure._id.toHexString(), at: failure.at }]);
     }
-    const found = new Map<AuthState, Date[]>();
-    for (const [userId, times] of byUser) {
+    const found = new Map<AuthState, WrongPassword[]>();
+    for (const [userId, wrongPasswords] of byUser) {
       const username = this.usernameByUserId.get(userId);
       const state = username === undefined ? undefined : this.states.peek(username)?.state;
-      if (state?.user?._id.toHexString() === userId) found.set(state, times);
+      if (state?.user?._id.toHexString() === userId) found.set(state, wrongPasswords);
     }
     await this.refreshLastSuccesses([...found.keys()]);
-    for (const [state, times] of found) {
-      const known = new Set(state.failedAt.map((at) => at.getTime()));
-      const unknown = times.filter((at) => at > state.user!.unlockedAt && !known.has(at.getTime()));
-      if (unknown.length === 0) continue;
-      state.failedAt = newest([...state.failedAt, ...unknown], this.lockoutThreshold);
-      this.withFailures.add(state.user!.username);
+    for (const [state, wrongPasswords] of found) {
+      state.wrongPasswords = joined(state.wrongPasswords, wrongPasswords.filter(({ at }) => at > state.user!.unlockedAt), this.lockoutThreshold);
+      if (state.wrongPasswords.length > 0) this.withFailures.add(state.user!.username);
     }
   }
 
@@ -350,7 +354,7 @@ export class AuthStateCache {
     const asked = new Set(more);
     for (const username of this.withFailures) {
       const state = this.states.peek(username)?.state;
-      if (!state || state.failedAt.length === 0) this.withFailures.delete(username);
+      if (!state || state.wrongPasswords.length === 0) this.withFailures.delete(username);
       else if (failuresCounting(state) > 0) asked.add(state);
     }
     if (asked.size === 0) return;
@@ -379,7 +383,7 @@ export class AuthStateCache {
     const readAt = Date.now();
     const state = merged(await this.read(username), stale, this.lockoutThreshold);
     // Wrong passwords known here and not yet written (the read found none of its own).
-    if (state.failedAt.length > 0) await this.knowLastSuccess(state);
+    if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
     const cached: CachedState = { state, readAt, invalidated: false };
     if (!ticket.invalidated && !this.forgottenSince(ticket.generation, cached.state)) {
       this.remember(username, cached);
@@ -390,7 +394,7 @@ export class AuthStateCache {
   private remember(username: string, cached: CachedState): void {
     if (!this.states) return;
     this.states.set(username, cached);
-    if (cached.state.failedAt.length > 0) this.withFailures.add(username);
+    if (cached.state.wrongPasswords.length > 0) this.withFailures.add(username);
     if (!cached.state.user) return;
     this.usernameByUserId.set(cached.state.user._id.toHexString(), username);
     if (this.usernameByUserId.size > 2 * Math.max(1024, this.states.size)) {
@@ -415,13 +419,13 @@ export class AuthStateCache {
   private async read(username: string): Promise<AuthState> {
     const found = await findLiveUser(this.models, username);
     const user = found ?? NOBODY;
-    const [account, failedAt] = await Promise.all([
+    const [account, wrongPasswords] = await Promise.all([
       this.accounts ? this.accounts.get(user.accountId) : this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
       this.loginActivity.recentFailures(user, this.lockoutThreshold),
     ]);
-    if (!found) return { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, failedAt: [] };
-    const state: AuthState = { user: found, account, lastSuccess: null, lastSuccessKnown: false, failedAt };
-    if (failedAt.length > 0) await this.knowLastSuccess(state);
+    if (!found) return { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, wrongPasswords: [] };
+    const state: AuthState = { user: found, account, lastSuccess: null, lastSuccessKnown: false, wrongPasswords };
+    if (wrongPasswords.length > 0) await this.knowLastSuccess(state);
     return state;
   }
 }
@@ -436,14 +440,11 @@ function learnLastSuccess(state: AuthState, found: Date | null): void {
 function merged(fresh: AuthState, stale: AuthState | undefined, keep: number): AuthState {
   if (!fresh.user || !stale?.user?._id.equals(fresh.user._id)) return fresh;
   const lastSuccess = stale.lastSuccess && (!fresh.lastSuccess || stale.lastSuccess > fresh.lastSuccess) ? stale.lastSuccess : fresh.lastSuccess;
-  // Two processes can record wrong passwords in the same millisecond: the read's own times
-  // are all kept; a time known here is added only when the read has none like it. Those from
-  // before a password reset (a new unlock time) count for nothing anyway.
-  const read = new Set(fresh.failedAt.map((at) => at.getTime()));
-  const unwritten = stale.failedAt.filter((at) => !read.has(at.getTime()));
-  // Known only as the read knows it: one without wrong passwords did not read it (a success
-  // elsewhere since the stale state was read would be missed).
-  return { ...fresh, lastSuccess, failedAt: newest([...fresh.failedAt, ...unwritten], keep) };
+  // The read's wrong passwords, and those known here whose rows it did not find (not written
+  // yet). Those from before a password reset (a new unlock time) count for nothing anyway.
+  // The last success is known only as the read knows it: one without wrong passwords did not
+  // read it (a success elsewhere since the stale state was read would be missed).
+  return { ...fresh, lastSuccess, wrongPasswords: joined(fresh.wrongPasswords, stale.wrongPasswords, keep) };
 }
 
 /** Who an unknown username is looked up as: ids that name nothing. */

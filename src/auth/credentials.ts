@@ -3,7 +3,7 @@
 import type { AccountRecord, ApiUserRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
 import type { AuditTrail } from '../domain/auditTrail.js';
-import { since, type LoginActivity } from '../domain/loginActivity.js';
+import { newWrongPassword, since, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { allowlistAdmits } from '../domain/ipAllowlist.js';
 import { previousPasswordHashAt } from '../domain/passwordRotation.js';
 import type { PasswordHasher } from '../domain/passwords.js';
@@ -83,9 +83,10 @@ export class CredentialVerifier {
         // Counted here at once (concurrent attempts see it before the row lands), and written
         // before the refusal goes out, so that whoever was refused five times finds the user
         // locked. The insert takes far less than the refusal is held anyway (verify()).
-        this.states.addFailure(username, state, arrived);
+        const wrongPassword = newWrongPassword(arrived);
+        this.states.addFailure(username, state, wrongPassword);
         const locks = failuresCounting(state) >= this.lockoutThreshold;
-        await this.recordFailure(user, arrived, locks ? since(user, state.lastSuccess) : null);
+        await this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null);
       }
       return null;
     }
@@ -93,14 +94,14 @@ export class CredentialVerifier {
     // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
     // like any other change they make (a lock they complete, a disable).
     if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
-    await this.loginActivity.recordSuccess(user, arrived, counted > 0, state.failedAt.length > 0);
+    await this.loginActivity.recordSuccess(user, arrived, counted > 0, state.wrongPasswords.length > 0);
     if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
     return { user, account };
   }
 
-  private async recordFailure(user: ApiUserRecord, arrived: Date, lockedRunStart: Date | null): Promise<void> {
+  private async recordFailure(user: ApiUserRecord, wrongPassword: WrongPassword, lockedRunStart: Date | null): Promise<void> {
     try {
-      await this.loginActivity.recordFailure(user._id, arrived);
+      await this.loginActivity.recordFailure(user._id, wrongPassword);
       // Reported to the account's managers (the audit log), never to the caller.
       if (lockedRunStart) {
         this.observer.lockedOut?.();

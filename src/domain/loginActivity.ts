@@ -7,7 +7,7 @@
 // so a success "resets the count" by being a moment, not by deleting anything: no write has to
 // land before the next request can see it, and calls racing each other cannot undo it.
 // Rows a success has made irrelevant are removed afterwards, so the collection stays small.
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type { ApiUserRecord, Models } from '../db/models.js';
 import { clockMinute } from './clockMinutes.js';
 import type { LastUsedRecorder } from './lastUsedRecorder.js';
@@ -21,6 +21,22 @@ export interface LoginActivitySummary {
 }
 
 type UserRef = Pick<ApiUserRecord, '_id' | 'unlockedAt'>;
+
+/**
+ * One wrong password as authentication counts it: when it arrived, and the id of its row, given
+ * before the row is written. Each process counts its own at once and learns the others' from
+ * their rows; by the id, every one is counted once wherever it is seen, even when two arrive in
+ * the same millisecond (as a time alone, one of them would be taken for the other).
+ */
+export interface WrongPassword {
+  id: string;
+  at: Date;
+}
+
+/** A wrong password that arrived at `at`, with the id its row will have. */
+export function newWrongPassword(at: Date): WrongPassword {
+  return { id: new Types.ObjectId().toHexString(), at };
+}
 
 /** How often, at most, one user's forgiven failure rows are removed. */
 const CLEANUP_INTERVAL_MS = 10_000;
@@ -56,25 +72,26 @@ export class LoginActivity {
   }
 
   /**
-   * When the user's newest wrong passwords since its last unlock arrived, newest first, at
-   * most `cap` of them (the lockout threshold: more tell nothing more). Those after its last
+   * The user's newest wrong passwords since its last unlock, newest first, at most `cap` of
+   * them (the lockout threshold: more tell nothing more). Those after its last
    * success count against it (see `since`).
    */
-  async recentFailures(user: UserRef, cap: number): Promise<Date[]> {
+  async recentFailures(user: UserRef, cap: number): Promise<WrongPassword[]> {
     const newest = await this.models.LoginFailure.find({ userId: user._id, at: { $gt: user.unlockedAt } }, { at: 1 })
       .sort({ at: -1 })
       .limit(cap)
       .lean()
       .exec();
-    return newest.map((failure) => failure.at);
+    return newest.map((failure) => ({ id: failure._id.toHexString(), at: failure.at }));
   }
 
   /**
-   * One row per wrong password, inserted through the driver: both fields are typed already, and
+   * One row per wrong password, under the id it was counted by, inserted through the driver:
+   * every field is typed already, and
    * a mongoose document (built, cast, validated, saved) cost more CPU than the insert itself.
    */
-  async recordFailure(userId: Types.ObjectId, at = new Date()): Promise<void> {
-    await this.models.LoginFailure.collection.insertOne({ userId, at, minute: clockMinute(at.getTime()) });
+  async recordFailure(userId: Types.ObjectId, { id, at }: WrongPassword): Promise<void> {
+    await this.models.LoginFailure.collection.insertOne({ _id: new Types.ObjectId(id), userId, at, minute: clockMinute(at.getTime()) });
   }
 
   /**
