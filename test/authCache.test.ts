@@ -2,6 +2,7 @@
 // password that verified before against the same stored hash, and no change is hidden by
 // them: the next request in the same process sees it, another process within AUTH_STATE_TTL_MS.
 import { expect } from 'chai';
+import { Types } from 'mongoose';
 import { insertApiUsers } from './support/bulkUsers.js';
 import { addFailure, AuthStateCache, failuresCounting } from '../src/auth/authStateCache.js';
 import { newWrongPassword } from '../src/domain/loginActivity.js';
@@ -259,6 +260,42 @@ describe('authentication caches', () => {
       expect(failuresCounting(read), 'the read sees the unlock').to.equal(0);
       // What the verifier asks once the password is checked: before the fix, the locked state.
       expect(states.latest(user.username, read)).to.equal(read);
+    } finally {
+      states.close();
+    }
+  });
+
+  it('stores no read that was under way when its user changed, even one a later call did not join', async () => {
+    const user = await newUser('St4le-read-pw');
+    const { loginActivity } = gateway.gateway.services;
+    // The first read is held at its last query, so that the calls interleave exactly so.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const activity = Object.create(loginActivity) as typeof loginActivity;
+    activity.recentFailures = async (record, cap) => {
+      if (reads++ === 0) await held;
+      return loginActivity.recentFailures(record, cap);
+    };
+    const ttlMs = 300;
+    const states = new AuthStateCache(gateway.database.models, activity, 5, ttlMs, 100);
+    try {
+      await states.poll();
+      const first = states.get(user.username); // reads the user, enabled, then waits
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      states.forgetUser(new Types.ObjectId()); // another user's change: the next call reads anew
+      const second = states.get(user.username);
+      await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      await states.poll(); // hears of the disable while both reads are under way
+      await second;
+      release();
+      expect((await first).user!.enabled, 'the read before it').to.equal(true);
+      // Before the fix, the first read was stored, and every poll since left it current.
+      for (let i = 0; i < 4; i++) {
+        await new Promise((resolve) => setTimeout(resolve, ttlMs / 2));
+        await states.poll();
+      }
+      expect((await states.get(user.username)).user!.enabled, `disabled ${2 * ttlMs} ms ago`).to.equal(false);
     } finally {
       states.close();
     }

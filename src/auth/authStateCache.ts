@@ -97,18 +97,17 @@ interface CachedState {
   invalidated: boolean;
 }
 
-/** Whether a read under way may still be stored and joined. */
-interface ReadTicket {
-  /** The forget count when the read started: a read that predates a forget is not joined. */
-  generation: number;
-  /** Its username was forgotten while it was under way: it may predate the change. */
-  invalidated: boolean;
-}
-
 interface Read {
-  ticket: ReadTicket;
+  /**
+   * The forget count when the read started: a read that predates a forget is not joined, and
+   * is stored only if no forget made since matches it (see forgottenSince).
+   */
+  generation: number;
   done: Promise<CachedState>;
 }
+
+/** What a forget applies to: a username (whatever its state holds), or states it matches. */
+type ForgetMatch = (username: string, state: AuthState) => boolean;
 
 /** What the change poller tells the outside (database operations are counted elsewhere). */
 export interface AuthStateObserver {
@@ -125,7 +124,7 @@ export class AuthStateCache {
   /** Bumped by every forget: a read that started before one is not joined. */
   private generation = 0;
   /** The latest forgets: a read under way when one was made is stored only if it does not match. */
-  private readonly forgets: Array<{ generation: number; matches: (state: AuthState) => boolean }> = [];
+  private readonly forgets: Array<{ generation: number; matches: ForgetMatch }> = [];
   /** Change rows applied already (id → time), so that the polls' overlap applies each once. */
   private readonly applied = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -176,12 +175,12 @@ export class AuthStateCache {
     }
     if (cached && this.usable(cached)) return cached.state;
     let read = this.reading.get(username);
-    if (!read || read.ticket.generation !== this.generation) {
-      const ticket: ReadTicket = { generation: this.generation, invalidated: false };
-      const done = this.readAndStore(username, cached?.state, ticket).finally(() => {
-        if (this.reading.get(username)?.ticket === ticket) this.reading.delete(username);
+    if (!read || read.generation !== this.generation) {
+      const generation = this.generation;
+      const done = this.readAndStore(username, cached?.state, generation).finally(() => {
+        if (this.reading.get(username)?.done === done) this.reading.delete(username);
       });
-      read = { ticket, done };
+      read = { generation, done };
       this.reading.set(username, read);
     }
     return (await read.done).state;
@@ -220,14 +219,15 @@ export class AuthStateCache {
     this.forgetWhere((state) => state.user?._id.equals(userId) === true);
   }
 
+  /**
+   * Every read of the username under way when it is forgotten is kept from being stored, not
+   * only the one a new call would join: an older one, replaced there after another forget,
+   * would otherwise store the state from before the change, current to every later poll.
+   */
   forgetUsername(username: string): void {
+    this.noteForget((key) => key === username);
     const cached = this.states?.peek(username);
     if (cached) cached.invalidated = true;
-    const read = this.reading.get(username);
-    if (read) {
-      read.ticket.invalidated = true;
-      this.reading.delete(username);
-    }
   }
 
   /** The account changed (disabled, enabled): every user of it is read again. */
@@ -366,12 +366,18 @@ export class AuthStateCache {
 
   private forgetWhere(matches: (state: AuthState) => boolean): void {
     if (!this.states) return;
-    this.generation += 1;
-    this.forgets.push({ generation: this.generation, matches });
-    if (this.forgets.length > KEPT_FORGETS) this.forgets.shift();
+    this.noteForget((_username, state) => matches(state));
     for (const cached of this.states.values()) {
       if (matches(cached.state)) cached.invalidated = true;
     }
+  }
+
+  /** Remembered for the reads under way, which no call joins from now on. */
+  private noteForget(matches: ForgetMatch): void {
+    if (!this.states) return;
+    this.generation += 1;
+    this.forgets.push({ generation: this.generation, matches });
+    if (this.forgets.length > KEPT_FORGETS) this.forgets.shift();
   }
 
   /**
@@ -379,13 +385,13 @@ export class AuthStateCache {
    * change). It keeps what this process knew of the same user and the database may not have
    * yet (a wrong password whose row is still being written, a last use not yet flushed).
    */
-  private async readAndStore(username: string, stale: AuthState | undefined, ticket: ReadTicket): Promise<CachedState> {
+  private async readAndStore(username: string, stale: AuthState | undefined, generation: number): Promise<CachedState> {
     const readAt = Date.now();
     const state = merged(await this.read(username), stale, this.lockoutThreshold);
     // Wrong passwords known here and not yet written (the read found none of its own).
     if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
     const cached: CachedState = { state, readAt, invalidated: false };
-    if (!ticket.invalidated && !this.forgottenSince(ticket.generation, cached.state)) {
+    if (!this.forgottenSince(generation, username, cached.state)) {
       this.remember(username, cached);
     }
     return cached;
@@ -404,11 +410,11 @@ export class AuthStateCache {
   }
 
   /** Whether a forget made after `generation` matches the state (or may have: too old to tell). */
-  private forgottenSince(generation: number, state: AuthState): boolean {
+  private forgottenSince(generation: number, username: string, state: AuthState): boolean {
     if (generation === this.generation) return false;
     const oldestKept = this.forgets[0]?.generation ?? this.generation + 1;
     if (generation + 1 < oldestKept) return true;
-    return this.forgets.some((forget) => forget.generation > generation && forget.matches(state));
+    return this.forgets.some((forget) => forget.generation > generation && forget.matches(username, state));
   }
 
   /**
