@@ -426,4 +426,47 @@ describe('a success in another gateway process', () => {
       await here.close();
     }
   });
+
+  it('resets them also when that process counted none: a steady caller there between five wrong passwords here locks nothing', async function () {
+    this.timeout(30_000);
+    // Polls far apart next to the calls there: it hears of each wrong password after a success.
+    const env = { AUTH_STATE_TTL_MS: '1000', LAST_USED_FLUSH_MS: '100' };
+    const here = await startTestGateway({ env });
+    const there = await startTestGateway({ env, databaseUri: here.databaseUri });
+    try {
+      const owner = await here.createAccount();
+      const password = 'St3ady-caller';
+      const { id, username } = (await restRequest(here.app, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
+      const call = (target: TestGateway, secret: string) => restRequest(target.app, { username, password: secret }, 'GET', '/v2/server-time').then((r) => r.status);
+      expect(await call(here, password)).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // An integration calling through the other process all the time: its first use is
+      // written, and the next ones, which reset no wrong password it counts (each comes after
+      // the last success it knows), would be written a minute later.
+      let calling = true;
+      const statuses: number[] = [];
+      const steady = (async () => {
+        while (calling) {
+          statuses.push(await call(there, password));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (let i = 0; i < 5; i++) {
+        expect(await call(here, 'not-it')).to.equal(401);
+        // Successes there after each, for longer than it takes to hear of it there (a third of
+        // the TTL), flush the success it resets (100 ms) and hear of that here.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      calling = false;
+      await steady;
+      expect(new Set(statuses)).to.deep.equal(new Set([200]));
+      const locks = await here.database.models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: id }).exec();
+      expect(locks, 'lock events').to.equal(0);
+      expect(await call(here, password), 'successes elsewhere between every wrong password: not locked').to.equal(200);
+    } finally {
+      await there.close();
+      await here.close();
+    }
+  });
 });

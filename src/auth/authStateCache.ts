@@ -58,10 +58,19 @@ export function addFailure(state: AuthState, wrongPassword: WrongPassword, keep:
   state.wrongPasswords = newest([...state.wrongPasswords, wrongPassword], keep);
 }
 
+/** Those of `more` that are not among `known`. */
+function unknownTo(known: readonly WrongPassword[], more: readonly WrongPassword[]): WrongPassword[] {
+  const ids = new Set(known.map(({ id }) => id));
+  return more.filter(({ id }) => !ids.has(id));
+}
+
 /** The newest `keep` of `known` and of those of `more` that are not among them already. */
 function joined(known: readonly WrongPassword[], more: readonly WrongPassword[], keep: number): WrongPassword[] {
-  const ids = new Set(known.map(({ id }) => id));
-  return newest([...known, ...more.filter(({ id }) => !ids.has(id))], keep);
+  return newest([...known, ...unknownTo(known, more)], keep);
+}
+
+function oldest(wrongPasswords: readonly WrongPassword[]): Date {
+  return new Date(Math.min(...wrongPasswords.map(({ at }) => at.getTime())));
 }
 
 function newest(wrongPasswords: WrongPassword[], keep: number): WrongPassword[] {
@@ -340,8 +349,11 @@ export class AuthStateCache {
     }
     await this.refreshLastSuccesses([...found.keys()]);
     for (const [state, wrongPasswords] of found) {
-      state.wrongPasswords = joined(state.wrongPasswords, wrongPasswords.filter(({ at }) => at > state.user!.unlockedAt), this.lockoutThreshold);
-      if (state.wrongPasswords.length > 0) this.withFailures.add(state.user!.username);
+      const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter(({ at }) => at > state.user!.unlockedAt);
+      if (heard.length === 0) continue;
+      state.wrongPasswords = newest([...state.wrongPasswords, ...heard], this.lockoutThreshold);
+      this.withFailures.add(state.user!.username);
+      this.loginActivity.heardOfWrongPasswords(state.user!._id, oldest(heard));
     }
   }
 
@@ -387,9 +399,12 @@ export class AuthStateCache {
    */
   private async readAndStore(username: string, stale: AuthState | undefined, generation: number): Promise<CachedState> {
     const readAt = Date.now();
-    const state = merged(await this.read(username), stale, this.lockoutThreshold);
+    const fresh = await this.read(username);
+    const state = merged(fresh, stale, this.lockoutThreshold);
     // Wrong passwords known here and not yet written (the read found none of its own).
     if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
+    const heard = stale ? unknownTo(stale.wrongPasswords, fresh.wrongPasswords) : fresh.wrongPasswords;
+    if (state.user && heard.length > 0) this.loginActivity.heardOfWrongPasswords(state.user._id, oldest(heard));
     const cached: CachedState = { state, readAt, invalidated: false };
     if (!this.forgottenSince(generation, username, cached.state)) {
       this.remember(username, cached);

@@ -81,6 +81,15 @@ export class LastUsedRecorder {
     return this.pending.get(key)?.at ?? this.writing.get(key)?.at;
   }
 
+  /**
+   * The user's last use recorded here and not yet written goes with the next flush, if it is
+   * later than `after`: a wrong password made then elsewhere is counted until the others see it.
+   */
+  hasten(userId: Types.ObjectId, after: Date): void {
+    const use = this.pending.get(userId.toHexString());
+    if (use && use.at > after) use.urgent = true;
+  }
+
   /** Deleted users: nothing more is written for them. */
   forget(userIds: readonly Types.ObjectId[]): void {
     for (const userId of userIds) {

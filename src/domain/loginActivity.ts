@@ -95,6 +95,15 @@ export class LoginActivity {
   }
 
   /**
+   * Wrong passwords made elsewhere, heard of here from `since`: a success recorded here after
+   * them resets their count, and goes with the next flush (not within the minute a last use
+   * may lag) so that the processes counting them see it before they lock the user.
+   */
+  heardOfWrongPasswords(userId: Types.ObjectId, since: Date): void {
+    this.lastUsed.hasten(userId, since);
+  }
+
+  /**
    * Records a success, and now and then removes the failure rows it made irrelevant: only for
    * a user known to have some (`hasFailures`), so that a success costs no database operation
    * otherwise (a read per user every few seconds would grow with the number of users). One
