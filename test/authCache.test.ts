@@ -200,7 +200,7 @@ describe('authentication caches', () => {
       const reread = await states.get(user.username);
       expect(reread, 'read again after the change').to.not.equal(first);
       expect(failuresCounting(reread)).to.equal(1);
-      await loginActivity.recordFailure(first.user!._id, refused);
+      await loginActivity.recordFailure(first.user!, refused);
       await states.poll(); // the row, found by the poll, is the same wrong password
       await states.poll();
       expect(failuresCounting(await states.get(user.username))).to.equal(1);
@@ -221,9 +221,9 @@ describe('authentication caches', () => {
       const [mine, theirs] = [newWrongPassword(at), newWrongPassword(at)];
       // Each process counts its own at once, then writes its row, as the verifier does.
       here!.addFailure(user.username, stateHere, mine);
-      await loginActivity.recordFailure(stateHere.user!._id, mine);
+      await loginActivity.recordFailure(stateHere.user!, mine);
       there!.addFailure(user.username, stateThere, theirs);
-      await loginActivity.recordFailure(stateThere.user!._id, theirs);
+      await loginActivity.recordFailure(stateThere.user!, theirs);
       await Promise.all([here!.poll(), there!.poll()]);
       expect(failuresCounting(await here!.get(user.username)), 'here, after a poll').to.equal(2);
       expect(failuresCounting(await there!.get(user.username)), 'there, after a poll').to.equal(2);
@@ -237,6 +237,28 @@ describe('authentication caches', () => {
     } finally {
       here!.close();
       there!.close();
+    }
+  });
+
+  it('counts a wrong password whose row landed long after it arrived, as a process that knew the user before', async () => {
+    const user = await newUser('L4te-row-pw');
+    // Unlocked (created) a minute ago, so that wrong passwords 11 s old count.
+    await gateway.database.models.ApiUser.updateOne({ _id: user.id }, { $set: { unlockedAt: new Date(Date.now() - 60_000) } }).exec();
+    const { loginActivity } = gateway.gateway.services;
+    const there = new AuthStateCache(gateway.database.models, loginActivity, 5, 1000, 100);
+    try {
+      await there.poll();
+      const known = await there.get(user.username);
+      for (let i = 0; i < 5; i++) {
+        await there.poll();
+        // Arrived at another process 11 s ago (a slow read, a long wait for a compare), written
+        // now: older than the polls look back.
+        await loginActivity.recordFailure(known.user!, newWrongPassword(new Date(Date.now() - 11_000 + i)));
+        await there.poll();
+      }
+      expect(failuresCounting(await there.get(user.username))).to.equal(5);
+    } finally {
+      there.close();
     }
   });
 

@@ -21,7 +21,7 @@ import { isDatabaseUnavailable } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
-import { since, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { LATE_FAILURE_ROW_MS, since, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
 
 export interface AuthState {
@@ -78,11 +78,12 @@ function newest(wrongPasswords: WrongPassword[], keep: number): WrongPassword[] 
 }
 
 /**
- * How far back each poll looks before the previous one started: room for writes still landing
- * when that poll read (each takes at most DB_OPERATION_TIMEOUT_MS) and for clocks of gateway
- * processes that disagree by a few seconds. What is found twice is applied once.
+ * How far back each poll looks before the previous one started: room for rows still landing
+ * when that poll read (a wrong password's row is found by when it arrived; one landing more
+ * than LATE_FAILURE_ROW_MS after that is announced as a change of its user besides) and for
+ * clocks of gateway processes that disagree by a few seconds. What is found twice is applied once.
  */
-const POLL_OVERLAP_MS = 10_000;
+const POLL_OVERLAP_MS = 2 * LATE_FAILURE_ROW_MS;
 /**
  * Change rows are kept this long, then removed now and then (the collection stays small: on
  * FerretDB every poll reads all of it). A process whose last successful poll is older than

@@ -101,7 +101,7 @@ export class CredentialVerifier {
 
   private async recordFailure(user: ApiUserRecord, wrongPassword: WrongPassword, lockedRunStart: Date | null): Promise<void> {
     try {
-      await this.loginActivity.recordFailure(user._id, wrongPassword);
+      await this.loginActivity.recordFailure(user, wrongPassword);
       // Reported to the account's managers (the audit log), never to the caller.
       if (lockedRunStart) {
         this.observer.lockedOut?.();

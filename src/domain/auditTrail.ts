@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { Types, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, AuditEventRecord, Models, PendingAuditEvent } from '../db/models.js';
+import { announceAuthChange } from './authChanges.js';
 import { clockHourStart } from './clockHours.js';
 
 export type AuditEventType =
@@ -167,13 +168,7 @@ export class AuditTrail {
     );
     // Told after the change (it was written before its events), and again by a retried
     // publication: the gateways forget what they knew of the user or account and read it anew.
-    await this.models.AuthChange.collection.insertOne({
-      _id: new Types.ObjectId(),
-      at: new Date(),
-      accountId,
-      userId: target ? target._id : null,
-      username: target ? target.username : null,
-    });
+    await announceAuthChange(this.models, { accountId, user: target });
     // $pullAll by the exact events read: FerretDB ignores $pull with a condition.
     await model.updateOne({ _id: document._id } as never, { $pullAll: { pendingAudit: pending } } as never).exec();
   }

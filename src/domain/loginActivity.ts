@@ -9,6 +9,7 @@
 // Rows a success has made irrelevant are removed afterwards, so the collection stays small.
 import { Types } from 'mongoose';
 import type { ApiUserRecord, Models } from '../db/models.js';
+import { announceAuthChange } from './authChanges.js';
 import { clockMinute } from './clockMinutes.js';
 import type { LastUsedRecorder } from './lastUsedRecorder.js';
 
@@ -37,6 +38,14 @@ export interface WrongPassword {
 export function newWrongPassword(at: Date): WrongPassword {
   return { id: new Types.ObjectId().toHexString(), at };
 }
+
+/**
+ * A wrong password whose row lands later than this after it arrived (a slow read before it, a
+ * long wait for a compare, a slow insert) is announced as a change of the user besides: the
+ * polls find new rows by their time, looking back twice as far (auth/authStateCache.ts), and
+ * would miss it; a change makes every process read the user again, which finds every row.
+ */
+export const LATE_FAILURE_ROW_MS = 5_000;
 
 /** How often, at most, one user's forgiven failure rows are removed. */
 const CLEANUP_INTERVAL_MS = 10_000;
@@ -90,8 +99,9 @@ export class LoginActivity {
    * every field is typed already, and
    * a mongoose document (built, cast, validated, saved) cost more CPU than the insert itself.
    */
-  async recordFailure(userId: Types.ObjectId, { id, at }: WrongPassword): Promise<void> {
-    await this.models.LoginFailure.collection.insertOne({ _id: new Types.ObjectId(id), userId, at, minute: clockMinute(at.getTime()) });
+  async recordFailure(user: Pick<ApiUserRecord, '_id' | 'accountId' | 'username'>, { id, at }: WrongPassword): Promise<void> {
+    await this.models.LoginFailure.collection.insertOne({ _id: new Types.ObjectId(id), userId: user._id, at, minute: clockMinute(at.getTime()) });
+    if (Date.now() - at.getTime() > LATE_FAILURE_ROW_MS) await announceAuthChange(this.models, { accountId: user.accountId, user });
   }
 
   /**
