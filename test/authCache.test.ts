@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { insertApiUsers } from './support/bulkUsers.js';
 import { addFailure, AuthStateCache, failuresCounting } from '../src/auth/authStateCache.js';
+import { clockMinute } from '../src/domain/clockMinutes.js';
 import { newWrongPassword } from '../src/domain/loginActivity.js';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
@@ -193,7 +194,7 @@ describe('authentication caches', () => {
     const states = new AuthStateCache(gateway.database.models, loginActivity, 5, 60_000, 100);
     try {
       const first = await states.get(user.username);
-      const refused = newWrongPassword(new Date());
+      const refused = newWrongPassword(new Date(), first.user!.unlockedAt);
       // As the verifier does: counted in the state at once, the row written after.
       addFailure(first, refused, 5);
       states.forgetUser(first.user!._id); // a change elsewhere, as a poll hears of it
@@ -218,7 +219,7 @@ describe('authentication caches', () => {
       await Promise.all([here!.poll(), there!.poll()]);
       const [stateHere, stateThere] = [await here!.get(user.username), await there!.get(user.username)];
       const at = new Date();
-      const [mine, theirs] = [newWrongPassword(at), newWrongPassword(at)];
+      const [mine, theirs] = [newWrongPassword(at, stateHere.user!.unlockedAt), newWrongPassword(at, stateThere.user!.unlockedAt)];
       // Each process counts its own at once, then writes its row, as the verifier does.
       here!.addFailure(user.username, stateHere, mine);
       await loginActivity.recordFailure(stateHere.user!, mine);
@@ -230,7 +231,7 @@ describe('authentication caches', () => {
       // A third, counted here and not yet written when a change makes this process read the
       // user again: the read finds the other two, and this one is kept beside them.
       const before = await here!.get(user.username);
-      here!.addFailure(user.username, before, newWrongPassword(at));
+      here!.addFailure(user.username, before, newWrongPassword(at, before.user!.unlockedAt));
       here!.forgetUser(before.user!._id);
       const reread = await here!.get(user.username);
       expect(failuresCounting(reread), 'here, after a re-read').to.equal(3);
@@ -253,7 +254,7 @@ describe('authentication caches', () => {
         await there.poll();
         // Arrived at another process 11 s ago (a slow read, a long wait for a compare), written
         // now: older than the polls look back.
-        await loginActivity.recordFailure(known.user!, newWrongPassword(new Date(Date.now() - 11_000 + i)));
+        await loginActivity.recordFailure(known.user!, newWrongPassword(new Date(Date.now() - 11_000 + i), known.user!.unlockedAt));
         await there.poll();
       }
       expect(failuresCounting(await there.get(user.username))).to.equal(5);
@@ -269,7 +270,7 @@ describe('authentication caches', () => {
     try {
       const before = await states.get(user.username);
       const firstFailure = Date.now();
-      for (let i = 0; i < 5; i++) addFailure(before, newWrongPassword(new Date(firstFailure + i)), 5);
+      for (let i = 0; i < 5; i++) addFailure(before, newWrongPassword(new Date(firstFailure + i), before.user!.unlockedAt), 5);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(failuresCounting(before), 'locked, as far as this process knows').to.equal(5);
       // A reset here (its change applied at once), then its change row found by a poll while the
@@ -489,6 +490,40 @@ describe('a success in another gateway process', () => {
     } finally {
       await there.close();
       await here.close();
+    }
+  });
+});
+
+describe('a password reset in another gateway process', () => {
+  it('is not undone by the new password sent to a process that has not heard of it yet: those refusals count for nothing', async function () {
+    this.timeout(30_000);
+    const there = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '400' } });
+    // Hears of the reset only after the test: its polls are 20 s apart.
+    const here = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000' }, databaseUri: there.databaseUri });
+    try {
+      const owner = await there.createAccount();
+      const { id, username } = (await restRequest(there.app, owner, 'POST', '/v2/api-users', { password: 'Old-pass-1x' })).body as { id: string; username: string };
+      const call = (target: TestGateway, password: string) => restRequest(target.app, { username, password }, 'GET', '/v2/server-time').then((r) => r.status);
+      expect(await call(here, 'Old-pass-1x')).to.equal(200);
+      await restRequest(there.app, owner, 'PUT', `/v2/api-users/${id}/password`, { password: 'New-pass-2y' });
+      // Five machines switch to the new password at once; their calls land where the old one
+      // is still known: refused (within AUTH_STATE_TTL_MS, as the contract allows), and recorded.
+      const statuses = await Promise.all([0, 1, 2, 3, 4].map(() => call(here, 'New-pass-2y')));
+      expect(statuses).to.deep.equal([401, 401, 401, 401, 401]);
+      const record = (await restRequest(there.app, owner, 'GET', `/v2/api-users/${id}`)).body as { locked: boolean; failedLoginCount: number };
+      expect(record).to.include({ locked: false, failedLoginCount: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await call(there, 'New-pass-2y'), 'the new password where the reset was made').to.equal(200);
+      // Rows of an earlier version, which say nothing of the password they were checked
+      // against, count as before.
+      const { models } = there.database;
+      const user = (await models.ApiUser.findById(id).lean().exec())!;
+      const at = new Date(Date.now() + 10);
+      await models.LoginFailure.collection.insertOne({ userId: user._id, at, minute: clockMinute(at.getTime()) });
+      expect(await there.gateway.services.loginActivity.recentFailures(user, 5)).to.have.length(1);
+    } finally {
+      await here.close();
+      await there.close();
     }
   });
 });

@@ -18,10 +18,10 @@
 import { LRUCache } from 'lru-cache';
 import { Types } from 'mongoose';
 import { isDatabaseUnavailable } from '../db/connection.js';
-import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
+import type { AccountRecord, ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
-import { LATE_FAILURE_ROW_MS, since, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { againstCurrentPassword, LATE_FAILURE_ROW_MS, since, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
 
 export interface AuthState {
@@ -49,8 +49,9 @@ export interface AuthState {
 /** The wrong passwords counting against the user now: since its unlock and its last success. */
 export function failuresCounting(state: AuthState): number {
   if (!state.user) return 0;
-  const from = since(state.user, state.lastSuccess);
-  return state.wrongPasswords.filter(({ at }) => at > from).length;
+  const { user } = state;
+  const from = since(user, state.lastSuccess);
+  return state.wrongPasswords.filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, user)).length;
 }
 
 /** Adds a wrong password, keeping the newest `keep`. */
@@ -283,7 +284,7 @@ export class AuthStateCache {
     const minutes = clockMinutesBetween(from.getTime(), started + POLL_OVERLAP_MS);
     const [changes, failures] = await Promise.all([
       this.models.AuthChange.find({ at: { $gte: from } }, { accountId: 1, userId: 1, username: 1 }).lean().exec(),
-      this.models.LoginFailure.find({ minute: { $in: minutes }, at: { $gte: from } }, { userId: 1, at: 1 }).lean().exec(),
+      this.models.LoginFailure.find({ minute: { $in: minutes }, at: { $gte: from } }, { userId: 1, at: 1, unlockedAt: 1 }).lean().exec(),
     ]);
     for (const change of changes) {
       const id = change._id.toHexString();
@@ -335,12 +336,12 @@ export class AuthStateCache {
    * added once the last successes of the users they are of have been read with the poll's
    * other ones: no state holds wrong passwords without knowing from when they count.
    */
-  private async applyFailures(failures: ReadonlyArray<{ _id: Types.ObjectId; userId: Types.ObjectId; at: Date }>): Promise<void> {
+  private async applyFailures(failures: ReadonlyArray<Pick<LoginFailureRecord, '_id' | 'userId' | 'at' | 'unlockedAt'>>): Promise<void> {
     if (!this.states) return;
     const byUser = new Map<string, WrongPassword[]>();
     for (const failure of failures) {
       const key = failure.userId.toHexString();
-      byUser.set(key, [...(byUser.get(key) ?? []), { id: failure._id.toHexString(), at: failure.at }]);
+      byUser.set(key, [...(byUser.get(key) ?? []), wrongPasswordOf(failure)]);
     }
     const found = new Map<AuthState, WrongPassword[]>();
     for (const [userId, wrongPasswords] of byUser) {
@@ -350,7 +351,7 @@ export class AuthStateCache {
     }
     await this.refreshLastSuccesses([...found.keys()]);
     for (const [state, wrongPasswords] of found) {
-      const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter(({ at }) => at > state.user!.unlockedAt);
+      const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter((wrongPassword) => againstCurrentPassword(wrongPassword, state.user!));
       if (heard.length === 0) continue;
       state.wrongPasswords = newest([...state.wrongPasswords, ...heard], this.lockoutThreshold);
       this.withFailures.add(state.user!.username);

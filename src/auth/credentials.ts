@@ -83,7 +83,7 @@ export class CredentialVerifier {
         // Counted here at once (concurrent attempts see it before the row lands), and written
         // before the refusal goes out, so that whoever was refused five times finds the user
         // locked. The insert takes far less than the refusal is held anyway (verify()).
-        const wrongPassword = newWrongPassword(arrived);
+        const wrongPassword = newWrongPassword(arrived, user.unlockedAt);
         this.states.addFailure(username, state, wrongPassword);
         const locks = failuresCounting(state) >= this.lockoutThreshold;
         await this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null);

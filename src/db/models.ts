@@ -95,6 +95,11 @@ export interface LoginFailureRecord {
   at: Date;
   /** The clock minute of `at` (domain/clockMinutes.ts): how every process finds the newest rows. */
   minute: string;
+  /**
+   * The user's unlock time the password was checked under: a row of another one (checked
+   * against the password a reset replaced) counts for nothing. Rows of earlier versions have none.
+   */
+  unlockedAt?: Date;
 }
 
 /** When an API user last authenticated, written by the gateways only (never by management). */
@@ -196,6 +201,7 @@ const loginFailureSchema = new Schema<LoginFailureRecord>(
     userId: { type: Schema.Types.ObjectId, required: true },
     at: { type: Date, required: true },
     minute: { type: String, required: true },
+    unlockedAt: { type: Date },
   },
   { collection: 'loginfailures', versionKey: false, strict: 'throw' },
 );

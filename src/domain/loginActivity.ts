@@ -8,7 +8,7 @@
 // land before the next request can see it, and calls racing each other cannot undo it.
 // Rows a success has made irrelevant are removed afterwards, so the collection stays small.
 import { Types } from 'mongoose';
-import type { ApiUserRecord, Models } from '../db/models.js';
+import type { ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { announceAuthChange } from './authChanges.js';
 import { clockMinute } from './clockMinutes.js';
 import type { LastUsedRecorder } from './lastUsedRecorder.js';
@@ -32,11 +32,28 @@ type UserRef = Pick<ApiUserRecord, '_id' | 'unlockedAt'>;
 export interface WrongPassword {
   id: string;
   at: Date;
+  /** The user's unlock time it was checked under (null: not known, from an earlier version's row). */
+  unlockedAt: Date | null;
 }
 
-/** A wrong password that arrived at `at`, with the id its row will have. */
-export function newWrongPassword(at: Date): WrongPassword {
-  return { id: new Types.ObjectId().toHexString(), at };
+/** A wrong password that arrived at `at`, checked under the user's `unlockedAt`, with the id its row will have. */
+export function newWrongPassword(at: Date, unlockedAt: Date): WrongPassword {
+  return { id: new Types.ObjectId().toHexString(), at, unlockedAt };
+}
+
+/**
+ * Whether a wrong password is one against the user's current password: it came after its unlock
+ * and was checked under it. One checked by a process that had not heard of a password reset yet
+ * (against the password the reset replaced: most likely the new one, sent at once) counts for
+ * nothing, or the reset that unlocks a user would lock it again.
+ */
+export function againstCurrentPassword(wrongPassword: Pick<WrongPassword, 'at'> & { unlockedAt?: Date | null }, user: UserRef): boolean {
+  if (wrongPassword.at <= user.unlockedAt) return false;
+  return !wrongPassword.unlockedAt || wrongPassword.unlockedAt.getTime() === user.unlockedAt.getTime();
+}
+
+export function wrongPasswordOf(row: Pick<LoginFailureRecord, '_id' | 'at' | 'unlockedAt'>): WrongPassword {
+  return { id: row._id.toHexString(), at: row.at, unlockedAt: row.unlockedAt ?? null };
 }
 
 /**
@@ -81,17 +98,15 @@ export class LoginActivity {
   }
 
   /**
-   * The user's newest wrong passwords since its last unlock, newest first, at most `cap` of
-   * them (the lockout threshold: more tell nothing more). Those after its last
-   * success count against it (see `since`).
+   * The user's newest wrong passwords against its current password (see
+   * againstCurrentPassword), newest first, at most `cap` of them (the lockout threshold: more
+   * tell nothing more). Those after its last success count against it (see `since`).
    */
   async recentFailures(user: UserRef, cap: number): Promise<WrongPassword[]> {
-    const newest = await this.models.LoginFailure.find({ userId: user._id, at: { $gt: user.unlockedAt } }, { at: 1 })
-      .sort({ at: -1 })
-      .limit(cap)
-      .lean()
-      .exec();
-    return newest.map((failure) => ({ id: failure._id.toHexString(), at: failure.at }));
+    // `null` in $in matches the rows of earlier versions too, which have no unlock time.
+    const filter = { userId: user._id, at: { $gt: user.unlockedAt }, unlockedAt: { $in: [user.unlockedAt, null] } };
+    const newest = await this.models.LoginFailure.find(filter, { at: 1, unlockedAt: 1 }).sort({ at: -1 }).limit(cap).lean().exec();
+    return newest.map(wrongPasswordOf);
   }
 
   /**
@@ -99,8 +114,9 @@ export class LoginActivity {
    * every field is typed already, and
    * a mongoose document (built, cast, validated, saved) cost more CPU than the insert itself.
    */
-  async recordFailure(user: Pick<ApiUserRecord, '_id' | 'accountId' | 'username'>, { id, at }: WrongPassword): Promise<void> {
-    await this.models.LoginFailure.collection.insertOne({ _id: new Types.ObjectId(id), userId: user._id, at, minute: clockMinute(at.getTime()) });
+  async recordFailure(user: Pick<ApiUserRecord, '_id' | 'accountId' | 'username'>, { id, at, unlockedAt }: WrongPassword): Promise<void> {
+    const row = { _id: new Types.ObjectId(id), userId: user._id, at, minute: clockMinute(at.getTime()), ...(unlockedAt ? { unlockedAt } : {}) };
+    await this.models.LoginFailure.collection.insertOne(row);
     if (Date.now() - at.getTime() > LATE_FAILURE_ROW_MS) await announceAuthChange(this.models, { accountId: user.accountId, user });
   }
 
@@ -153,7 +169,7 @@ export class LoginActivity {
       const from = since(user, lastUsed);
       const own = failures.filter((failure) => failure.userId.equals(user._id));
       result.set(user._id.toHexString(), {
-        failedLoginCount: own.filter((failure) => failure.at > from).length,
+        failedLoginCount: own.filter((failure) => failure.at > from && againstCurrentPassword(failure, user)).length,
         lastFailedLogin: own.reduce<Date | null>((newest, failure) => (!newest || failure.at > newest ? failure.at : newest), null),
         lastUsed,
       });
