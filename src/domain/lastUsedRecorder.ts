@@ -101,7 +101,9 @@ export class LastUsedRecorder {
 
   /** Writes what is due (everything when `all`, as at shutdown). */
   async flush(all = false): Promise<void> {
-    if (this.flushing) await this.flushing;
+    // One flush at a time: two that waited for the same one would otherwise both go on, and
+    // the second's batch would replace the first's as what is being written (see pendingFor).
+    while (this.flushing) await this.flushing.catch(() => undefined);
     if (this.pending.size === 0) return;
     const now = Date.now();
     const due = new Map<string, PendingUse>();
@@ -124,6 +126,7 @@ export class LastUsedRecorder {
           const key = entry.userId.toHexString();
           const newer = this.pending.get(key);
           if (!newer || newer.at < entry.at) this.pending.set(key, entry);
+          else if (entry.urgent) newer.urgent = true; // still needed by the other processes
         }
         throw error;
       })
