@@ -46,7 +46,7 @@ export interface AuthState {
   wrongPasswords: WrongPassword[];
 }
 
-/** The wrong passwords counting against the user now: since its unlock and its last success. */
+/** The wrong passwords counting against the user now: against its current password, since its last success. */
 export function failuresCounting(state: AuthState): number {
   if (!state.user) return 0;
   const { user } = state;
