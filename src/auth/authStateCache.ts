@@ -21,7 +21,7 @@ import { isDatabaseUnavailable } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
-import { againstCurrentPassword, LATE_FAILURE_ROW_MS, since, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { againstCurrentPassword, countingAgainst, LATE_FAILURE_ROW_MS, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
 
 export interface AuthState {
@@ -49,9 +49,7 @@ export interface AuthState {
 /** The wrong passwords counting against the user now: against its current password, since its last success. */
 export function failuresCounting(state: AuthState): number {
   if (!state.user) return 0;
-  const { user } = state;
-  const from = since(user, state.lastSuccess);
-  return state.wrongPasswords.filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, user)).length;
+  return countingAgainst(state.wrongPasswords, state.user, state.lastSuccess);
 }
 
 /** Adds a wrong password, keeping the newest `keep`. */

@@ -47,9 +47,18 @@ export function newWrongPassword(at: Date, unlockedAt: Date): WrongPassword {
  * (against the password the reset replaced: most likely the new one, sent at once) counts for
  * nothing, or the reset that unlocks a user would lock it again.
  */
-export function againstCurrentPassword(wrongPassword: Pick<WrongPassword, 'at'> & { unlockedAt?: Date | null }, user: UserRef): boolean {
+export function againstCurrentPassword(wrongPassword: CheckedWrongPassword, user: UserRef): boolean {
   if (wrongPassword.at <= user.unlockedAt) return false;
   return !wrongPassword.unlockedAt || wrongPassword.unlockedAt.getTime() === user.unlockedAt.getTime();
+}
+
+/** What a wrong password's count needs of it: a WrongPassword, or a row as stored. */
+type CheckedWrongPassword = Pick<WrongPassword, 'at'> & { unlockedAt?: Date | null };
+
+/** How many of the wrong passwords count against the user now: against its current password, since its last success. */
+export function countingAgainst(wrongPasswords: readonly CheckedWrongPassword[], user: UserRef, lastSuccess: Date | null): number {
+  const from = since(user, lastSuccess);
+  return wrongPasswords.filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, user)).length;
 }
 
 export function wrongPasswordOf(row: Pick<LoginFailureRecord, '_id' | 'at' | 'unlockedAt'>): WrongPassword {
@@ -111,8 +120,8 @@ export class LoginActivity {
 
   /**
    * One row per wrong password, under the id it was counted by, inserted through the driver:
-   * every field is typed already, and
-   * a mongoose document (built, cast, validated, saved) cost more CPU than the insert itself.
+   * every field is typed already, and a mongoose document (built, cast, validated, saved) cost
+   * more CPU than the insert itself.
    */
   async recordFailure(user: Pick<ApiUserRecord, '_id' | 'accountId' | 'username'>, { id, at, unlockedAt }: WrongPassword): Promise<void> {
     const row = { _id: new Types.ObjectId(id), userId: user._id, at, minute: clockMinute(at.getTime()), ...(unlockedAt ? { unlockedAt } : {}) };
@@ -166,10 +175,9 @@ export class LoginActivity {
     for (const user of users) {
       const stored = activity.find((record) => record._id.equals(user._id))?.lastUsed;
       const lastUsed = latest(latest(stored, pendingBefore.get(user._id.toHexString())), this.lastUsed.pendingFor(user._id));
-      const from = since(user, lastUsed);
       const own = failures.filter((failure) => failure.userId.equals(user._id));
       result.set(user._id.toHexString(), {
-        failedLoginCount: own.filter((failure) => failure.at > from && againstCurrentPassword(failure, user)).length,
+        failedLoginCount: countingAgainst(own, user, lastUsed),
         lastFailedLogin: own.reduce<Date | null>((newest, failure) => (!newest || failure.at > newest ? failure.at : newest), null),
         lastUsed,
       });
