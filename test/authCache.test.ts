@@ -425,17 +425,43 @@ describe('a newcomer', () => {
   });
 });
 
+/** Two gateway processes on one database, with a user made through the first. */
+interface TwoProcesses {
+  first: TestGateway;
+  second: TestGateway;
+  owner: TestAccount;
+  id: string;
+  username: string;
+  /** GET /v2/server-time as the user, through one of them, with this password: its status. */
+  call(target: TestGateway, password: string): Promise<number>;
+}
+
+/** Runs `body` with two processes (`first` started with `firstEnv`, `second` with `secondEnv`), then stops both. */
+async function withTwoProcesses(
+  firstEnv: Record<string, string>,
+  secondEnv: Record<string, string>,
+  password: string,
+  body: (processes: TwoProcesses) => Promise<void>,
+): Promise<void> {
+  const first = await startTestGateway({ env: firstEnv });
+  const second = await startTestGateway({ env: secondEnv, databaseUri: first.databaseUri });
+  try {
+    const owner = await first.createAccount();
+    const { id, username } = (await restRequest(first.app, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
+    const call = (target: TestGateway, secret: string) => restRequest(target.app, { username, password: secret }, 'GET', '/v2/server-time').then((r) => r.status);
+    await body({ first, second, owner, id, username, call });
+  } finally {
+    await second.close();
+    await first.close();
+  }
+}
+
 describe('a success in another gateway process', () => {
   it('resets the wrong passwords this process counts, as a success here would', async function () {
     this.timeout(30_000);
     const env = { AUTH_STATE_TTL_MS: '400', LAST_USED_FLUSH_MS: '100' };
-    const here = await startTestGateway({ env });
-    const there = await startTestGateway({ env, databaseUri: here.databaseUri });
-    try {
-      const owner = await here.createAccount();
-      const password = 'Sh4red-between';
-      const { username } = (await restRequest(here.app, owner, 'POST', '/v2/api-users', { password })).body as { username: string };
-      const call = (target: TestGateway, secret: string) => restRequest(target.app, { username, password: secret }, 'GET', '/v2/server-time').then((r) => r.status);
+    const password = 'Sh4red-between';
+    await withTwoProcesses(env, env, password, async ({ first: here, second: there, call }) => {
       expect(await call(here, password)).to.equal(200);
       for (let i = 0; i < 3; i++) expect(await call(here, 'not-it-1')).to.equal(401);
       // The other process reads the three, and its success resets them (written with its next
@@ -444,23 +470,15 @@ describe('a success in another gateway process', () => {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       for (let i = 0; i < 2; i++) expect(await call(here, 'not-it-2')).to.equal(401);
       expect(await call(here, password), 'three wrong before the success elsewhere and two after: not locked').to.equal(200);
-    } finally {
-      await there.close();
-      await here.close();
-    }
+    });
   });
 
   it('resets them also when that process counted none: a steady caller there between five wrong passwords here locks nothing', async function () {
     this.timeout(30_000);
     // Polls far apart next to the calls there: it hears of each wrong password after a success.
     const env = { AUTH_STATE_TTL_MS: '1000', LAST_USED_FLUSH_MS: '100' };
-    const here = await startTestGateway({ env });
-    const there = await startTestGateway({ env, databaseUri: here.databaseUri });
-    try {
-      const owner = await here.createAccount();
-      const password = 'St3ady-caller';
-      const { id, username } = (await restRequest(here.app, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
-      const call = (target: TestGateway, secret: string) => restRequest(target.app, { username, password: secret }, 'GET', '/v2/server-time').then((r) => r.status);
+    const password = 'St3ady-caller';
+    await withTwoProcesses(env, env, password, async ({ first: here, second: there, id, call }) => {
       expect(await call(here, password)).to.equal(200);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       // An integration calling through the other process all the time: its first use is
@@ -487,23 +505,15 @@ describe('a success in another gateway process', () => {
       const locks = await here.database.models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: id }).exec();
       expect(locks, 'lock events').to.equal(0);
       expect(await call(here, password), 'successes elsewhere between every wrong password: not locked').to.equal(200);
-    } finally {
-      await there.close();
-      await here.close();
-    }
+    });
   });
 });
 
 describe('a password reset in another gateway process', () => {
   it('is not undone by the new password sent to a process that has not heard of it yet: those refusals count for nothing', async function () {
     this.timeout(30_000);
-    const there = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '400' } });
-    // Hears of the reset only after the test: its polls are 20 s apart.
-    const here = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000' }, databaseUri: there.databaseUri });
-    try {
-      const owner = await there.createAccount();
-      const { id, username } = (await restRequest(there.app, owner, 'POST', '/v2/api-users', { password: 'Old-pass-1x' })).body as { id: string; username: string };
-      const call = (target: TestGateway, password: string) => restRequest(target.app, { username, password }, 'GET', '/v2/server-time').then((r) => r.status);
+    // The second hears of the reset only after the test: its polls are 20 s apart.
+    await withTwoProcesses({ AUTH_STATE_TTL_MS: '400' }, { AUTH_STATE_TTL_MS: '60000' }, 'Old-pass-1x', async ({ first: there, second: here, owner, id, call }) => {
       expect(await call(here, 'Old-pass-1x')).to.equal(200);
       await restRequest(there.app, owner, 'PUT', `/v2/api-users/${id}/password`, { password: 'New-pass-2y' });
       // Five machines switch to the new password at once; their calls land where the old one
@@ -521,9 +531,6 @@ describe('a password reset in another gateway process', () => {
       const at = new Date(Date.now() + 10);
       await models.LoginFailure.collection.insertOne({ userId: user._id, at, minute: clockMinute(at.getTime()) });
       expect(await there.gateway.services.loginActivity.recentFailures(user, 5)).to.have.length(1);
-    } finally {
-      await here.close();
-      await there.close();
-    }
+    });
   });
 });
