@@ -50,6 +50,7 @@ export function createServices(config: Config, database: Database, logger?: Logg
   });
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
   const loginActivity = new LoginActivity(database.models, lastUsed);
+  const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds), database.scans);
   let pollFailing = false;
   const authStates = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX, {
     // Said once when polls start failing (every state is then re-read on use), not twice a second.
@@ -61,8 +62,12 @@ export function createServices(config: Config, database: Database, logger?: Logg
       if (pollFailing) logger?.info('reading what changed works again');
       pollFailing = false;
     },
+    lockFound: (user, runStart, lockedAt) => {
+      auditTrail.recordLock(user, runStart, lockedAt, config.LOCKOUT_THRESHOLD).catch((error: unknown) => {
+        logger?.warn({ err: error }, 'recording a lock in the audit log failed');
+      });
+    },
   });
-  const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds), database.scans);
   const apiUsers = new ApiUsers(database.models, hasher, loginActivity, auditTrail, {
     scans: database.scans,
     usernameDomain: config.API_USER_DOMAIN,

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import type { z } from 'zod';
 import type { auditEvent } from '../src/operations/schemas.js';
+import { AuditTrail } from '../src/domain/auditTrail.js';
 import { operations } from '../src/operations/index.js';
 import { toJsonSchema } from '../src/operations/jsonSchema.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
@@ -73,7 +74,8 @@ describe('audit log', () => {
     const after = await events();
     const locks = after.filter((event) => event.type === 'ApiUserLocked' && event.targetId === user.id);
     expect(locks).to.have.length(1);
-    expect(locks[0]).to.include({ actorId: null, details: '5 wrong passwords in a row' });
+    const { created } = (await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${user.id}`)).body as { created: string };
+    expect(locks[0]).to.include({ actorId: null, details: `5 wrong passwords in a row after its password was set (${created})` });
     expect(after.length - before, 'one event for twelve failures').to.equal(1);
     const record = (await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${user.id}`)).body as { failedLoginCount: number; lastFailedLogin: string; locked: boolean };
     expect(record).to.include({ failedLoginCount: 5, locked: true });
@@ -83,6 +85,23 @@ describe('audit log', () => {
     expect(unlocked.slice(0, 2).sort()).to.deep.equal(['ApiUserPasswordReset', 'ApiUserUnlocked']);
     const reset = (await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${user.id}`)).body as { failedLoginCount: number };
     expect(reset.failedLoginCount).to.equal(0);
+  });
+
+  it('keeps a lock once, whichever processes write it and from whichever start they count its run; a later lock besides', async () => {
+    const { id } = await create({ password: 'Tw1ce-written' });
+    const { models } = gateway.database;
+    const user = (await models.ApiUser.findById(id).lean().exec())!;
+    const after = (ms: number) => new Date(user.unlockedAt.getTime() + ms);
+    // Three processes (each with its own memory of what it wrote): two at once, one counting the
+    // run from the user's creation and one from a success it had not written yet; a third later.
+    const [first, second, third] = [gateway.gateway.services.auditTrail, new AuditTrail(models), new AuditTrail(models)];
+    await Promise.all([first.recordLock(user, user.unlockedAt, after(5_000), 5), second.recordLock(user, after(1_000), after(5_000), 5)]);
+    await third.recordLock(user, after(2_000), after(5_001), 5);
+    const locks = async () => (await models.AuditEvent.find({ type: 'ApiUserLocked', targetId: id }).sort({ at: 1 }).lean().exec()).map((event) => event._id);
+    expect(await locks(), 'one lock').to.deep.equal([`lock-${id}-${user.unlockedAt.getTime()}-1`]);
+    // A success after it (let in by a process that had not heard of the lock) and five more.
+    await third.recordLock(user, after(6_000), after(9_000), 5);
+    expect(await locks(), 'two locks').to.deep.equal([1, 2].map((n) => `lock-${id}-${user.unlockedAt.getTime()}-${n}`));
   });
 
   it('records a bulk delete as one event per user, and account switches', async () => {

@@ -407,15 +407,14 @@ describe('a newcomer', () => {
       const lastSuccess = (await there.database.models.ApiUserActivity.findById(id).lean().exec())!.lastUsed.getTime();
       // Another that never saw it either, whose read finds no wrong password on record and so
       // does not read the last success: its fifth wrong password in a row locks the user, and
-      // the lock's run starts at that success (the event's id says when, the same in every
-      // process), not at the user's creation.
+      // the lock's run starts at that success (the event says when), not at the user's creation.
       await there.database.models.LoginFailure.deleteMany({}).exec();
       const third = await startTestGateway({ env, databaseUri: there.databaseUri });
       try {
         for (let i = 0; i < 5; i++) expect(await call(third, username, 'not-it-3')).to.equal(401);
         expect(await call(third, username, password), 'locked').to.equal(401);
         const locks = await there.database.models.AuditEvent.find({ type: 'ApiUserLocked', targetId: id }).lean().exec();
-        expect(locks.map((event) => event._id)).to.deep.equal([`lock-${id}-${lastSuccess}`]);
+        expect(locks.map((event) => event.details)).to.deep.equal([`5 wrong passwords in a row after its last successful call (${new Date(lastSuccess).toISOString()})`]);
       } finally {
         await third.close();
       }
@@ -531,6 +530,26 @@ describe('a password reset in another gateway process', () => {
       const at = new Date(Date.now() + 10);
       await models.LoginFailure.collection.insertOne({ userId: user._id, at, minute: clockMinute(at.getTime()) });
       expect(await there.gateway.services.loginActivity.recentFailures(user, 5)).to.have.length(1);
+    });
+  });
+});
+
+describe('a lock completed by wrong passwords in two gateway processes', () => {
+  it('is in the audit log once, written by the process that learnt of it from the other one, not only by one whose refusal counted five', async function () {
+    this.timeout(30_000);
+    // The second hears of nothing during the test (its polls are 20 s apart); the first polls.
+    const password = 'Tw0-halves';
+    await withTwoProcesses({ AUTH_STATE_TTL_MS: '400' }, { AUTH_STATE_TTL_MS: '60000' }, password, async ({ first: here, second: there, id, call }) => {
+      expect(await call(there, password)).to.equal(200);
+      for (let i = 0; i < 4; i++) expect(await call(here, 'not-it')).to.equal(401);
+      // The fifth, where the four are not known: no refusal counted five.
+      expect(await call(there, 'not-it')).to.equal(401);
+      const { models } = here.database;
+      const fifth = (await models.LoginFailure.find({ userId: id }).sort({ at: -1 }).limit(1).lean().exec())[0]!;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await call(here, password), 'locked where the four were refused').to.equal(401);
+      const locks = await models.AuditEvent.find({ type: 'ApiUserLocked', targetId: id }).lean().exec();
+      expect(locks.map(({ at }) => at.getTime()), 'one event, at the fifth wrong password').to.deep.equal([fifth.at.getTime()]);
     });
   });
 });

@@ -65,7 +65,12 @@ describe('three gateway processes on one database', function () {
       for (const url of urls) expect(await call(url, five), `${five.username} locked on ${url}`).to.equal(401);
       const record = (await restRequest(urls[2]!, owner, 'GET', `/v2/api-users/${five.id}`)).body as { locked: boolean; failedLoginCount: number };
       expect(record).to.include({ locked: true, failedLoginCount: 5 });
+      // Whichever process counted the fifth (often none: each knew only its own), and however
+      // many learnt of the lock, it is in the audit log once.
+      const locks = await database.models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: five.id }).exec();
+      expect(locks, `${five.username}'s lock events`).to.equal(1);
     }
+    expect(await database.models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: four.id }).exec(), 'four wrong passwords: no lock event').to.equal(0);
   });
 
   it('shares the quota: the sum over the processes stays within the limit plus one sync interval of the others', async function () {

@@ -21,7 +21,7 @@ import { isDatabaseUnavailable } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
-import { againstCurrentPassword, countingAgainst, LATE_FAILURE_ROW_MS, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { againstCurrentPassword, countingAgainst, LATE_FAILURE_ROW_MS, since, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
 
 export interface AuthState {
@@ -122,6 +122,12 @@ type ForgetMatch = (username: string, state: AuthState) => boolean;
 export interface AuthStateObserver {
   pollFailed?(error: unknown): void;
   polled?(): void;
+  /**
+   * A user found locked by what a poll or read brought: wrong passwords of other processes
+   * completed the run (or this one's did, counted before it heard of theirs), so no refusal
+   * here said so. `runStart` is from when they count, `lockedAt` the newest of them.
+   */
+  lockFound?(user: ApiUserRecord, runStart: Date, lockedAt: Date): void;
 }
 
 export class AuthStateCache {
@@ -169,7 +175,11 @@ export class AuthStateCache {
   }
 
   async get(username: string): Promise<AuthState> {
-    if (!this.states) return this.read(username);
+    if (!this.states) {
+      const state = await this.read(username);
+      this.noticeLock(state, 0);
+      return state;
+    }
     this.startPolling();
     let cached = this.states.get(username);
     // A state that is only out of date is brought up to date by a poll (the one under way, or
@@ -351,9 +361,11 @@ export class AuthStateCache {
     for (const [state, wrongPasswords] of found) {
       const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter((wrongPassword) => againstCurrentPassword(wrongPassword, state.user!));
       if (heard.length === 0) continue;
+      const countedBefore = failuresCounting(state);
       state.wrongPasswords = newest([...state.wrongPasswords, ...heard], this.lockoutThreshold);
       this.withFailures.add(state.user!.username);
       this.loginActivity.heardOfWrongPasswords(state.user!._id, oldest(heard));
+      this.noticeLock(state, countedBefore);
     }
   }
 
@@ -374,6 +386,16 @@ export class AuthStateCache {
     for (const state of asked) {
       learnLastSuccess(state, lastSuccesses.get(state.user!._id.toHexString()) ?? null);
     }
+  }
+
+  /** Tells of a lock the state shows and did not when it counted `countedBefore` (see AuthStateObserver.lockFound). */
+  private noticeLock(state: AuthState, countedBefore: number): void {
+    const { user } = state;
+    if (!user || countedBefore >= this.lockoutThreshold || failuresCounting(state) < this.lockoutThreshold) return;
+    const runStart = since(user, state.lastSuccess);
+    // Newest first (see newest()): the first that counts.
+    const newestCounting = state.wrongPasswords.find((wrongPassword) => wrongPassword.at > runStart && againstCurrentPassword(wrongPassword, user));
+    if (newestCounting) this.observer.lockFound?.(user, runStart, newestCounting.at);
   }
 
   private forgetWhere(matches: (state: AuthState) => boolean): void {
@@ -405,6 +427,7 @@ export class AuthStateCache {
     if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
     const heard = stale ? unknownTo(stale.wrongPasswords, fresh.wrongPasswords) : fresh.wrongPasswords;
     if (state.user && heard.length > 0) this.loginActivity.heardOfWrongPasswords(state.user._id, oldest(heard));
+    this.noticeLock(state, stale?.user && state.user?._id.equals(stale.user._id) ? failuresCounting(stale) : 0);
     const cached: CachedState = { state, readAt, invalidated: false };
     if (!this.forgottenSince(generation, username, cached.state)) {
       this.remember(username, cached);

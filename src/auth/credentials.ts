@@ -105,7 +105,7 @@ export class CredentialVerifier {
       // Reported to the account's managers (the audit log), never to the caller.
       if (lockedRunStart) {
         this.observer.lockedOut?.();
-        await this.auditTrail.recordLock(user, lockedRunStart, `${this.lockoutThreshold} wrong passwords in a row`);
+        await this.auditTrail.recordLock(user, lockedRunStart, wrongPassword.at, this.lockoutThreshold);
       }
     } catch (error) {
       this.observer.backgroundError?.(error);

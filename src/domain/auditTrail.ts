@@ -41,10 +41,13 @@ export const COMMAND_LINE: Actor = { id: null, username: '(command line)', clien
 const RECOVERY_INTERVAL_MS = 30_000;
 /** Allowlist refusals this process has logged already (user, address, hour), so as not to write each again. */
 const LOGGED_REFUSALS_KEPT = 10_000;
+const LOGGED_LOCKS_KEPT = 10_000;
 
 export class AuditTrail {
   private timer: NodeJS.Timeout | undefined;
   private readonly loggedRefusals = new LRUCache<string, true>({ max: LOGGED_REFUSALS_KEPT });
+  /** Locks this process has written or found written, so as to look for each once. */
+  private readonly loggedLocks = new LRUCache<string, true>({ max: LOGGED_LOCKS_KEPT });
 
   constructor(
     private readonly models: Models,
@@ -80,16 +83,31 @@ export class AuditTrail {
 
   /**
    * An event that no single write carries: a lock is derived from wrong passwords, which are
-   * rows of their own. Its id names the lock (user and the start of the run of failures), so
-   * that several processes seeing the same lock write it once.
+   * rows of their own, so every process that counts a run to the threshold writes it (the one
+   * whose refusal completed it, and those that learnt of it from the others' rows), and it is
+   * kept once. An event of the user after `runStart` is this very lock, wherever that process
+   * counted the run from (a success there not yet written moves the start). Only a password
+   * reset lifts a lock, but for a success admitted by a process that had not heard of it yet
+   * (within AUTH_STATE_TTL_MS); so the id is the user, its unlock and how many locks came before:
+   * processes writing the same lock at once give it the same id, and one insert is kept.
    */
-  async recordLock(user: ApiUserRecord, runStart: Date, details: string): Promise<void> {
-    const event = { ...this.event('ApiUserLocked', { id: null, username: null, clientIp: null }, details) };
-    event._id = `lock-${user._id.toHexString()}-${runStart.getTime()}`;
-    await this.insert([{ ...event, accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username }]);
+  async recordLock(user: ApiUserRecord, runStart: Date, lockedAt: Date, lockoutThreshold: number): Promise<void> {
+    const seen = `${user._id.toHexString()}-${runStart.getTime()}`;
+    if (this.loggedLocks.has(seen)) return;
+    const sinceUnlock = await this.models.AuditEvent.find(
+      { accountId: user.accountId, targetId: user._id.toHexString(), type: 'ApiUserLocked', at: { $gt: user.unlockedAt } },
+      { at: 1 },
+    )
+      .lean()
+      .exec();
+    if (!sinceUnlock.some((event) => event.at > runStart)) {
+      const event = this.event('ApiUserLocked', { id: null, username: null, clientIp: null }, lockDetails(user, runStart, lockoutThreshold));
+      const id = `lock-${user._id.toHexString()}-${user.unlockedAt.getTime()}-${sinceUnlock.length + 1}`;
+      await this.insert([{ ...event, _id: id, at: lockedAt, accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username }]);
+    }
+    this.loggedLocks.set(seen, true);
   }
 
-  /** Newest first. */
   /**
    * A call refused because its address is outside the user's allowlist: at most one event per
    * user, address and clock hour (UTC), however many calls come and whichever gateway process
@@ -181,4 +199,10 @@ export class AuditTrail {
       if (!isDuplicateKey(error)) throw error;
     }
   }
+}
+
+/** What a lock's event says: how many wrong passwords, after what. */
+function lockDetails(user: Pick<ApiUserRecord, 'unlockedAt'>, runStart: Date, lockoutThreshold: number): string {
+  const after = runStart.getTime() === user.unlockedAt.getTime() ? 'its password was set' : 'its last successful call';
+  return `${lockoutThreshold} wrong passwords in a row after ${after} (${runStart.toISOString()})`;
 }
