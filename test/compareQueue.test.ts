@@ -73,4 +73,33 @@ describe('the bcrypt compare queue', () => {
     expect(await first).to.equal(0);
     expect(await Promise.all(queued)).to.have.length(20);
   });
+
+  it('estimates waits by the work of the jobs waiting, not by the time of recent jobs of another size', async () => {
+    // One slot; recent jobs took 1 ms per unit of work. A job of 256 units (a compare at cost 12
+    // next to ones at cost 4) reported 256 ms.
+    const queue = new CompareQueue(1, 900, 1);
+    await queue.run(async () => ({ ms: 256 }), (job) => job.ms, 256);
+    await new Promise((resolve) => setImmediate(resolve));
+    const started: number[] = [];
+    // Cheap jobs behind one running: 30 waiting at ~1 ms each is well within the bound (by the
+    // mean time per job instead, ~128 ms, the eighth would have been refused).
+    const cheapRunning = controlledJob(started, 0);
+    const cheapJob = () => queue.run(async () => ({ ms: 1 }), (job) => job.ms, 1);
+    const cheap = [queue.run(cheapRunning.job), ...Array.from({ length: 30 }, cheapJob)];
+    expect(queue.length).to.equal(30);
+    expect(queue.wouldRefuse()).to.equal(false);
+    cheapRunning.finish();
+    await Promise.all(cheap);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Dear jobs behind one running: the third in line would wait three of them, ~768 ms; the
+    // fourth ~1 s, past the bound of 900 ms (by the mean time per job instead, all would be let in).
+    const dearRunning = controlledJob(started, 1);
+    const dearJob = () => queue.run(async () => 'dear', undefined, 256);
+    const dear = [queue.run(dearRunning.job, undefined, 256), dearJob(), dearJob()];
+    expect(queue.wouldRefuse(), 'the third in line').to.equal(false);
+    dear.push(dearJob());
+    expect(queue.wouldRefuse(), 'the fourth in line').to.equal(true);
+    dearRunning.finish();
+    expect(await Promise.all(dear)).to.deep.equal([1, 'dear', 'dear', 'dear']);
+  });
 });

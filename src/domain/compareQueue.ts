@@ -15,6 +15,7 @@ const SERVICE_SAMPLES = 32;
 
 interface Waiting {
   start(): void;
+  work: number;
 }
 
 export interface CompareQueueObserver {
@@ -28,12 +29,16 @@ export class CompareQueue {
   private running = 0;
   private readonly waiting: Waiting[] = [];
   private head = 0;
+  /** Recent times per unit of work (see run()). */
   private readonly serviceTimes: number[] = [];
+  /** The work of the jobs waiting, and of those running. */
+  private waitingWork = 0;
+  private runningWork = 0;
 
   constructor(
     private readonly slots: number,
     private readonly maxWaitMs: number,
-    /** What one job takes before any has been timed (the hasher measures one at start). */
+    /** What a job of one unit of work takes before any has been timed (the hasher measures one at start). */
     initialServiceMs: number,
     private readonly observer: CompareQueueObserver = {},
   ) {
@@ -46,10 +51,16 @@ export class CompareQueue {
     return this.waiting.length - this.head;
   }
 
-  /** How long a job arriving now would wait for its slot, by the recent service times. */
+  /**
+   * How long a job arriving now would wait for its slot: the rounds of `slots` jobs before its
+   * turn, each as long as the jobs ahead take on average, by the recent times per unit of work
+   * (not per job: after a storm of compares at cost 12, one of compares at cost 4 would
+   * otherwise be estimated at 256 times what it takes, and refused).
+   */
   private expectedWaitMs(): number {
     if (this.running < this.slots) return 0;
-    return Math.ceil((this.length + 1) / this.slots) * this.meanServiceMs();
+    const meanWork = (this.waitingWork + this.runningWork) / (this.length + this.running);
+    return Math.ceil((this.length + 1) / this.slots) * meanWork * this.meanServiceMs();
   }
 
   /**
@@ -69,9 +80,10 @@ export class CompareQueue {
   /**
    * Runs the job when a slot is free; rejects with a 503 at once when that would be too late.
    * `serviceMsOf` tells how long the work itself took, when the job knows better than the time
-   * from its start to its end (a worker thread that had to start first).
+   * from its start to its end (a worker thread that had to start first). `work` is how much
+   * work it is next to the others (a bcrypt compare doubles with each step of cost).
    */
-  run<T>(job: () => Promise<T>, serviceMsOf?: (value: T) => number): Promise<T> {
+  run<T>(job: () => Promise<T>, serviceMsOf?: (value: T) => number, work = 1): Promise<T> {
     if (this.wouldRefuse()) {
       this.observer.shed?.();
       return Promise.reject(this.refusal());
@@ -79,6 +91,7 @@ export class CompareQueue {
     return new Promise<T>((resolve, reject) => {
       const start = () => {
         this.running += 1;
+        this.runningWork += work;
         const started = performance.now();
         let serviceMs: number | undefined;
         job()
@@ -88,14 +101,18 @@ export class CompareQueue {
           }, reject)
           .finally(() => {
             serviceMs ??= performance.now() - started;
-            this.recordService(serviceMs);
+            this.recordService(serviceMs / work);
             this.observer.served?.(serviceMs);
             this.running -= 1;
+            this.runningWork -= work;
             this.next();
           });
       };
       if (this.running < this.slots && this.length === 0) start();
-      else this.waiting.push({ start });
+      else {
+        this.waiting.push({ start, work });
+        this.waitingWork += work;
+      }
     });
   }
 
@@ -103,6 +120,7 @@ export class CompareQueue {
     if (this.running >= this.slots || this.length === 0) return;
     const job = this.waiting[this.head]!;
     this.head += 1;
+    this.waitingWork -= job.work;
     // The array is compacted once its consumed head outweighs what still waits.
     if (this.head > 1024 && this.head * 2 > this.waiting.length) {
       this.waiting.splice(0, this.head);

@@ -90,7 +90,7 @@ export class PasswordHasher {
   }
 
   verify(password: string, hash: string): Promise<boolean> {
-    return this.timed(() => this.pool.compare(prehash(password), hash));
+    return this.timed(() => this.pool.compare(prehash(password), hash), this.workOf(hash));
   }
 
   /** Spends the time of a real check and fails: an unknown username must not answer faster. */
@@ -120,20 +120,23 @@ export class PasswordHasher {
   }
 
   /** A compare through the queue, timed from when it was asked for (its wait included). */
-  private async timed(compare: () => Promise<Timed<boolean>>): Promise<boolean> {
+  private async timed(compare: () => Promise<Timed<boolean>>, work = 1): Promise<boolean> {
     const started = performance.now();
-    const result = (await this.queue.run(compare, workMs)).value;
+    const result = (await this.queue.run(compare, workMs, work)).value;
     if (this.durations.length >= DURATION_SAMPLES) this.durations.shift();
     this.durations.push(performance.now() - started);
     return result;
   }
 
-  /** Whether a stored hash was made at another cost and should be redone at the next login. */
-  needsRehash(hash: string): boolean {
+  /**
+   * A compare against this hash next to one at the current cost: bcrypt's work doubles with each
+   * step of cost, and a hash keeps the cost it was made at (BCRYPT_COST may have changed since).
+   */
+  private workOf(hash: string): number {
     try {
-      return bcrypt.getRounds(hash) !== this.cost;
+      return 2 ** (bcrypt.getRounds(hash) - this.cost);
     } catch {
-      return true;
+      return 1;
     }
   }
 }
