@@ -532,6 +532,22 @@ describe('a password reset in another gateway process', () => {
       expect(await there.gateway.services.loginActivity.recentFailures(user, 5)).to.have.length(1);
     });
   });
+
+  it('locks nothing, nor says so, when refusals of the new password elsewhere reach a process that knew wrong passwords before the reset', async function () {
+    this.timeout(30_000);
+    await withTwoProcesses({ AUTH_STATE_TTL_MS: '400' }, { AUTH_STATE_TTL_MS: '60000' }, 'Old-pass-3z', async ({ first: there, second: here, owner, id, call }) => {
+      expect(await call(here, 'Old-pass-3z')).to.equal(200);
+      for (let i = 0; i < 3; i++) expect(await call(there, 'not-it')).to.equal(401);
+      await restRequest(there.app, owner, 'PUT', `/v2/api-users/${id}/password`, { password: 'New-pass-4w' });
+      // Refused where the reset is not known yet; the process of the reset polls them into the
+      // state it had of the user (three wrong passwords), which it read again on use anyway.
+      for (let i = 0; i < 2; i++) expect(await call(here, 'New-pass-4w')).to.equal(401);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await call(there, 'New-pass-4w'), 'the new password where the reset was made').to.equal(200);
+      const locks = await there.database.models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: id }).exec();
+      expect(locks, 'lock events').to.equal(0);
+    });
+  });
 });
 
 describe('a lock completed by wrong passwords in two gateway processes', () => {

@@ -89,6 +89,8 @@ const POLL_OVERLAP_MS = 2 * LATE_FAILURE_ROW_MS;
  * that cannot know what it missed, and reads every state again.
  */
 const CHANGE_ROWS_KEPT_MS = 60_000;
+/** How recent a lock a read or poll finds must be for it to be told of (see noticeLock). */
+const LOCKS_FOUND_WITHIN_MS = CHANGE_ROWS_KEPT_MS;
 /** Polls within one AUTH_STATE_TTL_MS: a slow one still leaves the states current. */
 const POLLS_PER_TTL = 3;
 /** Forgets remembered for the reads under way (a read older than all of them is not stored). */
@@ -351,21 +353,22 @@ export class AuthStateCache {
       const key = failure.userId.toHexString();
       byUser.set(key, [...(byUser.get(key) ?? []), wrongPasswordOf(failure)]);
     }
-    const found = new Map<AuthState, WrongPassword[]>();
+    const found = new Map<AuthState, { wrongPasswords: WrongPassword[]; cached: CachedState }>();
     for (const [userId, wrongPasswords] of byUser) {
       const username = this.usernameByUserId.get(userId);
-      const state = username === undefined ? undefined : this.states.peek(username)?.state;
-      if (state?.user?._id.toHexString() === userId) found.set(state, wrongPasswords);
+      const cached = username === undefined ? undefined : this.states.peek(username);
+      if (cached?.state.user?._id.toHexString() === userId) found.set(cached.state, { wrongPasswords, cached });
     }
     await this.refreshLastSuccesses([...found.keys()]);
-    for (const [state, wrongPasswords] of found) {
+    for (const [state, { wrongPasswords, cached }] of found) {
       const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter((wrongPassword) => againstCurrentPassword(wrongPassword, state.user!));
       if (heard.length === 0) continue;
       const countedBefore = failuresCounting(state);
       state.wrongPasswords = newest([...state.wrongPasswords, ...heard], this.lockoutThreshold);
       this.withFailures.add(state.user!.username);
       this.loginActivity.heardOfWrongPasswords(state.user!._id, oldest(heard));
-      this.noticeLock(state, countedBefore);
+      // Not in a state forgotten since (its user may have been reset: its unlock is the old one).
+      if (!cached.invalidated) this.noticeLock(state, countedBefore);
     }
   }
 
@@ -388,14 +391,19 @@ export class AuthStateCache {
     }
   }
 
-  /** Tells of a lock the state shows and did not when it counted `countedBefore` (see AuthStateObserver.lockFound). */
+  /**
+   * Tells of a lock the state shows and did not when it counted `countedBefore` (see
+   * AuthStateObserver.lockFound), if it is recent: an older one was found by the processes
+   * whose refusals made it (each keeps the state it refused by, and polls), and a read of a
+   * user locked long ago (a restart, a cache that dropped it) must not cost an audit query.
+   */
   private noticeLock(state: AuthState, countedBefore: number): void {
     const { user } = state;
     if (!user || countedBefore >= this.lockoutThreshold || failuresCounting(state) < this.lockoutThreshold) return;
     const runStart = since(user, state.lastSuccess);
     // Newest first (see newest()): the first that counts.
     const newestCounting = state.wrongPasswords.find((wrongPassword) => wrongPassword.at > runStart && againstCurrentPassword(wrongPassword, user));
-    if (newestCounting) this.observer.lockFound?.(user, runStart, newestCounting.at);
+    if (newestCounting && newestCounting.at.getTime() >= Date.now() - LOCKS_FOUND_WITHIN_MS) this.observer.lockFound?.(user, runStart, newestCounting.at);
   }
 
   private forgetWhere(matches: (state: AuthState) => boolean): void {
@@ -427,10 +435,12 @@ export class AuthStateCache {
     if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
     const heard = stale ? unknownTo(stale.wrongPasswords, fresh.wrongPasswords) : fresh.wrongPasswords;
     if (state.user && heard.length > 0) this.loginActivity.heardOfWrongPasswords(state.user._id, oldest(heard));
-    this.noticeLock(state, stale?.user && state.user?._id.equals(stale.user._id) ? failuresCounting(stale) : 0);
     const cached: CachedState = { state, readAt, invalidated: false };
     if (!this.forgottenSince(generation, username, cached.state)) {
       this.remember(username, cached);
+      // What the stale state knew, counted as the fresh one counts (its user may have been reset).
+      const { user } = state;
+      this.noticeLock(state, stale && user && stale.user?._id.equals(user._id) ? countingAgainst(stale.wrongPasswords, user, stale.lastSuccess) : 0);
     }
     return cached;
   }

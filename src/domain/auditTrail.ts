@@ -94,6 +94,18 @@ export class AuditTrail {
   async recordLock(user: ApiUserRecord, runStart: Date, lockedAt: Date, lockoutThreshold: number): Promise<void> {
     const seen = `${user._id.toHexString()}-${runStart.getTime()}`;
     if (this.loggedLocks.has(seen)) return;
+    // Taken at once, so that concurrent calls (the requests of a just-locked user) look once;
+    // given back should this fail, for the next to try.
+    this.loggedLocks.set(seen, true);
+    try {
+      await this.writeLock(user, runStart, lockedAt, lockoutThreshold);
+    } catch (error) {
+      this.loggedLocks.delete(seen);
+      throw error;
+    }
+  }
+
+  private async writeLock(user: ApiUserRecord, runStart: Date, lockedAt: Date, lockoutThreshold: number): Promise<void> {
     const sinceUnlock = await this.models.AuditEvent.find(
       { accountId: user.accountId, targetId: user._id.toHexString(), type: 'ApiUserLocked', at: { $gt: user.unlockedAt } },
       { at: 1 },
@@ -105,7 +117,6 @@ export class AuditTrail {
       const id = `lock-${user._id.toHexString()}-${user.unlockedAt.getTime()}-${sinceUnlock.length + 1}`;
       await this.insert([{ ...event, _id: id, at: lockedAt, accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username }]);
     }
-    this.loggedLocks.set(seen, true);
   }
 
   /**

@@ -117,6 +117,8 @@ export class CompareQueue {
   }
 
   private next(): void {
+    // Sums of powers of two stay exact; zeroed when idle all the same, so no error can last.
+    if (this.running === 0 && this.length === 0) this.waitingWork = this.runningWork = 0;
     if (this.running >= this.slots || this.length === 0) return;
     const job = this.waiting[this.head]!;
     this.head += 1;

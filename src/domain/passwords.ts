@@ -14,6 +14,9 @@ import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
+/** bcrypt's costs. */
+const MIN_COST = 4;
+const MAX_COST = 31;
 /** Room, in a refusal's time, for the reads of a cold auth state (a few round trips). */
 const REFUSAL_ALLOWANCE_MS = 20;
 
@@ -133,10 +136,13 @@ export class PasswordHasher {
    * step of cost, and a hash keeps the cost it was made at (BCRYPT_COST may have changed since).
    */
   private workOf(hash: string): number {
+    let rounds: number;
     try {
-      return 2 ** (bcrypt.getRounds(hash) - this.cost);
+      rounds = bcrypt.getRounds(hash);
     } catch {
       return 1;
     }
+    // Within bcrypt's costs (4–31): a malformed hash must not weigh as nothing or as everything.
+    return 2 ** (Math.min(Math.max(rounds, MIN_COST), MAX_COST) - this.cost);
   }
 }
