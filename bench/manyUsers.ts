@@ -434,13 +434,29 @@ interface Answer {
   retryAfter: string | undefined;
 }
 
-function get(url: URL, authorization: string, agent: Agent): Promise<Answer> {
+/** Calls sent again because the kept-alive connection they went out on had been closed by the gateway. */
+let resentOnClosedConnections = 0;
+
+/** How many calls of the cold storms were sent again so (see get()). */
+export function callsResentOnClosedConnections(): number {
+  return resentOnClosedConnections;
+}
+
+function get(url: URL, authorization: string, agent: Agent, resent = false): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const call = request(url, { agent, headers: { authorization } }, (response) => {
       response.resume();
       response.on('end', () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] }));
     });
-    call.on('error', reject);
+    call.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection the gateway closes after 5 s idle (callers waiting out a
+      // Retry-After leave some idle) may be taken for a call just as it closes: the call is
+      // sent again once, as Node's documentation of `request.reusedSocket` advises.
+      if (!resent && call.reusedSocket && error.code === 'ECONNRESET') {
+        resentOnClosedConnections += 1;
+        resolve(get(url, authorization, agent, true));
+      } else reject(error);
+    });
     call.end();
   });
 }

@@ -31,7 +31,7 @@ import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/connection.js';
 import { freePort, startDatabaseServer } from '../src/db/databaseServer.js';
-import { runManyUsers, type ManyUsersResults, type WarmRound } from './manyUsers.js';
+import { callsResentOnClosedConnections, runManyUsers, type ManyUsersResults, type WarmRound } from './manyUsers.js';
 import { checkTargets } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -63,6 +63,11 @@ interface Scenario {
 const problems: Record<string, number> = {};
 const LEVEL_NAMES: Record<string, string> = { '40': 'warning', '50': 'error', '60': 'fatal' };
 
+/** How much of a server's last output is kept, to show if it ends during the bench. */
+const OUTPUT_TAIL_CHARS = 4000;
+/** Set once the bench stops its servers: their ends are expected from then on. */
+let stopping = false;
+
 function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -76,7 +81,11 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
         // line carries, or the type of an error logged), for the summary.
         child.stdout?.off('data', onData);
         child.stderr?.off('data', onData);
+        // The last of its output, to show should it end before the bench does (a crash would
+        // otherwise surface only as a reset connection in a scenario).
+        let tail = '';
         const countProblems = (chunk: Buffer) => {
+          tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
           for (const line of chunk.toString().split('\n')) {
             const level = /"level":(40|50|60)/.exec(line)?.[1];
             if (!level) continue;
@@ -87,6 +96,9 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
         };
         child.stdout?.on('data', countProblems);
         child.stderr?.on('data', countProblems);
+        child.once('exit', (code, signal) => {
+          if (!stopping) console.error(`${args.join(' ')} ended during the bench (${signal ?? `exit code ${code}`}); its last output:\n${tail}`);
+        });
         resolve({ child, port: Number(match[1]) });
       }
     };
@@ -319,6 +331,7 @@ async function main(): Promise<void> {
     note(`afterwards: a management read answered ${afterwards.managementStatus} in ${afterwards.managementMs} ms; /readyz ${afterwards.readyz}`);
     const problemLines = Object.entries(problems).map(([key, count]) => `${count} × ${key}`);
     note(`the gateway logged ${problemLines.length === 0 ? 'no warning or error' : problemLines.join('; ')}`);
+    if (manyUsers) note(`calls of the cold storms sent again on a new connection, the kept-alive one having been closed by the gateway: ${callsResentOnClosedConnections()}`);
     if (soak) note(`soak ${soak.seconds} s: RSS first 10 s ${soak.firstTenAvgMb} MB, last 10 s ${soak.lastTenAvgMb} MB`);
     if (results.targets) {
       console.log('');
@@ -328,6 +341,7 @@ async function main(): Promise<void> {
     }
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
+    stopping = true;
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
     await database.stop();
