@@ -82,14 +82,14 @@ export class AuditTrail {
   }
 
   /**
-   * An event that no single write carries: a lock is derived from wrong passwords, which are
-   * rows of their own, so every process that counts a run to the threshold writes it (the one
-   * whose refusal completed it, and those that learnt of it from the others' rows), and it is
-   * kept once. An event of the user after `runStart` is this very lock, wherever that process
-   * counted the run from (a success there not yet written moves the start). Only a password
-   * reset lifts a lock, but for a success admitted by a process that had not heard of it yet
-   * (within AUTH_STATE_TTL_MS); so the id is the user, its unlock and how many locks came before:
-   * processes writing the same lock at once give it the same id, and one insert is kept.
+   * A lock's event. No single write carries it: a lock is derived from the wrong passwords'
+   * rows, so every process that counts a run to the threshold writes it (the one whose refusal
+   * completed it, and those that learnt of it from the others' rows), and one is kept:
+   * - an event of the user after `runStart` is this same lock, from whichever start another
+   *   process counted the run (a success it had not written yet moves the start);
+   * - the id is the user, its unlock and how many locks it had since, so that processes writing
+   *   the same lock at once collide on one id. (A user has a second lock in one unlock only when
+   *   a process admitted its right password before hearing of the first, within AUTH_STATE_TTL_MS.)
    */
   async recordLock(user: ApiUserRecord, runStart: Date, lockedAt: Date, lockoutThreshold: number): Promise<void> {
     const seen = `${user._id.toHexString()}-${runStart.getTime()}`;

@@ -143,6 +143,7 @@ export class PasswordHasher {
       return 1;
     }
     // Within bcrypt's costs (4–31): a malformed hash must not weigh as nothing or as everything.
+    if (!Number.isFinite(rounds)) return 1;
     return 2 ** (Math.min(Math.max(rounds, MIN_COST), MAX_COST) - this.cost);
   }
 }
