@@ -1,7 +1,7 @@
 // Every setting, read once from the environment, typed and checked at startup: a bad value
 // stops the process with a sentence naming the variable, rather than failing later.
 import { z } from 'zod';
-import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './domain/bcryptDefaults.js';
+import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE, MAX_COST, MIN_COST } from './domain/bcryptDefaults.js';
 import { parseAllowlistEntry } from './domain/ipAllowlist.js';
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -95,7 +95,7 @@ const environment = z.object({
       }
       return value;
     }),
-  BCRYPT_COST: integer('BCRYPT_COST', 4, 31, 12),
+  BCRYPT_COST: integer('BCRYPT_COST', MIN_COST, MAX_COST, 12),
   BCRYPT_POOL_SIZE: integer('BCRYPT_POOL_SIZE', 0, 256, 0),
   BCRYPT_QUEUE_MAX_WAIT_MS: integer('BCRYPT_QUEUE_MAX_WAIT_MS', 0, 600_000, DEFAULT_MAX_QUEUE_WAIT_MS),
   BCRYPT_NICE: integer('BCRYPT_NICE', 0, 19, DEFAULT_NICE),

@@ -21,7 +21,7 @@ import { isDatabaseUnavailable } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
-import { againstCurrentPassword, countingAgainst, LATE_FAILURE_ROW_MS, since, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { againstCurrentPassword, countedAgainst, countingAgainst, LATE_FAILURE_ROW_MS, since, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
 
 export interface AuthState {
@@ -399,11 +399,12 @@ export class AuthStateCache {
    */
   private noticeLock(state: AuthState, countedBefore: number): void {
     const { user } = state;
-    if (!user || countedBefore >= this.lockoutThreshold || failuresCounting(state) < this.lockoutThreshold) return;
-    const runStart = since(user, state.lastSuccess);
-    // Newest first (see newest()): the first that counts.
-    const newestCounting = state.wrongPasswords.find((wrongPassword) => wrongPassword.at > runStart && againstCurrentPassword(wrongPassword, user));
-    if (newestCounting && newestCounting.at.getTime() >= Date.now() - LOCKS_FOUND_WITHIN_MS) this.observer.lockFound?.(user, runStart, newestCounting.at);
+    if (!user || countedBefore >= this.lockoutThreshold) return;
+    // Newest first (see newest()).
+    const counted = countedAgainst(state.wrongPasswords, user, state.lastSuccess);
+    const newestCounting = counted[0];
+    if (counted.length < this.lockoutThreshold || !newestCounting || newestCounting.at.getTime() < Date.now() - LOCKS_FOUND_WITHIN_MS) return;
+    this.observer.lockFound?.(user, since(user, state.lastSuccess), newestCounting.at);
   }
 
   private forgetWhere(matches: (state: AuthState) => boolean): void {

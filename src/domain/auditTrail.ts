@@ -115,7 +115,7 @@ export class AuditTrail {
     if (!sinceUnlock.some((event) => event.at > runStart)) {
       const event = this.event('ApiUserLocked', { id: null, username: null, clientIp: null }, lockDetails(user, runStart, lockoutThreshold));
       const id = `lock-${user._id.toHexString()}-${user.unlockedAt.getTime()}-${sinceUnlock.length + 1}`;
-      await this.insert([{ ...event, _id: id, at: lockedAt, accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username }]);
+      await this.insert([{ ...event, ...aboutUser(user), _id: id, at: lockedAt }]);
     }
   }
 
@@ -130,7 +130,7 @@ export class AuditTrail {
     const id = `allowlist-${user._id.toHexString()}-${hourStart}-${address}`;
     if (this.loggedRefusals.has(id)) return;
     const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp }, `a call from ${address}, which is not in the IP allowlist`);
-    await this.insert([{ ...event, _id: id, accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username }]);
+    await this.insert([{ ...event, ...aboutUser(user), _id: id }]);
     this.loggedRefusals.set(id, true);
   }
 
@@ -210,6 +210,11 @@ export class AuditTrail {
       if (!isDuplicateKey(error)) throw error;
     }
   }
+}
+
+/** The fields of an event that no change of the user carries (see recordLock), naming the user. */
+function aboutUser(user: Pick<ApiUserRecord, '_id' | 'accountId' | 'username'>): Pick<AuditEventRecord, 'accountId' | 'targetId' | 'targetUsername'> {
+  return { accountId: user.accountId, targetId: user._id.toHexString(), targetUsername: user.username };
 }
 
 /** What a lock's event says: how many wrong passwords, after what. */

@@ -6,3 +6,6 @@
 export const DEFAULT_MAX_QUEUE_WAIT_MS = 3000;
 /** BCRYPT_NICE's default: the lowest priority (see bcryptPool.ts). */
 export const DEFAULT_NICE = 19;
+/** The costs bcrypt takes. */
+export const MIN_COST = 4;
+export const MAX_COST = 31;

@@ -55,10 +55,15 @@ export function againstCurrentPassword(wrongPassword: CheckedWrongPassword, user
 /** What a wrong password's count needs of it: a WrongPassword, or a row as stored. */
 type CheckedWrongPassword = Pick<WrongPassword, 'at'> & { unlockedAt?: Date | null };
 
-/** How many of the wrong passwords count against the user now: against its current password, since its last success. */
-export function countingAgainst(wrongPasswords: readonly CheckedWrongPassword[], user: UserRef, lastSuccess: Date | null): number {
+/** The wrong passwords that count against the user now (against its current password, since its last success), in their order. */
+export function countedAgainst<T extends CheckedWrongPassword>(wrongPasswords: readonly T[], user: UserRef, lastSuccess: Date | null): T[] {
   const from = since(user, lastSuccess);
-  return wrongPasswords.filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, user)).length;
+  return wrongPasswords.filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, user));
+}
+
+/** How many of the wrong passwords count against the user now (see countedAgainst). */
+export function countingAgainst(wrongPasswords: readonly CheckedWrongPassword[], user: UserRef, lastSuccess: Date | null): number {
+  return countedAgainst(wrongPasswords, user, lastSuccess).length;
 }
 
 export function wrongPasswordOf(row: Pick<LoginFailureRecord, '_id' | 'at' | 'unlockedAt'>): WrongPassword {

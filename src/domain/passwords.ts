@@ -8,15 +8,12 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiError } from '../errors.js';
-import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE } from './bcryptDefaults.js';
+import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE, MAX_COST, MIN_COST } from './bcryptDefaults.js';
 import { BcryptPool, type Timed } from './bcryptPool.js';
 import { CompareQueue, type CompareQueueObserver } from './compareQueue.js';
 
 /** How many recent compare durations are kept to imitate one. */
 const DURATION_SAMPLES = 64;
-/** bcrypt's costs. */
-const MIN_COST = 4;
-const MAX_COST = 31;
 /** Room, in a refusal's time, for the reads of a cold auth state (a few round trips). */
 const REFUSAL_ALLOWANCE_MS = 20;
 
