@@ -18,8 +18,8 @@ parentPort.on('message', (job) => {
     const started = performance.now();
     const result = job.kind === 'compare' ? bcrypt.compareSync(job.data, job.hash) : bcrypt.hashSync(job.data, job.cost);
     // The work alone, for the queue's estimate of waits (a new thread's start is not work).
-    parentPort.postMessage({ id: job.id, result, ms: performance.now() - started });
+    parentPort.postMessage({ result, ms: performance.now() - started });
   } catch (error) {
-    parentPort.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
+    parentPort.postMessage({ error: error instanceof Error ? error.message : String(error) });
   }
 });

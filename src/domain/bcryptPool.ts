@@ -13,9 +13,9 @@
 // never holds more jobs than it has workers: the CompareQueue in front of it decides who waits.
 import { Worker } from 'node:worker_threads';
 
-/** What a worker (workers/bcryptWorker.mjs) is sent and answers. */
-type BcryptJob = { id: number; kind: 'compare'; data: string; hash: string } | { id: number; kind: 'hash'; data: string; cost: number };
-type BcryptAnswer = { id: number; result: string | boolean; ms: number } | { id: number; error: string };
+/** What a worker (workers/bcryptWorker.mjs) is sent and answers: one job at a time. */
+type BcryptJob = { kind: 'compare'; data: string; hash: string } | { kind: 'hash'; data: string; cost: number };
+type BcryptAnswer = { result: string | boolean; ms: number } | { error: string };
 
 /** A job's result and how long the work itself took in its thread. */
 export interface Timed<T> {
@@ -26,8 +26,6 @@ export interface Timed<T> {
 /** From src/domain/ and from dist/domain/ alike. */
 const WORKER_FILE = new URL('../../workers/bcryptWorker.mjs', import.meta.url);
 
-type JobInput = Omit<Extract<BcryptJob, { kind: 'compare' }>, 'id'> | Omit<Extract<BcryptJob, { kind: 'hash' }>, 'id'>;
-
 interface Pending {
   resolve(answer: Timed<string | boolean>): void;
   reject(error: Error): void;
@@ -35,13 +33,16 @@ interface Pending {
 
 export class BcryptPool {
   private readonly idle: Worker[] = [];
-  private readonly pending = new Map<number, Pending>();
+  /** The job each busy worker is doing (a worker does one at a time). */
+  private readonly working = new Map<Worker, Pending>();
+  /** Workers alive (idle or busy): one that ends is replaced by the next job that needs it. */
   private started = 0;
-  private nextId = 0;
 
   constructor(
     private readonly size: number,
     private readonly nice: number,
+    /** The worker's script; tests give one that can be made to fail. */
+    private readonly workerFile: URL = WORKER_FILE,
   ) {}
 
   compare(data: string, hash: string): Promise<Timed<boolean>> {
@@ -52,24 +53,18 @@ export class BcryptPool {
     return this.run({ kind: 'hash', data, cost }) as Promise<Timed<string>>;
   }
 
-  /** Ends the workers (idle ones do not keep the process alive meanwhile). */
+  /** Ends the idle workers (idle ones do not keep the process alive meanwhile). */
   async close(): Promise<void> {
-    const workers = this.idle.splice(0);
-    this.started -= workers.length;
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(this.idle.splice(0).map((worker) => worker.terminate()));
   }
 
-  private run(input: JobInput): Promise<Timed<string | boolean>> {
+  private run(job: BcryptJob): Promise<Timed<string | boolean>> {
     const worker = this.idle.pop() ?? this.startWorker();
-    const id = this.nextId++;
     // Held while it works, so that a process waiting for its answer is not ended under it.
     worker.ref();
     return new Promise<Timed<string | boolean>>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...input, id } as BcryptJob);
-    }).finally(() => {
-      worker.unref();
-      this.idle.push(worker);
+      this.working.set(worker, { resolve, reject });
+      worker.postMessage(job);
     });
   }
 
@@ -77,18 +72,27 @@ export class BcryptPool {
   private startWorker(): Worker {
     if (this.started >= this.size) throw new Error('more bcrypt jobs than workers: the compare queue should have held this one');
     this.started += 1;
-    const worker = new Worker(WORKER_FILE, { workerData: { nice: this.nice } });
+    const worker = new Worker(this.workerFile, { workerData: { nice: this.nice } });
+    let failure: Error | undefined;
     worker.on('message', (answer: BcryptAnswer) => {
-      const pending = this.pending.get(answer.id);
-      this.pending.delete(answer.id);
+      const pending = this.working.get(worker);
+      this.working.delete(worker);
+      worker.unref();
+      this.idle.push(worker);
       if ('error' in answer) pending?.reject(new Error(answer.error));
       else pending?.resolve({ value: answer.result, ms: answer.ms });
     });
-    worker.on('error', (error) => {
-      for (const [id, pending] of this.pending) {
-        this.pending.delete(id);
-        pending.reject(error);
-      }
+    worker.on('error', (error) => (failure = error));
+    // A worker that ends (an uncaught error, a native fault, out of memory) is never given a
+    // job again: a job posted to it would wait for ever, and hold its queue slot with it. Only
+    // its own job fails; the next job that finds no idle worker starts a new one.
+    worker.on('exit', (code) => {
+      this.started -= 1;
+      const index = this.idle.indexOf(worker);
+      if (index >= 0) this.idle.splice(index, 1);
+      const pending = this.working.get(worker);
+      this.working.delete(worker);
+      pending?.reject(failure ?? new Error(`a bcrypt worker ended (exit code ${code}) during its job`));
     });
     // An idle worker does not keep the process alive (run() holds it while it works); unref
     // comes after the listeners, since adding a 'message' listener refs the worker again.
