@@ -131,7 +131,7 @@ describe("node-soap's hazards, closed around it", () => {
     }
   });
 
-  it('trips over XML the envelope reader accepted before: mixed content, names of Object.prototype members, XML inside CDATA are refused first', async () => {
+  it('trips over XML the envelope reader accepted before: mixed content, names of Object.prototype members (elements, ids, hrefs, xsi:types), XML inside CDATA are refused first', async () => {
     const header = (block: string) =>
       `<soap:Envelope xmlns:soap="${SOAP_ENV}"><soap:Header>${block}</soap:Header><soap:Body><GetServerTime xmlns="urn:dualgate:v2"/></soap:Body></soap:Envelope>`;
     const cases: Array<[string, number]> = [
@@ -141,6 +141,10 @@ describe("node-soap's hazards, closed around it", () => {
       [header('<h><toString>1</toString></h>'), 400],
       [header('<h href="#__proto__"/>'), 400],
       [header('<h id="constructor"/>'), 400],
+      ...['t:constructor', 't:toString', 't:__proto__', 'constructor:ApiUser', 'hasOwnProperty'].map((type): [string, number] => [
+        envelope('GetApiUserById', `<id xmlns:t="urn:dualgate:v2" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="${type}">x</id>`),
+        400,
+      ]),
       [header('<h><![CDATA[<?xml version="1.0"?><a>]]></h>'), 400],
       [envelope('GetServerTime', '<![CDATA[<?xml version="1.0"?><a/>]]>'), 400],
     ];

@@ -3,11 +3,11 @@
 // DOCTYPE (and with it every entity trick, XXE and 'billion laughs'; SOAP 1.1 forbids DTDs
 // anyway), nesting deeper than MAX_DEPTH, over-long names, malformed XML; and what node-soap's
 // parser, which reads the request after this one, trips over: elements holding both text and
-// elements, names of Object.prototype's members (see isObjectMember), CDATA sections holding
-// XML. What passes is a
-// small tree of the payload, with its namespaces resolved, from which the door takes the
-// operation's input exactly as sent (node-soap's own reading trims text and guesses types),
-// and the envelope's text without its header, which is all node-soap is given.
+// elements, Object.prototype's members named by elements, ids, hrefs and xsi:types (see
+// isObjectMember), CDATA sections holding XML. What passes is a small tree of the payload,
+// with its namespaces resolved, from which the door takes the operation's input exactly as
+// sent (node-soap's own reading trims text and guesses types), and the envelope's text
+// without its header, which is all node-soap is given.
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { ApiError } from '../../errors.js';
 
@@ -192,6 +192,10 @@ export class XmlReader {
       if ((attribute.name === 'id' || attribute.name === 'href') && isObjectMember(attribute.value.replace(/^#/, ''))) {
         this.fail(new EnvelopeError(400, `An XML ${attribute.name} attribute names ${attribute.value}, which this service does not accept.`));
       }
+      // node-soap looks an xsi:type's prefix and name up in plain objects too.
+      if (attribute.uri === XSI_NS && attribute.local === 'type' && attribute.value.split(':').some(isObjectMember)) {
+        this.fail(new EnvelopeError(400, `An xsi:type attribute names ${attribute.value}, which this service does not accept.`));
+      }
       attributes.set(`{${attribute.uri}}${attribute.local}`, attribute.value);
     }
     const element: XmlElement = { namespace: tag.uri, name: tag.local, attributes, children: [], text: '' };
@@ -204,9 +208,10 @@ export class XmlReader {
 }
 
 /**
- * node-soap reads element names, and the `id` and `href` attributes of SOAP encoding's
- * multi-references, as keys of plain objects: one naming a member of Object.prototype
- * (`constructor`, `__proto__`, `toString`) makes it throw, or write onto a built-in.
+ * node-soap reads element names, the `id` and `href` attributes of SOAP encoding's
+ * multi-references, and the prefix and name of an `xsi:type`, as keys of plain objects: one
+ * naming a member of Object.prototype (`constructor`, `__proto__`, `toString`) makes it throw
+ * (an xsi:type of `t:constructor`: a bare 500 quoting its internals), or write onto a built-in.
  */
 function isObjectMember(name: string): boolean {
   return Object.hasOwn(Object.prototype, name);
