@@ -153,6 +153,17 @@ describe('hostile input', () => {
         expectRestError(await restRequest(gateway.app, owner, 'GET', `/v2/api-users/${id}`), 404, 'ERROR_APIUSER_NOT_FOUND');
       }
     });
+
+    it('answers a path that is not percent-encoded UTF-8 with ERROR_PARAMETER_INVALID, signed in or not, never ERROR_UNKNOWN', async () => {
+      const cases: Array<[string, string]> = [['GET', '/v2/api-users/%E0%A4%A'], ['DELETE', '/v2/api-users/%FF'], ['PUT', '/v2/api-users/%C3/password']];
+      for (const [method, path] of cases) {
+        for (const caller of [owner, null]) {
+          const response = await restRequest(gateway.app, caller, method, path);
+          expectRestError(response, 400, 'ERROR_PARAMETER_INVALID');
+          expect(response.text, path).to.include('percent-encoded');
+        }
+      }
+    });
   });
 
   describe('HTTP', () => {

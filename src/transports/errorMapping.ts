@@ -1,7 +1,7 @@
 // Any thrown thing to the contract's error: ApiErrors pass, passport's refusal is the contract's
-// one 401, body-parser's (and zlib's) errors become their contract codes, a lost database
-// becomes 503, and everything else a 500 whose details go to the log under the request id and
-// never to the caller.
+// one 401, body-parser's (and zlib's) errors and the router's become their contract codes, a
+// lost database becomes 503, and everything else a 500 whose details go to the log under the
+// request id and never to the caller.
 import type { Logger } from 'pino';
 import { ApiError, errors } from '../errors.js';
 import { isDatabaseUnavailable } from '../db/connection.js';
@@ -35,6 +35,9 @@ export function toApiError(error: unknown, requestId: string, logger: Logger): A
   if (typeof parserError.code === 'string' && parserError.code.startsWith('Z_')) {
     return errors.invalidParameter('The request body is not valid gzip or deflate data.');
   }
+  // The router's refusal to decode a path parameter that is not percent-encoded UTF-8
+  // (/v2/api-users/%E0%A4%A), which it meets before any handler, authentication included.
+  if (error instanceof URIError) return errors.invalidParameter('The request path is not valid percent-encoded UTF-8.');
   if (isDatabaseUnavailable(error)) {
     logger.warn({ requestId, err: error }, 'database unavailable');
     return errors.unavailable();
