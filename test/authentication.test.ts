@@ -1,5 +1,6 @@
 // Who is let in: HTTP Basic per RFC 7617, one 401 for every reason, lockout after five wrong
 // passwords (atomic, shared by every gateway on the database), account disable and reset.
+import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import { parseBasicAuthorization } from '../src/auth/basicCredentials.js';
 import { COMMAND_LINE } from '../src/domain/auditTrail.js';
@@ -119,6 +120,42 @@ describe('authentication', () => {
     expect((await call(user)).status).to.equal(200);
     await restRequest(gateway.app, owner, 'DELETE', `/v2/api-users/${user.id}`);
     expectRestError(await call(user), 401, 'ERROR_INVALID_LOGIN');
+  });
+
+  it('judges a caller whose compare waited by the user as it is after the wait: a disable, reset or delete heard of meanwhile refuses it', async () => {
+    // One bcrypt slot, held by a slow compare, so that the caller's compare waits for its turn;
+    // the changes are made on another gateway (whose hashing does not wait behind that slot),
+    // and reach this one through its polls.
+    const held = await startTestGateway({ env: { BCRYPT_POOL_SIZE: '1', BCRYPT_QUEUE_MAX_WAIT_MS: '60000' } });
+    const elsewhere = await startTestGateway({ databaseUri: held.databaseUri });
+    try {
+      const manager = await held.createAccount();
+      const slowHash = await bcrypt.hash('held', 14);
+      const changes: Array<[string, (id: string) => Promise<RestResponse>]> = [
+        ['disabled', (id) => restRequest(elsewhere.app, manager, 'PUT', `/v2/api-users/${id}`, { enabled: false })],
+        ['reset', (id) => restRequest(elsewhere.app, manager, 'PUT', `/v2/api-users/${id}/password`, { password: 'Aft3r-the-wait' })],
+        ['deleted', (id) => restRequest(elsewhere.app, manager, 'DELETE', `/v2/api-users/${id}`)],
+      ];
+      const { hasher, authStates } = held.gateway.services;
+      for (const [change, make] of changes) {
+        const created = await restRequest(held.app, manager, 'POST', '/v2/api-users', { password: 'B3fore-the-wait' });
+        const user = { ...(created.body as { id: string; username: string }), password: 'B3fore-the-wait' };
+        const slot = hasher.verify('x', slowHash);
+        let answered = false;
+        const waiting = restRequest(held.app, user, 'GET', '/v2/server-time').finally(() => (answered = true));
+        while (hasher.queueLength === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+        const mark = authStates.changeMark;
+        const before = await authStates.get(user.username);
+        expect((await make(user.id)).status, change).to.be.within(200, 204);
+        while (!authStates.changedSince(mark, user.username, before)) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(answered, `${change}: the call was still waiting for its compare when this gateway heard of the change`).to.equal(false);
+        expectRestError(await waiting, 401, 'ERROR_INVALID_LOGIN');
+        await slot;
+      }
+    } finally {
+      await elsewhere.close();
+      await held.close();
+    }
   });
 
   it('records lastUsed on each successful authentication only', async () => {

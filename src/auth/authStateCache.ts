@@ -235,6 +235,20 @@ export class AuthStateCache {
     return cached.state.user && state.user && cached.state.user._id.equals(state.user._id) ? cached.state : state;
   }
 
+  /** Where the forgets stand now: what changedSince is asked against. */
+  get changeMark(): number {
+    return this.generation;
+  }
+
+  /**
+   * Whether a change of this user (a disable, a reset, a delete, its account's) was heard of
+   * since `mark`, so that a state got before it may be out of date; also when too many changes
+   * came since to tell.
+   */
+  changedSince(mark: number, username: string, state: AuthState): boolean {
+    return this.forgottenSince(mark, username, state);
+  }
+
   // Changes are rare next to calls: a scan of at most AUTH_CACHE_MAX entries is cheap.
   forgetUser(userId: Types.ObjectId): void {
     this.forgetWhere((state) => state.user?._id.equals(userId) === true);

@@ -48,15 +48,18 @@ export class CredentialVerifier {
     return caller;
   }
 
-  private async check(username: string, password: string, clientIp: string | undefined): Promise<Caller | null> {
+  /**
+   * Attempts are ordered by when they `arrived`, not by when their checks ended: a refusal
+   * takes the time of a compare, and must not count as after a success that came later.
+   * `firstLook` is false when the check is made again after a change (see below).
+   */
+  private async check(username: string, password: string, clientIp: string | undefined, arrived = new Date(), firstLook = true): Promise<Caller | null> {
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
-    // Attempts are ordered by when they arrived, not by when their checks ended: a refusal
-    // takes the time of a compare, and must not count as after a success that came later.
-    const arrived = new Date();
     // While compares are being shed, a caller who would need one is shed before its state is
     // read: the retries of a cold storm would otherwise cost the database a read each. A caller
     // whose password verified before is let through to that read (it needs no compare).
-    if (this.hasher.overloaded() && !this.states.holds(username) && !this.verified.verifiedBefore(username, password)) throw this.hasher.refusal();
+    if (firstLook && this.hasher.overloaded() && !this.states.holds(username) && !this.verified.verifiedBefore(username, password)) throw this.hasher.refusal();
+    const changeMark = this.states.changeMark;
     const read = await this.states.get(username);
     const { user, account } = read;
     if (!user) return this.hasher.verifyNobody(password).then(() => null);
@@ -69,6 +72,11 @@ export class CredentialVerifier {
     // During a rotation's grace the replaced password matches too; a wrong one matches neither.
     const previousHash = previousPasswordHashAt(user, arrived);
     const matches = await this.checkPassword(username, password, previousHash ? [user.passwordHash, previousHash] : [user.passwordHash]);
+    // A compare may have waited seconds for its turn. A change of the user heard of meanwhile
+    // (disabled, reset, deleted, here or elsewhere) must not be overlooked for that long: the
+    // caller is checked once more against the user as it is now, which costs no compare when
+    // the password was right and the user's hash is unchanged.
+    if (firstLook && this.states.changedSince(changeMark, username, read)) return this.check(username, password, clientIp, arrived, false);
     // What happened while the password was checked (other attempts, a re-read) counts too.
     const state = this.states.latest(username, read);
     if (!matches) {
