@@ -1,10 +1,26 @@
 // The hourly call quota: headers on every authenticated answer, counted across protocols,
 // users and gateway processes.
 import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { MAX_UPDATES_PER_COMMAND } from '../src/db/boundedBulkWrite.js';
+import { connectDatabase, type Database } from '../src/db/connection.js';
+import { CallQuota } from '../src/domain/callQuota.js';
+import { HOUR_MS } from '../src/domain/clockHours.js';
 import { withinOneClockHour } from './support/clockHour.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, uniqueDatabaseUri, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 import { soapCall } from './support/soap.js';
+
+/** A database of the test's own: counters of made-up hours, and commands counted without a gateway's. */
+async function withOwnDatabase(test: (database: Database) => Promise<void>): Promise<void> {
+  const database = await connectDatabase(uniqueDatabaseUri());
+  try {
+    await test(database);
+  } finally {
+    await database.connection.dropDatabase().catch(() => {});
+    await database.close();
+  }
+}
 
 describe('call quota', () => {
   let gateway: TestGateway;
@@ -94,4 +110,49 @@ describe('call quota', () => {
       await first.close();
     }
   });
+
+  it('holds the counters of the current hour only, counting synchronously (QUOTA_SYNC_MS=0) too', () =>
+    withOwnDatabase(async (database) => {
+      let now = Date.UTC(2031, 0, 1, 9, 30);
+      const quota = new CallQuota(database.models, 0, () => now);
+      const accounts = Array.from({ length: 5 }, () => new Types.ObjectId());
+      for (let hour = 0; hour < 3; hour++) {
+        for (const account of accounts) expect((await quota.consume(account, 10)).used).to.equal(1);
+        expect(quota.countersHeld, `hour ${hour}`).to.equal(accounts.length);
+        now += HOUR_MS;
+      }
+      await quota.close();
+    }));
+
+  it('syncs the counts of many accounts in a few commands, not two per account, and sums the other processes\' right', () =>
+    withOwnDatabase(async (database) => {
+      const { models } = database;
+      const now = () => Date.UTC(2031, 0, 2, 9, 30);
+      // Syncs only when told (flush), not on a timer, within the idle bound.
+      const here = new CallQuota(models, 60_000, now);
+      const there = new CallQuota(models, 60_000, now);
+      const accounts = Array.from({ length: 600 }, () => new Types.ObjectId());
+      for (const [index, account] of accounts.entries()) {
+        await here.consume(account, 1000);
+        for (let call = 0; call < index % 3; call++) await there.consume(account, 1000);
+      }
+      await there.flush();
+      const client = database.connection.getClient();
+      const commands: string[] = [];
+      const count = (event: { commandName: string }) => void commands.push(event.commandName);
+      client.on('commandStarted', count);
+      try {
+        await here.flush();
+      } finally {
+        client.off('commandStarted', count);
+      }
+      // 600 accounts' others read at 500 a query, their counts written at MAX_UPDATES_PER_COMMAND a command.
+      expect(commands.sort()).to.deep.equal(['find', 'find', ...Array<string>(Math.ceil(600 / MAX_UPDATES_PER_COMMAND)).fill('update')]);
+      for (const [index, account] of accounts.entries()) {
+        expect((await here.consume(account, 1000)).used, `account ${index}`).to.equal(2 + (index % 3));
+      }
+      await Promise.all([here.close(), there.close()]);
+      const stored = await models.QuotaCounter.find({ accountId: { $in: accounts } }).lean();
+      expect(stored.reduce((sum, counter) => sum + counter.count, 0), 'every count written').to.equal(600 * 2 + 600);
+    }));
 });

@@ -10,14 +10,20 @@
 // exact, several can overshoot only by calls racing each other. With syncIntervalMs > 0 (as
 // Kong's rate-limiting plugin syncs) it writes and reads every syncIntervalMs: one process is
 // still exact; several can together exceed the limit by at most what the others accept
-// within one sync interval.
+// within one sync interval. A sync writes the counts changed MAX_UPDATES_PER_COMMAND to a
+// command, and reads the others' counts in one query per QUERY_BATCH accounts in use (a read
+// and a write per account, one after the other, made a pass over 1,000 active accounts take
+// seconds and never leave the database alone).
 import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
+import { MAX_UPDATES_PER_COMMAND } from '../db/boundedBulkWrite.js';
 import type { Models } from '../db/models.js';
 import { clockHourStart, HOUR_MS } from './clockHours.js';
 
 /** A counter idle for this many sync intervals stops being refreshed and is re-read on use. */
 const IDLE_SYNCS = 20;
+/** Accounts per read of the others' counts in a sync. */
+const QUERY_BATCH = 500;
 
 export interface QuotaState {
   allowed: boolean;
@@ -84,6 +90,11 @@ export class CallQuota {
     return this.syncing;
   }
 
+  /** Counters held in memory: the accounts counted in the current hour (and, until a sync, the last). */
+  get countersHeld(): number {
+    return this.counters.size;
+  }
+
   /** Stops the timer after a last flush. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -92,15 +103,18 @@ export class CallQuota {
   }
 
   private counterFor(accountId: Types.ObjectId, windowStart: number): WindowCounter {
-    const key = `${accountId.toHexString()}:${windowStart}`;
+    const key = counterKey(accountId, windowStart);
     let counter = this.counters.get(key);
     if (!counter) {
       counter = { id: `${key}:${this.processId}`, accountId, windowStart, own: 0, written: 0, others: undefined, lastConsumed: 0, writing: Promise.resolve() };
-      this.counters.set(key, counter);
       if (windowStart > this.cleanedWindow) {
         this.cleanedWindow = windowStart;
+        // Past windows count for no one any more; without this, counting synchronously
+        // (QUOTA_SYNC_MS=0, where no sync drops them) would keep one counter per account and hour.
+        for (const [oldKey, old] of this.counters) if (old.windowStart < windowStart) this.counters.delete(oldKey);
         void this.forgetOldWindows(windowStart);
       }
+      this.counters.set(key, counter);
     }
     return counter;
   }
@@ -108,38 +122,57 @@ export class CallQuota {
   private async syncAll(): Promise<void> {
     const now = this.now();
     const currentWindow = clockHourStart(now);
-    const failures: unknown[] = [];
-    for (const [key, counter] of this.counters) {
-      try {
-        if (counter.own !== counter.written) await this.write(counter);
-        if (counter.windowStart < currentWindow) {
-          this.counters.delete(key);
-        } else if (now - counter.lastConsumed <= IDLE_SYNCS * this.syncIntervalMs) {
-          counter.others = await this.othersTotal(counter);
-        } else {
-          counter.others = undefined;
-        }
-      } catch (error) {
-        failures.push(error); // unwritten counts stay and go with the next sync
+    const counters = [...this.counters.values()];
+    let failure: unknown;
+    // Unwritten counts stay, and go with the next sync.
+    await this.writeAll(counters.filter((counter) => counter.own !== counter.written)).catch((error: unknown) => (failure ??= error));
+    const inUse: WindowCounter[] = [];
+    for (const counter of counters) {
+      if (counter.windowStart < currentWindow) {
+        if (counter.own === counter.written) this.counters.delete(counterKey(counter.accountId, counter.windowStart));
+      } else if (now - counter.lastConsumed <= IDLE_SYNCS * this.syncIntervalMs) {
+        inUse.push(counter);
+      } else {
+        counter.others = undefined;
       }
     }
-    if (failures.length > 0) throw failures[0];
+    await this.refreshOthers(inUse).catch((error: unknown) => (failure ??= error));
+    if (failure !== undefined) throw failure;
   }
 
   private write(counter: WindowCounter): Promise<void> {
-    const written = counter.writing.then(async () => {
-      const own = counter.own;
-      if (own === counter.written) return;
-      await this.models.QuotaCounter.updateOne(
-        { _id: counter.id },
-        { $set: { count: own, accountId: counter.accountId, windowStart: new Date(counter.windowStart) } },
-        { upsert: true },
-      ).exec();
-      counter.written = own;
-    });
-    // A failed write must not block the ones after it; the caller still sees the failure.
-    counter.writing = written.catch(() => {});
-    return written;
+    return this.writeAll([counter]);
+  }
+
+  /**
+   * Writes the counters' counts, MAX_UPDATES_PER_COMMAND to a command and one command after the
+   * other (FerretDB wedges on an update command of about a hundred statements, or on several at
+   * once: see boundedBulkWrite.ts). Each counter's writes are chained, so that its document sees
+   * its counts in order (FerretDB applies an update as a read and then a write: two of one
+   * document at once could leave the older count).
+   */
+  private async writeAll(counters: readonly WindowCounter[]): Promise<void> {
+    for (let start = 0; start < counters.length; start += MAX_UPDATES_PER_COMMAND) {
+      const batch = counters.slice(start, start + MAX_UPDATES_PER_COMMAND);
+      const written = Promise.all(batch.map((counter) => counter.writing)).then(async () => {
+        const changed = batch.filter((counter) => counter.own !== counter.written).map((counter) => ({ counter, count: counter.own }));
+        if (changed.length === 0) return;
+        await this.models.QuotaCounter.bulkWrite(
+          changed.map(({ counter, count }) => ({
+            updateOne: {
+              filter: { _id: counter.id },
+              update: { $set: { count, accountId: counter.accountId, windowStart: new Date(counter.windowStart) } },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+        for (const { counter, count } of changed) counter.written = count;
+      });
+      // A failed write must not block the ones after it; the caller still sees the failure.
+      for (const counter of batch) counter.writing = written.catch(() => {});
+      await written;
+    }
   }
 
   private async othersTotal(counter: WindowCounter): Promise<number> {
@@ -147,6 +180,28 @@ export class CallQuota {
       .lean()
       .exec();
     return documents.reduce((sum, document) => (document._id === counter.id ? sum : sum + document.count), 0);
+  }
+
+  /** The others' counts of these counters (all of the current window), QUERY_BATCH accounts to a read. */
+  private async refreshOthers(counters: readonly WindowCounter[]): Promise<void> {
+    for (let start = 0; start < counters.length; start += QUERY_BATCH) {
+      const batch = counters.slice(start, start + QUERY_BATCH);
+      const windowStart = new Date(batch[0]!.windowStart);
+      const documents = await this.models.QuotaCounter.find({ accountId: { $in: batch.map((counter) => counter.accountId) }, windowStart })
+        // One document per account and process: in one answer up to 20 processes (the default
+        // first batch is 101 documents, and each further one a round trip).
+        .batchSize(QUERY_BATCH * 20)
+        .lean()
+        .exec();
+      const others = new Map<string, number>();
+      const ours = new Set(batch.map((counter) => counter.id));
+      for (const document of documents) {
+        if (ours.has(document._id)) continue;
+        const account = document.accountId.toHexString();
+        others.set(account, (others.get(account) ?? 0) + document.count);
+      }
+      for (const counter of batch) counter.others = others.get(counter.accountId.toHexString()) ?? 0;
+    }
   }
 
   private startTimer(): void {
@@ -167,6 +222,11 @@ export class CallQuota {
       /* best effort: the next window tries again */
     }
   }
+}
+
+/** A counter's key here; its document's id adds the process. */
+function counterKey(accountId: Types.ObjectId, windowStart: number): string {
+  return `${accountId.toHexString()}:${windowStart}`;
 }
 
 function state(allowed: boolean, used: number, limit: number, resetSeconds: number): QuotaState {
