@@ -67,6 +67,9 @@ export class LastUsedRecorder {
     this.pending.set(key, { userId, at, urgent: urgent || this.pending.get(key)?.urgent === true });
     if (!this.timer) {
       this.timer = setInterval(() => {
+        // A flush still under way (a slow or absent database) gets no tick queued behind it,
+        // which would then run back to back with it: the next tick is soon enough.
+        if (this.flushing) return;
         this.flush().catch(() => {
           /* the database is away: the times stay pending for the next flush */
         });
