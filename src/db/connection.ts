@@ -73,7 +73,7 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
     models,
     scans: bindModels(scanConnection),
     close: async () => {
-      for (const watchdog of watchdogs) watchdog.stop();
+      await Promise.all(watchdogs.map((watchdog) => watchdog.stop()));
       await Promise.all([connection.close(), scanConnection.close()]);
     },
   };
@@ -96,22 +96,26 @@ async function openConnection(uri: string, timeoutMs: number, maxPoolSize: numbe
  * that fails (the database is still away) is tried again every second until one succeeds: a
  * closed client has no monitor left to notice anything by itself.
  */
-function watchHeartbeats(connection: Connection, onRestart: ClientRestartListener): { stop(): void } {
-  let startedAt: number | undefined;
-  let restarting = false;
+function watchHeartbeats(connection: Connection, onRestart: ClientRestartListener): { stop(): Promise<void> } {
+  // Per server: in a replica set the other members' heartbeats go on answering while the
+  // primary's hangs.
+  const startedAt = new Map<string, number>();
+  let restart: Promise<void> | undefined;
   let retrying = false;
   let stopped = false;
   // Listeners stay on the client across restarts (it is the same MongoClient).
   const client = connection.getClient();
-  client.on('serverHeartbeatStarted', () => (startedAt ??= Date.now()));
-  client.on('serverHeartbeatSucceeded', () => (startedAt = undefined));
-  client.on('serverHeartbeatFailed', () => (startedAt = undefined));
+  client.on('serverHeartbeatStarted', (event) => {
+    if (!startedAt.has(event.connectionId)) startedAt.set(event.connectionId, Date.now());
+  });
+  client.on('serverHeartbeatSucceeded', (event) => startedAt.delete(event.connectionId));
+  client.on('serverHeartbeatFailed', (event) => startedAt.delete(event.connectionId));
   const timer = setInterval(() => {
-    const hung = startedAt !== undefined && Date.now() - startedAt >= HUNG_HEARTBEAT_MS;
-    if (restarting || stopped || !(hung || retrying)) return;
-    restarting = true;
-    startedAt = undefined;
-    restartClient(connection)
+    const now = Date.now();
+    const hung = [...startedAt.values()].some((started) => now - started >= HUNG_HEARTBEAT_MS);
+    if (restart || stopped || !(hung || retrying)) return;
+    startedAt.clear();
+    restart = restartClient(connection)
       .then(
         () => {
           retrying = false;
@@ -122,13 +126,15 @@ function watchHeartbeats(connection: Connection, onRestart: ClientRestartListene
           onRestart(error);
         },
       )
-      .finally(() => (restarting = false));
+      .finally(() => (restart = undefined));
   }, 1000);
   timer.unref();
   return {
-    stop() {
+    /** Waits for a restart under way: one that ended after the connection's close would open its client again. */
+    async stop() {
       stopped = true;
       clearInterval(timer);
+      await restart;
     },
   };
 }
