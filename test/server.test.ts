@@ -1,7 +1,7 @@
 // The process as `npm start` runs it: its own database when none is named, the Demo account
 // on an empty database, and a clean stop on SIGTERM and SIGINT.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withinOneClockHour } from './support/clockHour.js';
@@ -11,6 +11,15 @@ import { restRequest } from './support/rest.js';
 import { basicAuth } from './support/soap.js';
 
 const LISTENING = /dualgate listening on port (\d+)/;
+
+/** Whether the process runs: it exists, and is no zombie (ended, and not reaped yet by whoever adopted it). */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('server process', function () {
   this.timeout(120_000);
@@ -45,6 +54,31 @@ describe('server process', function () {
       const stillThere = await restRequest(`http://127.0.0.1:${second.match[1]}`, { username: username!, password: password! }, 'GET', '/v2/server-time');
       expect(stillThere.status).to.equal(200);
       again.kill('SIGINT');
+      expect(await exitOf(again)).to.equal(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops the database a killed gateway left running before it starts its own on the same files', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-orphan-'));
+    try {
+      const killed = startEntry('server.ts', [], { PORT: '0', DATA_DIR: dataDir, MONGODB_URI: '' });
+      const first = await waitForOutput(killed, LISTENING);
+      const username = /^username: (\S+)$/m.exec(first.output())?.[1];
+      const password = /^password: (\S+)$/m.exec(first.output())?.[1];
+      const { serverPid } = JSON.parse(readFileSync(join(dataDir, 'database.json'), 'utf8')) as { serverPid: number };
+      // As the out-of-memory killer ends it: no chance to stop its database.
+      killed.kill('SIGKILL');
+      await exitOf(killed);
+      expect(alive(serverPid), 'its database outlived it').to.equal(true);
+
+      const again = startEntry('server.ts', [], { PORT: '0', DATA_DIR: dataDir, MONGODB_URI: '' });
+      const second = await waitForOutput(again, LISTENING);
+      expect(alive(serverPid), 'the orphaned database was stopped').to.equal(false);
+      const stillThere = await restRequest(`http://127.0.0.1:${second.match[1]}`, { username: username!, password: password! }, 'GET', '/v2/server-time');
+      expect(stillThere.status, 'on the same data').to.equal(200);
+      again.kill('SIGTERM');
       expect(await exitOf(again)).to.equal(0);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

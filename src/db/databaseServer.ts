@@ -42,7 +42,7 @@ export async function startDatabaseServer(options: DatabaseServerOptions): Promi
   // Another process (the CLI beside `npm start`) uses this server instead of starting a
   // second one on the same files.
   const marker = join(ensureDir(options.dataDir), RUNNING_MARKER);
-  writeFileSync(marker, JSON.stringify({ uri: server.uri, pid: process.pid }));
+  writeFileSync(marker, JSON.stringify({ uri: server.uri, pid: process.pid, serverPid: server.pid } satisfies RunningMarker));
   return {
     ...server,
     stop: async () => {
@@ -54,22 +54,69 @@ export async function startDatabaseServer(options: DatabaseServerOptions): Promi
 
 const RUNNING_MARKER = 'database.json';
 
+/** What the marker says: the server, the process that started it (and stops it), and its own pid. */
+interface RunningMarker {
+  uri: string;
+  pid: number;
+  serverPid: number | undefined;
+}
+
 async function runningServer(dataDir: string): Promise<string | undefined> {
+  let marker: RunningMarker;
   try {
-    const { uri, pid } = JSON.parse(readFileSync(join(dataDir, RUNNING_MARKER), 'utf8')) as { uri: string; pid: number };
-    process.kill(pid, 0); // throws when that process is gone
-    const port = Number(new URL(uri).port);
-    return (await canConnect(port)) ? uri : undefined;
+    marker = JSON.parse(readFileSync(join(dataDir, RUNNING_MARKER), 'utf8')) as RunningMarker;
   } catch {
     return undefined;
   }
+  if (isAlive(marker.pid)) return (await canConnect(Number(new URL(marker.uri).port))) ? marker.uri : undefined;
+  // Whoever started it ended without stopping it (killed, or out of memory): a second server on
+  // the same files would share them with this one. It is stopped first.
+  if (marker.serverPid !== undefined && servesFrom(marker.serverPid, dataDir)) await stopOrphan(marker.serverPid);
+  return undefined;
+}
+
+/** Whether the process runs (a zombie, ended and not yet reaped, does not). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (name) state ...", the name in parentheses possibly holding spaces.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return true; // no /proc here: kill's answer stands
+  }
+}
+
+/** Whether that process is a database server started on this data directory (not another program given its pid since). */
+function servesFrom(pid: number, dataDir: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(resolve(dataDir));
+  } catch {
+    return false; // gone, or no /proc to tell: left alone
+  }
+}
+
+async function stopOrphan(pid: number): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      /* gone already */
+    }
+  };
+  signal('SIGTERM');
+  for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await new Promise((wait) => setTimeout(wait, 100));
+  if (isAlive(pid)) signal('SIGKILL');
 }
 
 async function startOwnServer(options: DatabaseServerOptions, databaseName: string): Promise<DatabaseServer> {
 
   const mongod = findOnPath('mongod');
   if (mongod) {
-    const dbPath = ensureDir(join(options.dataDir, 'mongod'));
+    const dbPath = ensureDir(resolve(options.dataDir, 'mongod'));
     return launch('mongod', mongod, (port) => ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'], databaseName, options.port);
   }
 
