@@ -1,11 +1,12 @@
 // One mongoose connection per gateway, failing fast instead of buffering: while the database
 // is away, or hangs, a call must answer 503 within a bound, not wait for it.
 //
-// The bound (DB_OPERATION_TIMEOUT_MS) is set three ways, since no one of them covers all:
+// The bound (DB_OPERATION_TIMEOUT_MS) is set four ways, since no one of them covers all:
 // maxTimeMS on every query (the server gives up and the connection is kept), the time to wait
-// for a pooled connection, and the socket's read timeout (a server that stopped answering at
-// all: the connection is dropped). The driver's own `timeoutMS` would say
-// it once, but this driver (7.x) ignores it.
+// for a pooled connection, the socket's read timeout (a server that stopped answering at all:
+// the connection is dropped), and the time to wait for a server at all. Reads are not retried
+// (see connectDatabase). The driver's own `timeoutMS` would say it once, but this driver (7.x)
+// ignores it.
 import mongoose, { type Connection } from 'mongoose';
 import { bindModels, type Models } from './models.js';
 
@@ -29,8 +30,11 @@ export const DEFAULT_OPERATION_TIMEOUT_MS = 2000;
 /** The bound of the scans connection's operations: a hung database still ends them. */
 export const SCAN_TIMEOUT_MS = 600_000;
 
+/** The longest a call waits for a server while the database is away (or the bound, if shorter). */
+const SERVER_SELECTION_TIMEOUT_MS = 1500;
+
 const connectionOptions = {
-  serverSelectionTimeoutMS: 1500, // a call while the database is away answers 503 within it
+  serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
   connectTimeoutMS: 1500,
   bufferCommands: false,
   autoIndex: false,
@@ -59,7 +63,15 @@ export interface ConnectOptions {
 export async function connectDatabase(uri: string, options: ConnectOptions = {}): Promise<Database> {
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   const onClientRestart = options.onClientRestart ?? (() => {});
-  const connection = await openConnection(uri, operationTimeoutMs, connectionOptions.maxPoolSize);
+  const connection = await openConnection(uri, operationTimeoutMs, connectionOptions.maxPoolSize, {
+    serverSelectionTimeoutMS: Math.min(SERVER_SELECTION_TIMEOUT_MS, operationTimeoutMs),
+    // The driver retries a read once after a network error, a socket timeout included: against
+    // a hung server a call then waited twice the bound (and a third time for a server). A call
+    // that meets a network error answers 503 with Retry-After instead, and its client retries.
+    // Writes are retried on a replica set only (retryable writes), where the retry is what
+    // keeps a write that may have landed from landing twice.
+    retryReads: false,
+  });
   const scanConnection = await openConnection(uri, SCAN_TIMEOUT_MS, 2).catch(async (error: unknown) => {
     await connection.close();
     throw error;
@@ -79,9 +91,15 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
   };
 }
 
+/** What the calls' connection sets otherwise than the scans'. */
+interface ConnectOptionsOverrides {
+  serverSelectionTimeoutMS?: number;
+  retryReads?: boolean;
+}
+
 /** A connection whose every operation is bound to `timeoutMs` (see the top of this file). */
-async function openConnection(uri: string, timeoutMs: number, maxPoolSize: number): Promise<Connection> {
-  const connection = mongoose.createConnection(uri, { ...connectionOptions, maxPoolSize, waitQueueTimeoutMS: timeoutMs, socketTimeoutMS: timeoutMs });
+async function openConnection(uri: string, timeoutMs: number, maxPoolSize: number, overrides: ConnectOptionsOverrides = {}): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, { ...connectionOptions, maxPoolSize, waitQueueTimeoutMS: timeoutMs, socketTimeoutMS: timeoutMs, ...overrides });
   // Every mongoose query of this connection carries it.
   connection.set('maxTimeMS', timeoutMs);
   await connection.asPromise();
