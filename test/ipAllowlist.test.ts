@@ -105,6 +105,12 @@ describe('IP allowlists', () => {
       expect(expectSoapFault(soap, 500, 'ERROR_PARAMETER_INVALID')).to.contain('IpAllowlist').and.contain('"fe80::1%eth0"');
       const user = await create({ ipAllowlist: ['192.0.2.7'] });
       expectRestError(await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { ipAllowlist: ['192.0.2.7/40'] }), 400, 'ERROR_PARAMETER_INVALID');
+      // An address where the list's items belong is no list (read as no items, it was an empty
+      // list: any address), in either operation.
+      const bare = await soapCall(gateway.app, owner, 'UpdateApiUser', `<id>${user.id}</id><apiUser><IpAllowlist>198.51.100.9</IpAllowlist></apiUser>`);
+      expect(expectSoapFault(bare, 500, 'ERROR_PARAMETER_INVALID')).to.contain('IpAllowlist');
+      const bareCreate = await soapCall(gateway.app, owner, 'CreateApiUser', '<apiUser><Password>Allow3d-pw</Password><IpAllowlist>198.51.100.9</IpAllowlist></apiUser>');
+      expect(expectSoapFault(bareCreate, 500, 'ERROR_PARAMETER_INVALID')).to.contain('IpAllowlist');
       expect((await getUser(user.id)).ipAllowlist, 'a refused update changes nothing').to.deep.equal(['192.0.2.7']);
       expect(((await restRequest(gateway.app, owner, 'GET', '/v2/api-users')).body as ApiUser[]).length).to.equal(before + 1);
     });

@@ -41,7 +41,10 @@ function readObject(element: XmlElement, schema: JsonSchema, path: Path, nameOf:
   return result;
 }
 
-function readArray(element: XmlElement, schema: JsonSchema, path: Path): unknown[] {
+function readArray(element: XmlElement, schema: JsonSchema, path: Path): unknown {
+  // Text where items belong: the check refuses it as not a list. Read as no items, it would
+  // have been an empty list (an IP allowlist of "192.0.2.1" stored as [], any address).
+  if (element.children.length === 0 && element.text.trim() !== '') return element.text;
   return element.children.map((child, index) => {
     if (child.name !== schema.xmlItem || child.namespace !== TARGET_NAMESPACE) {
       throw new ParameterError([...path, index], `must be a ${schema.xmlItem} element`);
