@@ -171,4 +171,23 @@ describe('audit log', () => {
     await auditTrail.recover(); // twice is harmless
     expect(await models.AuditEvent.countDocuments({ targetId: user.id, type: 'ApiUserDeleted' })).to.equal(1);
   });
+
+  it('answers a create whose event could not be published yet with the user, whole: it logs in, and the recovery publishes its event', async () => {
+    const { models } = gateway.database;
+    const { auditTrail } = gateway.gateway.services;
+    // The event's publication fails once, as against a database that went away right after
+    // the user's insert (the database itself is not touched).
+    const publishUsers = auditTrail.publishUsers.bind(auditTrail);
+    auditTrail.publishUsers = async () => {
+      auditTrail.publishUsers = publishUsers;
+      throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
+    };
+    const response = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Publ1sh-later' });
+    expect(response.status, response.text).to.equal(201);
+    const user = response.body as { id: string; username: string };
+    expect((await restRequest(gateway.app, { username: user.username, password: 'Publ1sh-later' }, 'GET', '/v2/server-time')).status, 'it logs in').to.equal(200);
+    expect(await models.AuditEvent.exists({ targetId: user.id, type: 'ApiUserCreated' }), 'not published yet').to.equal(null);
+    await auditTrail.recover();
+    expect(await models.AuditEvent.countDocuments({ targetId: user.id, type: 'ApiUserCreated' })).to.equal(1);
+  });
 });

@@ -123,11 +123,12 @@ export class ApiUsers {
       const canManageAccount = options.isOwner ? true : (input.canManageAccount ?? false);
       const ipAllowlist = normaliseAllowlist(input.ipAllowlist ?? []);
       const _id = new Types.ObjectId();
+      let created;
       try {
         // The username is taken by this insert (a clash is a duplicate key, and another try).
         await this.models.Username.create({ _id: username, userId: _id });
         const passwordHash = await this.hasher.hash(input.password);
-        const created = await this.models.ApiUser.create({
+        created = await this.models.ApiUser.create({
           _id,
           accountId: account._id,
           username,
@@ -155,13 +156,20 @@ export class ApiUsers {
             ),
           ],
         });
-        await this.auditTrail.publishUsers([created._id]);
-        return { ...created.toObject<ApiUserRecord>(), pendingAudit: [] };
       } catch (error) {
-        // A username row without its user names nobody; removed so that it is not left behind.
-        await this.models.Username.deleteOne({ _id: username, userId: _id }).exec().catch(() => {});
+        // A username row without its user names nobody; removed so that it is not left behind,
+        // unless the user's insert may have landed after all (a timeout says nothing of that):
+        // without its row the user could never log in.
+        const userThere = await this.models.ApiUser.exists({ _id }).then(Boolean, () => true);
+        if (!userThere) await this.models.Username.deleteOne({ _id: username, userId: _id }).exec().catch(() => {});
         if (!isDuplicateKey(error) || attempt >= 4) throw error;
+        continue;
       }
+      // The user is created, its event with it (pendingAudit): should publishing it fail, the
+      // recovery publishes it later, and the caller is told of the user it has, not of an error
+      // it would answer with a second user.
+      await this.auditTrail.publishUsers([created._id]).catch(() => {});
+      return { ...created.toObject<ApiUserRecord>(), pendingAudit: [] };
     }
   }
 
