@@ -171,6 +171,28 @@ describe('the contract error table, over REST and SOAP', () => {
       expectRestError(rest, 403, 'ERROR_PERMISSION_DENIED');
       expectSoapFault(await soapCall(gateway.app, plain, operation.name), 500, 'ERROR_PERMISSION_DENIED');
     }
+    // Nor does bad input of any kind tell it more: unknown fields and query parameters, a body
+    // that is not JSON, a body where none is taken, an unknown or repeated element.
+    const badInputs: Array<[string, string, Record<string, string>?, (string | Buffer)?]> = [
+      ['GET', '/v2/api-users?foo=1'],
+      ['GET', `/v2/api-users/${ownerId}?select=1`],
+      ['DELETE', `/v2/api-users/${ownerId}`, { 'Content-Type': 'application/json' }, '{}'],
+      ['POST', '/v2/api-users/delete', { 'Content-Type': 'application/json' }, '{"foo":1}'],
+      ['POST', '/v2/api-users/delete', { 'Content-Type': 'application/json' }, '{bad'],
+      ['POST', '/v2/api-users', { 'Content-Type': 'text/plain' }, 'not json'],
+    ];
+    for (const [method, path, headers = {}, body] of badInputs) {
+      const response = await send(gateway.app, method, path, { ...headers, Authorization: basicAuth(plain) }, body);
+      expect(response.status, `${method} ${path} ${String(body)}: ${response.text}`).to.equal(403);
+      expect(response.text).to.include('ERROR_PERMISSION_DENIED');
+    }
+    for (const [name, parameters] of [
+      ['GetApiUsers', '<bogus/>'],
+      ['GetApiUsers', '<select>1</select><select>2</select>'],
+      ['UpdateApiUser', '<id>x</id><apiUser><Nope>1</Nope></apiUser>'],
+    ] as const) {
+      expectSoapFault(await soapCall(gateway.app, plain, name, parameters), 500, 'ERROR_PERMISSION_DENIED');
+    }
     // What any API user may call, it may.
     expect((await restRequest(gateway.app, plain, 'GET', '/v2/account-info')).status).to.equal(200);
   });

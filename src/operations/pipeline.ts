@@ -1,14 +1,21 @@
-// The one path every call takes once a door has authenticated it and built its input:
-// permission first (a caller without it learns nothing, not even whether its input was
-// valid), then the input check, then the handler.
+// The one path every call takes once a door has authenticated it: permission first (a caller
+// without it learns nothing, not even whether its input was valid), then the input check, then
+// the handler. The doors check the permission once more before they read anything of the
+// input themselves (a body, a query string, XML), so that a refusal of it comes first too.
 import type { z } from 'zod';
+import type { Caller } from '../auth/credentials.js';
 import { errors, ParameterError } from '../errors.js';
 import type { CallContext } from './context.js';
 import type { Operation } from './define.js';
 
-export async function runOperation(operation: Operation, context: CallContext, input: unknown): Promise<unknown> {
-  const { user } = context.caller;
+/** Refuses (403) a caller who may not run the operation at all. */
+export function checkPermission(operation: Operation, caller: Caller): void {
+  const { user } = caller;
   if (operation.permission === 'manageAccount' && !(user.isOwner || user.canManageAccount)) throw errors.permissionDenied();
+}
+
+export async function runOperation(operation: Operation, context: CallContext, input: unknown): Promise<unknown> {
+  checkPermission(operation, context.caller);
   const parsed = operation.input.safeParse(input);
   if (!parsed.success) throw parameterError(parsed.error, input);
   return operation.handle(context, parsed.data);

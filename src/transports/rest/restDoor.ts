@@ -7,7 +7,7 @@ import { errors, ParameterError, type ApiError } from '../../errors.js';
 import type { Operation } from '../../operations/define.js';
 import { toJsonSchema, unwrapNullable, type JsonSchema } from '../../operations/jsonSchema.js';
 import { readText } from '../../operations/lexical.js';
-import { runOperation } from '../../operations/pipeline.js';
+import { checkPermission, runOperation } from '../../operations/pipeline.js';
 import { authenticatedCall, callState } from '../callState.js';
 import { toApiError } from '../errorMapping.js';
 import type { DoorDependencies } from '../doorDependencies.js';
@@ -32,7 +32,12 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
     const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
     const takesBody = Object.values(operation.rest.sources).some((source) => source === 'body' || source === 'bodyField');
     const readBody = takesBody ? [requireJsonBody, parseJson] : [];
-    router[method](`/v2${operation.rest.path}`, ...authenticate, ...readBody, (req, res, next) => {
+    // Before anything of the input is read: a caller without the permission is told only that.
+    const permitted: RequestHandler = (_req, res, next) => {
+      checkPermission(operation, authenticatedCall(res).caller);
+      next();
+    };
+    router[method](`/v2${operation.rest.path}`, ...authenticate, permitted, ...readBody, (req, res, next) => {
       callState(res).operation = operation.name;
       // An operation that takes no body refuses one rather than ignoring it.
       if (!takesBody && hasBody(req)) return next(new ParameterError([], 'must be empty for this operation'));

@@ -13,6 +13,7 @@ import { Server as SoapServer, WSDL, type IServerOptions, type IServices } from 
 import { errors } from '../../errors.js';
 import type { Operation } from '../../operations/define.js';
 import { toJsonSchema } from '../../operations/jsonSchema.js';
+import { checkPermission } from '../../operations/pipeline.js';
 import { callState } from '../callState.js';
 import type { DoorDependencies } from '../doorDependencies.js';
 import { publicBaseUrl } from '../publicUrl.js';
@@ -84,6 +85,9 @@ export async function soapDoor(operations: readonly Operation[], dependencies: D
       throw new EnvelopeError(500, `The SOAP body names no operation of this service (${payload.name}); see the WSDL at ${SOAP_PATH}?wsdl.`);
     }
     callState(res).operation = soapOperation.operation.name;
+    // A caller without the permission is told only that, whatever its input.
+    const { caller } = callState(res);
+    if (caller) checkPermission(soapOperation.operation, caller);
     // Read here, before node-soap parses the payload, so that node-soap only ever parses the
     // elements the WSDL declares (an unknown or repeated one is refused now).
     envelopes.set(req, { operation: soapOperation, input: inputFromXml(payload, soapOperation.input) });
