@@ -190,4 +190,24 @@ describe('audit log', () => {
     await auditTrail.recover();
     expect(await models.AuditEvent.countDocuments({ targetId: user.id, type: 'ApiUserCreated' })).to.equal(1);
   });
+
+  it('keeps every change and every event of concurrent management calls on one user (FerretDB rewrites a whole document per update)', async () => {
+    const { models } = gateway.database;
+    const user = await create({ password: 'C0ncurrent-edits' });
+    const descriptions = Array.from({ length: 12 }, (_, index) => `edit ${index}`);
+    const answers = await Promise.all([
+      ...descriptions.map((description) => restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { description })),
+      restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false }),
+      restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}/password`, { password: 'C0ncurrent-reset' }),
+    ]);
+    expect(answers.map((answer) => answer.status)).to.deep.equal(answers.map(() => 200));
+    const stored = await models.ApiUser.findById(user.id).lean();
+    expect(stored?.enabled, 'the acknowledged disable').to.equal(false);
+    expect(descriptions).to.include(stored?.description);
+    expect(stored?.pendingAudit, 'every event published').to.deep.equal([]);
+    const types = (await models.AuditEvent.find({ targetId: user.id }).lean()).map((event) => event.type);
+    expect(types.filter((type) => type === 'ApiUserUpdated'), 'one event per update').to.have.length(12);
+    expect(types.filter((type) => type === 'ApiUserDisabled')).to.have.length(1);
+    expect(types.filter((type) => type === 'ApiUserPasswordReset')).to.have.length(1);
+  });
 });

@@ -168,7 +168,8 @@ export class ApiUsers {
       // The user is created, its event with it (pendingAudit): should publishing it fail, the
       // recovery publishes it later, and the caller is told of the user it has, not of an error
       // it would answer with a second user.
-      await this.auditTrail.publishUsers([created._id]).catch(() => {});
+      const userId = created._id;
+      await this.oneAtATime([userId], () => this.auditTrail.publishUsers([userId])).catch(() => {});
       return { ...created.toObject<ApiUserRecord>(), pendingAudit: [] };
     }
   }
@@ -176,6 +177,10 @@ export class ApiUsers {
   async update(accountId: Types.ObjectId, id: string, changes: ApiUserChanges, actor: Actor): Promise<ApiUserRecord> {
     const _id = parseId(id);
     if (!_id) throw errors.apiUserNotFound();
+    return this.oneAtATime([_id], () => this.applyUpdate(accountId, _id, id, changes, actor));
+  }
+
+  private async applyUpdate(accountId: Types.ObjectId, _id: Types.ObjectId, id: string, changes: ApiUserChanges, actor: Actor): Promise<ApiUserRecord> {
     const given = changes.ipAllowlist === undefined ? changes : { ...changes, ipAllowlist: normaliseAllowlist(changes.ipAllowlist) };
     const set: Partial<ApiUserRecord> = {};
     if (given.description !== undefined) set.description = given.description;
@@ -212,6 +217,10 @@ export class ApiUsers {
   async setPassword(user: ApiUserRecord, account: AccountRef, password: string, actor: Actor, keepPreviousForHours = 0): Promise<ApiUserRecord> {
     this.checkPassword(password, user.username, account.name);
     const passwordHash = await this.hasher.hash(password);
+    return this.oneAtATime([user._id], () => this.storePassword(user, account, passwordHash, actor, keepPreviousForHours));
+  }
+
+  private async storePassword(user: ApiUserRecord, account: AccountRef, passwordHash: string, actor: Actor, keepPreviousForHours: number): Promise<ApiUserRecord> {
     // The hash kept must be the one this write replaces: with a concurrent reset in between,
     // the write misses (its filter names the hash read) and is made again on a fresh read.
     for (let current = user, attempt = 0; ; attempt++) {
@@ -250,6 +259,10 @@ export class ApiUsers {
   async delete(accountId: Types.ObjectId, id: string, actor: Actor): Promise<void> {
     const _id = parseId(id);
     if (!_id) throw errors.apiUserNotFound();
+    return this.oneAtATime([_id], () => this.markDeleted(accountId, _id, id, actor));
+  }
+
+  private async markDeleted(accountId: Types.ObjectId, _id: Types.ObjectId, id: string, actor: Actor): Promise<void> {
     const { modifiedCount } = await this.models.ApiUser.updateOne(
       { _id, accountId, isOwner: false, ...LIVE_USERS },
       { $set: { deletedAt: new Date() }, $push: { pendingAudit: this.auditTrail.event('ApiUserDeleted', actor) } },
@@ -266,6 +279,10 @@ export class ApiUsers {
   async deleteMany(accountId: Types.ObjectId, ids: readonly string[], actor: Actor): Promise<number> {
     const objectIds = ids.map(parseId).filter((id): id is Types.ObjectId => id !== null);
     if (objectIds.length === 0) return 0;
+    return this.oneAtATime(objectIds, () => this.markManyDeleted(accountId, objectIds, actor));
+  }
+
+  private async markManyDeleted(accountId: Types.ObjectId, objectIds: Types.ObjectId[], actor: Actor): Promise<number> {
     // All or nothing for the owner: a list naming it deletes no one, rather than some.
     const owner = await this.models.ApiUser.exists({ _id: { $in: objectIds }, accountId, isOwner: true }).exec();
     if (owner) throw errors.operationNotAllowed('The account owner cannot be deleted; no API user was deleted.');
@@ -276,6 +293,11 @@ export class ApiUsers {
     this.usersChanged(objectIds);
     await this.auditTrail.publishUsers(objectIds);
     return modifiedCount;
+  }
+
+  /** A change of these users and its publication, after any other of theirs made here (see AuditTrail.userWrites). */
+  private oneAtATime<T>(userIds: readonly Types.ObjectId[], change: () => Promise<T>): Promise<T> {
+    return this.auditTrail.userWrites.run(userIds.map((userId) => userId.toHexString()), change);
   }
 
   private async published(user: ApiUserRecord): Promise<ApiUserRecord> {

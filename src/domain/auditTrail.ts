@@ -13,6 +13,7 @@ import { isDuplicateKey } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, AuditEventRecord, Models, PendingAuditEvent } from '../db/models.js';
 import { announceAuthChange } from './authChanges.js';
 import { clockHourStart } from './clockHours.js';
+import { PerKeyQueue } from './perKeyQueue.js';
 
 export type AuditEventType =
   | 'AccountCreated'
@@ -44,6 +45,12 @@ const LOGGED_REFUSALS_KEPT = 10_000;
 const LOGGED_LOCKS_KEPT = 10_000;
 
 export class AuditTrail {
+  /**
+   * Each API user's change and its publication, one at a time per user (FerretDB can lose one
+   * of two concurrent writes of a document: see perKeyQueue.ts). ApiUsers runs its changes
+   * through it, the recovery its publications; publishUsers itself does not (it runs inside).
+   */
+  readonly userWrites = new PerKeyQueue();
   private timer: NodeJS.Timeout | undefined;
   private readonly loggedRefusals = new LRUCache<string, true>({ max: LOGGED_REFUSALS_KEPT });
   /** Locks this process has written or found written, so as to look for each once. */
@@ -151,7 +158,8 @@ export class AuditTrail {
       this.scans.ApiUser.find({ $or: [{ 'pendingAudit.0': { $exists: true } }, { deletedAt: { $ne: null } }] }).lean<ApiUserRecord[]>().exec(),
       this.scans.Account.find({ 'pendingAudit.0': { $exists: true } }).lean<AccountRecord[]>().exec(),
     ]);
-    await this.publishAll(users);
+    // Each user read again once its turn comes: a change made meanwhile may have published it.
+    await Promise.all(users.map((user) => this.userWrites.run([user._id.toHexString()], () => this.publishUsers([user._id]))));
     for (const account of accounts) await this.publish(this.models.Account, account, account._id, null);
   }
 
