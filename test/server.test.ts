@@ -62,12 +62,13 @@ describe('server process', function () {
 
   it('stops the database a killed gateway left running before it starts its own on the same files', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'dualgate-orphan-'));
+    let serverPid: number | undefined;
     try {
       const killed = startEntry('server.ts', [], { PORT: '0', DATA_DIR: dataDir, MONGODB_URI: '' });
       const first = await waitForOutput(killed, LISTENING);
       const username = /^username: (\S+)$/m.exec(first.output())?.[1];
       const password = /^password: (\S+)$/m.exec(first.output())?.[1];
-      const { serverPid } = JSON.parse(readFileSync(join(dataDir, 'database.json'), 'utf8')) as { serverPid: number };
+      ({ serverPid } = JSON.parse(readFileSync(join(dataDir, 'database.json'), 'utf8')) as { serverPid: number });
       // As the out-of-memory killer ends it: no chance to stop its database.
       killed.kill('SIGKILL');
       await exitOf(killed);
@@ -81,6 +82,8 @@ describe('server process', function () {
       again.kill('SIGTERM');
       expect(await exitOf(again)).to.equal(0);
     } finally {
+      // A failed run leaves no database behind.
+      if (serverPid !== undefined && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
