@@ -29,6 +29,28 @@ describe('the bcrypt compare queue', () => {
     expect(queue.length).to.equal(0);
   });
 
+  it('serves the waiting in the order their callers arrived, not the order their jobs reached it', async () => {
+    const queue = new CompareQueue(1, 60_000, 1);
+    const started: number[] = [];
+    const busy = controlledJob(started, 0);
+    const running = queue.run(busy.job, undefined, 1, 100);
+    // Callers that arrived at 300, 200, 400 and 250 (a slow state read holds one back).
+    const jobs = [
+      [1, 300],
+      [2, 200],
+      [3, 400],
+      [4, 250],
+    ].map(([id, arrivedAt]) => {
+      const job = controlledJob(started, id!);
+      return { ...job, result: queue.run(job.job, undefined, 1, arrivedAt) };
+    });
+    busy.finish();
+    await running;
+    for (const job of jobs) job.finish();
+    await Promise.all(jobs.map((job) => job.result));
+    expect(started).to.deep.equal([0, 2, 4, 1, 3]);
+  });
+
   it('refuses at once, with a 503 and Retry-After, a job that could not start within its bound', async () => {
     // One slot, jobs of 100 ms: the third in line would wait 200 ms, past a bound of 150.
     const queue = new CompareQueue(1, 150, 100);

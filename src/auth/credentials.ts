@@ -10,6 +10,12 @@ import type { PasswordHasher } from '../domain/passwords.js';
 import { failuresCounting, type AuthStateCache } from './authStateCache.js';
 import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
 
+/** When a call arrived: by the clock (what is stored), and by performance.now() (what is waited by). */
+interface Arrival {
+  at: Date;
+  ms: number;
+}
+
 export interface Caller {
   user: ApiUserRecord;
   account: AccountRecord;
@@ -42,18 +48,20 @@ export class CredentialVerifier {
 
   /** The caller, or null after the time any refusal takes (see PasswordHasher.holdRefusal). */
   async verify(username: string, password: string, clientIp: string | undefined): Promise<Caller | null> {
-    const arrivedMs = performance.now();
-    const caller = await this.check(username, password, clientIp);
-    if (!caller) await this.hasher.holdRefusal(arrivedMs);
+    const arrival: Arrival = { at: new Date(), ms: performance.now() };
+    const caller = await this.check(username, password, clientIp, arrival);
+    if (!caller) await this.hasher.holdRefusal(arrival.ms);
     return caller;
   }
 
   /**
-   * Attempts are ordered by when they `arrived`, not by when their checks ended: a refusal
-   * takes the time of a compare, and must not count as after a success that came later.
-   * `firstLook` is false when the check is made again after a change (see below).
+   * Attempts are ordered by when they arrived, not by when their checks ended: a refusal
+   * takes the time of a compare, and must not count as after a success that came later; and
+   * they wait for a compare in that order. `firstLook` is false when the check is made again
+   * after a change (see below).
    */
-  private async check(username: string, password: string, clientIp: string | undefined, arrived = new Date(), firstLook = true): Promise<Caller | null> {
+  private async check(username: string, password: string, clientIp: string | undefined, arrival: Arrival, firstLook = true): Promise<Caller | null> {
+    const arrived = arrival.at;
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
     // While compares are being shed, a caller who would need one is shed before its state is
     // read: the retries of a cold storm would otherwise cost the database a read each. A caller
@@ -62,7 +70,7 @@ export class CredentialVerifier {
     const changeMark = this.states.changeMark;
     const read = await this.states.get(username);
     const { user, account } = read;
-    if (!user) return this.hasher.verifyNobody(password).then(() => null);
+    if (!user) return this.hasher.verifyNobody(password, arrival.ms).then(() => null);
     // Outside the allowlist nothing is checked (no compare, so no CPU for whoever calls from
     // there) and nothing counts towards the lockout; the refusal takes as long as any other.
     if (!allowlistAdmits(user.ipAllowlist ?? [], clientIp)) {
@@ -71,12 +79,12 @@ export class CredentialVerifier {
     }
     // During a rotation's grace the replaced password matches too; a wrong one matches neither.
     const previousHash = previousPasswordHashAt(user, arrived);
-    const matches = await this.checkPassword(username, password, previousHash ? [user.passwordHash, previousHash] : [user.passwordHash]);
+    const matches = await this.checkPassword(username, password, previousHash ? [user.passwordHash, previousHash] : [user.passwordHash], arrival.ms);
     // A compare may have waited seconds for its turn. A change of the user heard of meanwhile
     // (disabled, reset, deleted, here or elsewhere) must not be overlooked for that long: the
     // caller is checked once more against the user as it is now, which costs no compare when
     // the password was right and the user's hash is unchanged.
-    if (firstLook && this.states.changedSince(changeMark, username, read)) return this.check(username, password, clientIp, arrived, false);
+    if (firstLook && this.states.changedSince(changeMark, username, read)) return this.check(username, password, clientIp, arrival, false);
     // What happened while the password was checked (other attempts, a re-read) counts too.
     const state = this.states.latest(username, read);
     if (!matches) {
@@ -129,7 +137,7 @@ export class CredentialVerifier {
    * cannot spare run side by side, so that a wrong password takes about one compare's time,
    * as for anyone else.
    */
-  private async checkPassword(username: string, password: string, storedHashes: readonly string[]): Promise<boolean> {
+  private async checkPassword(username: string, password: string, storedHashes: readonly string[], arrivedMs: number): Promise<boolean> {
     const verdicts = storedHashes.map((storedHash) => this.verified.check(username, password, storedHash));
     const decided = verdicts.includes('right') || !verdicts.includes('unknown');
     this.observer.cacheLookup?.(decided);
@@ -141,7 +149,7 @@ export class CredentialVerifier {
       return false;
     }
     const unknown = storedHashes.filter((_storedHash, index) => verdicts[index] === 'unknown');
-    const matches = await Promise.all(unknown.map((storedHash) => this.compare(username, password, storedHash)));
+    const matches = await Promise.all(unknown.map((storedHash) => this.compare(username, password, storedHash, arrivedMs)));
     return matches.includes(true);
   }
 
@@ -149,12 +157,12 @@ export class CredentialVerifier {
    * One bcrypt compare, remembered when right. A burst of calls with the same credentials (an
    * integration starting up) shares one compare instead of queueing one each.
    */
-  private compare(username: string, password: string, storedHash: string): Promise<boolean> {
+  private compare(username: string, password: string, storedHash: string, arrivedMs: number): Promise<boolean> {
     const key = this.verified.passwordMac(username, password, storedHash).toString('base64');
     let compare = this.comparing.get(key);
     if (!compare) {
       compare = this.hasher
-        .verify(password, storedHash)
+        .verify(password, storedHash, arrivedMs)
         .then((matches) => {
           if (matches) this.verified.remember(username, password, storedHash);
           return matches;

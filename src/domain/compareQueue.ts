@@ -4,9 +4,10 @@
 // deploy brings one) asks for far more than the cores can give. Left to libuv's thread pool,
 // all of them would start at once, share the cores, and each finish only when nearly all have:
 // the first user would wait as long as the last. Here at most `slots` run at once (one per
-// core), the others wait in arrival order, so users are served at the compare rate from the
-// first second. A caller who would wait longer than `maxWaitMs` is told at once to come back
-// (503 with Retry-After) instead of piling up behind a queue it cannot get through in time.
+// core), the others wait in the order their callers arrived (not the order their jobs got
+// here), so users are served at the compare rate from the first second. A caller who would
+// wait longer than `maxWaitMs` is told at once to come back (503 with Retry-After) instead of
+// piling up behind a queue it cannot get through in time.
 // Callers whose password is already verified never come here (see CredentialVerifier).
 import { errors, type ApiError } from '../errors.js';
 
@@ -16,6 +17,8 @@ const SERVICE_SAMPLES = 32;
 interface Waiting {
   start(): void;
   work: number;
+  /** When its caller arrived (performance.now()): the order the waiting are served in. */
+  arrivedAt: number;
 }
 
 export interface CompareQueueObserver {
@@ -82,8 +85,11 @@ export class CompareQueue {
    * `serviceMsOf` tells how long the work itself took, when the job knows better than the time
    * from its start to its end (a worker thread that had to start first). `work` is how much
    * work it is next to the others (a bcrypt compare doubles with each step of cost).
+   * `arrivedAt` (performance.now()) is when its caller arrived, which may be before the job
+   * reaches the queue (its state read first): a caller whose read took longer does not lose
+   * its place to one that came after it.
    */
-  run<T>(job: () => Promise<T>, serviceMsOf?: (value: T) => number, work = 1): Promise<T> {
+  run<T>(job: () => Promise<T>, serviceMsOf?: (value: T) => number, work = 1, arrivedAt = performance.now()): Promise<T> {
     if (this.wouldRefuse()) {
       this.observer.shed?.();
       return Promise.reject(this.refusal());
@@ -110,7 +116,10 @@ export class CompareQueue {
       };
       if (this.running < this.slots && this.length === 0) start();
       else {
-        this.waiting.push({ start, work });
+        // Nearly always at the end; otherwise before those that arrived after it.
+        let at = this.waiting.length;
+        while (at > this.head && this.waiting[at - 1]!.arrivedAt > arrivedAt) at -= 1;
+        this.waiting.splice(at, 0, { start, work, arrivedAt });
         this.waitingWork += work;
       }
     });

@@ -89,13 +89,14 @@ export class PasswordHasher {
     return this.queue.run(() => this.pool.hash(prehash(password), this.cost), workMs).then(valueOf);
   }
 
-  verify(password: string, hash: string): Promise<boolean> {
-    return this.timed(() => this.pool.compare(prehash(password), hash), this.workOf(hash));
+  /** `arrivedMs` (performance.now()): when the caller arrived, its place in the queue. */
+  verify(password: string, hash: string, arrivedMs?: number): Promise<boolean> {
+    return this.timed(() => this.pool.compare(prehash(password), hash), this.workOf(hash), arrivedMs);
   }
 
   /** Spends the time of a real check and fails: an unknown username must not answer faster. */
-  async verifyNobody(password: string): Promise<false> {
-    await this.timed(() => this.pool.compare(prehash(password), this.dummyHash));
+  async verifyNobody(password: string, arrivedMs?: number): Promise<false> {
+    await this.timed(() => this.pool.compare(prehash(password), this.dummyHash), 1, arrivedMs);
     return false;
   }
 
@@ -120,9 +121,9 @@ export class PasswordHasher {
   }
 
   /** A compare through the queue, timed from when it was asked for (its wait included). */
-  private async timed(compare: () => Promise<Timed<boolean>>, work = 1): Promise<boolean> {
+  private async timed(compare: () => Promise<Timed<boolean>>, work = 1, arrivedMs?: number): Promise<boolean> {
     const started = performance.now();
-    const result = (await this.queue.run(compare, workMs, work)).value;
+    const result = (await this.queue.run(compare, workMs, work, arrivedMs ?? started)).value;
     if (this.durations.length >= DURATION_SAMPLES) this.durations.shift();
     this.durations.push(performance.now() - started);
     return result;
