@@ -98,7 +98,16 @@ export const errors = {
       'The service is temporarily unavailable; try again shortly.',
       { 'Retry-After': String(retryAfterSeconds) },
     ),
+  /** The same answer, for a call the database could not serve (counted apart: see metrics.ts). */
+  databaseUnavailable: () => new DatabaseUnavailableError(),
 };
+
+/** The contract's 503 for a call the database could not serve, told apart from a shed compare's. */
+export class DatabaseUnavailableError extends ApiError {
+  constructor() {
+    super(503, 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE', 'The service is temporarily unavailable; try again shortly.', { 'Retry-After': '5' });
+  }
+}
 
 function formatBytes(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;

@@ -5,6 +5,7 @@ import { withinOneClockHour } from './support/clockHour.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { restRequest } from './support/rest.js';
 import { send } from './support/http.js';
+import { expectSoapFault } from './support/expectations.js';
 import { counterValue } from './support/metrics.js';
 import { envelope, escapeText, soapCall, soapPost } from './support/soap.js';
 
@@ -80,6 +81,38 @@ describe('observability', () => {
     expect(text).to.match(/dualgate_process_resident_memory_bytes \d+/);
     expect(text).to.include('dualgate_quota_rejections_total');
     expect(text).to.include('dualgate_database_errors_total');
+  });
+
+  it('counts a call the database could not serve in either protocol as a database error, and a shed compare not', async () => {
+    // Every call reads the database (no auth-state cache); one bcrypt slot and no waiting, so
+    // that while a compare runs the next caller needing one is shed.
+    const env = { METRICS_TOKEN: TOKEN, AUTH_STATE_TTL_MS: '0', BCRYPT_COST: '12', BCRYPT_POOL_SIZE: '1', BCRYPT_QUEUE_MAX_WAIT_MS: '0' };
+    const watched = await startTestGateway({ env });
+    const databaseErrors = async () => counterValue((await send(watched.app, 'GET', '/metrics', { Authorization: `Bearer ${TOKEN}` })).text, 'dualgate_database_errors_total');
+    try {
+      const manager = await watched.createAccount();
+      expect((await restRequest(watched.app, manager, 'GET', '/v2/account-info')).status).to.equal(200);
+      const newcomer = (await restRequest(watched.app, manager, 'POST', '/v2/api-users', { password: 'Newcomer-secret-1' })).body as { username: string };
+      const cold = restRequest(watched.app, { username: newcomer.username, password: 'Newcomer-secret-1' }, 'GET', '/v2/account-info');
+      const { hasher } = watched.gateway.services;
+      for (let waited = 0; !hasher.overloaded() && waited < 10_000; waited += 2) await new Promise((resolve) => setTimeout(resolve, 2));
+      const shed = await restRequest(watched.app, { username: manager.username, password: 'not-the-password-1' }, 'GET', '/v2/account-info');
+      expect(shed.status, shed.text).to.equal(503);
+      expect((await cold).status).to.equal(200);
+      expect(await databaseErrors(), 'a shed compare is no database error').to.equal(0);
+
+      const client = watched.database.connection.getClient();
+      await client.close(); // the database, as far as this gateway can tell, is gone
+      try {
+        expect((await restRequest(watched.app, manager, 'GET', '/v2/account-info')).status).to.equal(503);
+        expectSoapFault(await soapCall(watched.app, manager, 'GetCurrentAccountInfo'), 500, 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE', 'soap:Server');
+        expect(await databaseErrors(), 'the REST 503 and the SOAP fault').to.equal(2);
+      } finally {
+        await client.connect();
+      }
+    } finally {
+      await watched.close();
+    }
   });
 
   it("counts the bcrypt threads' time and the serving thread's busy time, the two that share the cores", async () => {

@@ -3,6 +3,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DatabaseUnavailableError } from '../errors.js';
 import type { LogOutput } from '../logger.js';
 import type { CallState } from '../transports/callState.js';
 
@@ -46,7 +47,7 @@ export class Metrics {
     labelNames: ['operation'] as const,
     registers: [this.registry],
   });
-  readonly databaseErrors = new Counter({ name: 'dualgate_database_errors_total', help: 'Calls failed because the database could not be reached (503).', registers: [this.registry] });
+  readonly databaseErrors = new Counter({ name: 'dualgate_database_errors_total', help: 'Calls answered ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE because the database could not serve them (REST 503, SOAP fault).', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'dualgate_' });
@@ -113,10 +114,15 @@ export class Metrics {
     const operation = state.operation ?? 'none';
     this.requests.inc({ protocol, operation, status: String(status) });
     this.duration.observe({ protocol, operation }, seconds);
-    // Only the doors set a protocol: the probes' own 503s are not calls.
-    if (state.protocol && status === 401) this.authFailures.inc();
-    if (state.protocol && status === 429) this.quotaRejections.inc();
-    if (state.protocol && status === 503) this.databaseErrors.inc();
+    // Only the doors set a protocol: the probes' own 503s are not calls. By the contract's
+    // error, not the HTTP status: a SOAP fault is a 500 whatever it says.
+    if (!state.protocol) return;
+    const answered = state.answeredError;
+    const contractStatus = answered?.status ?? status;
+    if (contractStatus === 401) this.authFailures.inc();
+    if (contractStatus === 429) this.quotaRejections.inc();
+    // Not a compare shed by the bcrypt queue, also a 503 (dualgate_bcrypt_shed_total counts those).
+    if (answered instanceof DatabaseUnavailableError) this.databaseErrors.inc();
   }
 
   /** GET /metrics for `Authorization: Bearer <token>`; without a token configured, not served. */

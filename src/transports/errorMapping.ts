@@ -40,7 +40,7 @@ export function toApiError(error: unknown, requestId: string, logger: Logger): A
   if (error instanceof URIError) return errors.invalidParameter('The request path is not valid percent-encoded UTF-8.');
   if (isDatabaseUnavailable(error)) {
     logger.warn({ requestId, err: error }, 'database unavailable');
-    return errors.unavailable();
+    return errors.databaseUnavailable();
   }
   logger.error({ requestId, err: error }, 'unexpected error');
   return errors.unknown(requestId);
