@@ -38,7 +38,8 @@ const trustProxy = z
       if (hops >= 1 && hops <= 10) return hops;
     }
     const entries = value.split(',').map((entry) => entry.trim());
-    const bad = entries.find((entry) => !PROXY_RANGE_NAMES.includes(entry) && parseAllowlistEntry(entry) === null);
+    // A range of every address (0.0.0.0/0, ::/0) is `true` by another name; Express refuses it too.
+    const bad = entries.find((entry) => (!PROXY_RANGE_NAMES.includes(entry) && parseAllowlistEntry(entry) === null) || /\/0+$/.test(entry));
     if (bad === undefined && !/^\d+$/.test(value)) return entries;
     ctx.addIssue({
       code: 'custom',
@@ -75,7 +76,8 @@ const environment = z.object({
         ctx.addIssue({ code: 'custom', message: `PUBLIC_URL must be an absolute http(s) URL (got "${raw}")` });
         return z.NEVER;
       }
-      if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+      // A bare '?' or '#' leaves search and hash empty but stays in href (and so in the WSDL's address).
+      if (!/^https?:$/.test(url.protocol) || /[?#]/.test(raw) || url.username || url.password) {
         ctx.addIssue({
           code: 'custom',
           message: `PUBLIC_URL must be a plain http(s) base URL without credentials, query or fragment (got "${raw}")`,
@@ -127,12 +129,16 @@ const environment = z.object({
     }),
   TRUST_PROXY: trustProxy,
   DATA_DIR: z.string().optional().transform((raw) => (raw && raw.trim() !== '' ? raw.trim() : '.data')),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .optional()
-    .transform((raw) => raw ?? 'info'),
+  // Empty is the default, as for every other variable (compose's `${LOG_LEVEL:-}`).
+  LOG_LEVEL: z.preprocess(
+    (raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw),
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .optional()
+      .transform((raw) => raw ?? 'info'),
+  ),
 });
 
 export type Config = z.output<typeof environment>;

@@ -37,6 +37,8 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute http\(s\) URL/],
     [{ PUBLIC_URL: 'ftp://example.com' }, /PUBLIC_URL must be a plain http\(s\) base URL/],
     [{ PUBLIC_URL: 'https://user:pw@example.com' }, /without credentials/],
+    [{ PUBLIC_URL: 'https://gw.example.com/?' }, /without credentials, query or fragment/],
+    [{ PUBLIC_URL: 'https://gw.example.com/#' }, /without credentials, query or fragment/],
     [{ API_USER_DOMAIN: 'not a domain' }, /API_USER_DOMAIN must be a domain name/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ LOG_BUFFER_MAX_BYTES: '1024' }, /LOG_BUFFER_MAX_BYTES must be a whole number from 65536 to 134217728/],
@@ -45,12 +47,20 @@ describe('configuration', () => {
     [{ TRUST_PROXY: '0' }, /TRUST_PROXY must be/],
     [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY must be/],
     [{ TRUST_PROXY: 'loopback,,' }, /TRUST_PROXY must be/],
+    // Every address is every hop: `true` again (and refused by Express at start, after the database).
+    [{ TRUST_PROXY: '0.0.0.0/0' }, /TRUST_PROXY must be/],
+    [{ TRUST_PROXY: 'loopback, ::/0' }, /TRUST_PROXY must be/],
   ];
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with a clear message`, () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, message);
     });
   }
+
+  it('takes an empty LOG_LEVEL for the default, as every other variable', () => {
+    expect(loadConfig({ LOG_LEVEL: '' }).LOG_LEVEL).to.equal('info');
+    expect(loadConfig({ LOG_LEVEL: 'warn' }).LOG_LEVEL).to.equal('warn');
+  });
 
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', BCRYPT_COST: 'y' })).to.throw(/PORT must be.*BCRYPT_COST must be/);
