@@ -45,7 +45,11 @@ async function main(argv: string[]): Promise<void> {
     dataDir: config.DATA_DIR,
     onBuild: (message) => console.error(message),
   });
-  const database = await connectDatabase(databaseServer.uri, { operationTimeoutMs: config.DB_OPERATION_TIMEOUT_MS });
+  // A server it started is stopped whatever happens next, a failed connection included.
+  const database = await connectDatabase(databaseServer.uri, { operationTimeoutMs: config.DB_OPERATION_TIMEOUT_MS }).catch(async (error: unknown) => {
+    await databaseServer.stop();
+    throw error;
+  });
   const { accounts, apiUsers } = createServices(config, database);
   const print = (human: string, json: unknown) => console.log(values.json ? JSON.stringify(json) : human);
   try {
@@ -128,8 +132,13 @@ main(process.argv.slice(2)).then(
       console.error(USAGE);
       process.exit(2);
     }
+    // A bad configuration stops it as it stops the server: a sentence naming the variable, exit code 2.
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
     if (error instanceof ApiError) console.error(error.sentence);
-    else if (error instanceof CliFailure || error instanceof ConfigError || error instanceof DatabaseNotFoundError) console.error(error.message);
+    else if (error instanceof CliFailure || error instanceof DatabaseNotFoundError) console.error(error.message);
     else if (error instanceof Error && /Unknown option|Unexpected argument|argument missing/i.test(error.message)) {
       console.error(error.message);
       console.error(USAGE);

@@ -70,7 +70,7 @@ describe('command line', function () {
     expect((await restRequest(gateway.app, { username: created.username, password: 'Ch0sen:pass' }, 'GET', '/v2/server-time')).status).to.equal(200);
   });
 
-  it('fails clearly: usage errors exit 2, unknown things exit 1, weak passwords are refused', async () => {
+  it('fails clearly: usage and configuration errors exit 2, unknown things exit 1, weak passwords are refused', async () => {
     const usage = await cli('account', 'create', '--name', 'No Email');
     expect(usage.code).to.equal(2);
     expect(usage.stderr).to.include('needs --name and --email');
@@ -85,8 +85,9 @@ describe('command line', function () {
     const weak = await cli('api-user', 'reset-password', created.username, '--password', 'weak');
     expect(weak.code).to.equal(1);
     expect(weak.stderr).to.include('at least 8 characters');
+    // As the server: the README's exit code 2 for a bad configuration.
     const badConfig = await runEntry('cli.ts', ['account', 'list'], { ...env, BCRYPT_COST: 'high' });
-    expect(badConfig.code).to.equal(1);
+    expect(badConfig.code).to.equal(2);
     expect(badConfig.stderr).to.include('BCRYPT_COST must be');
   });
 });

@@ -62,6 +62,9 @@ describe('the Access page in Chromium', function () {
     const again = await openPage();
     await again.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await again.locator('#users-view').isHidden()).to.equal(true);
+    // Submitted before its script runs (a quick Enter, a password manager), the form posts:
+    // a password in a GET's query string would stay in the browser's history and in proxies' logs.
+    expect(await again.locator('#sign-in-form').getAttribute('method')).to.equal('post');
     await again.context().close();
   });
 
