@@ -129,6 +129,13 @@ const environment = z.object({
     }),
   TRUST_PROXY: trustProxy,
   DATA_DIR: z.string().optional().transform((raw) => (raw && raw.trim() !== '' ? raw.trim() : '.data')),
+  // Whether a first start on a database without any account creates the Demo account and prints
+  // its owner's password: `auto`, only on a database the gateway runs itself (not MONGODB_URI,
+  // where that password would land in production's logs).
+  DEMO_ACCOUNT: z.preprocess(
+    (raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw),
+    z.enum(['auto', 'on', 'off'], { error: 'DEMO_ACCOUNT must be one of auto, on, off' }).optional().transform((raw) => raw ?? 'auto'),
+  ),
   // Empty is the default, as for every other variable (compose's `${LOG_LEVEL:-}`).
   LOG_LEVEL: z.preprocess(
     (raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw),

@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     );
   }
   running.gateway = await createGateway(config, running.database, logger, { logOutput });
-  await createDemoAccountIfEmpty(running.gateway.services.accounts, (line) => console.log(line));
+  const demo = config.DEMO_ACCOUNT === 'on' || (config.DEMO_ACCOUNT === 'auto' && config.MONGODB_URI === undefined);
+  if (demo) await createDemoAccountIfEmpty(running.gateway.services.accounts, (line) => console.log(line));
   if (stopIfRequested()) return;
 
   const server: Server = createHttpServer(running.gateway.app).listen(config.PORT, config.HOST ?? '0.0.0.0');

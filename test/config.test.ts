@@ -41,6 +41,7 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'https://gw.example.com/#' }, /without credentials, query or fragment/],
     [{ API_USER_DOMAIN: 'not a domain' }, /API_USER_DOMAIN must be a domain name/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ DEMO_ACCOUNT: 'yes' }, /DEMO_ACCOUNT must be one of auto, on, off/],
     [{ LOG_BUFFER_MAX_BYTES: '1024' }, /LOG_BUFFER_MAX_BYTES must be a whole number from 65536 to 134217728/],
     // Believing every hop would let any client name any address, and pass any allowlist.
     [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be a hop count from 1 to 10 or a comma-separated list/],

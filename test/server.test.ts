@@ -88,10 +88,14 @@ describe('server process', function () {
     }
   });
 
-  it('uses MONGODB_URI when set', async () => {
-    const server = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: uniqueDatabaseUri() });
+  it('uses MONGODB_URI when set, and creates no Demo account there (its password would go to production\'s logs)', async () => {
+    const databaseUri = uniqueDatabaseUri();
+    const server = startEntry('server.ts', [], { PORT: '0', MONGODB_URI: databaseUri });
     const { output } = await waitForOutput(server, LISTENING);
     expect(output()).to.include('"database":"MONGODB_URI"');
+    expect(output()).to.not.include('password:');
+    const list = await runEntry('cli.ts', ['account', 'list', '--json'], { MONGODB_URI: databaseUri });
+    expect(JSON.parse(list.stdout), list.stderr).to.deep.equal([]);
     server.kill('SIGTERM');
     const code = await exitOf(server);
     expect(code, `${output()} / ${server.signalCode}`).to.equal(0);
@@ -104,7 +108,7 @@ describe('server process', function () {
     const server = startEntry(
       'server.ts',
       [],
-      { PORT: '0', MONGODB_URI: uniqueDatabaseUri(), LOG_BUFFER_MAX_BYTES: '65536', METRICS_TOKEN: metricsToken },
+      { PORT: '0', MONGODB_URI: uniqueDatabaseUri(), DEMO_ACCOUNT: 'on', LOG_BUFFER_MAX_BYTES: '65536', METRICS_TOKEN: metricsToken },
       ['--max-old-space-size=160'],
     );
     const { match, output } = await waitForOutput(server, LISTENING);
