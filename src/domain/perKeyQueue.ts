@@ -22,9 +22,4 @@ export class PerKeyQueue {
     });
     return result;
   }
-
-  /** Keys with a job asked for and not yet done. */
-  get size(): number {
-    return this.tails.size;
-  }
 }
