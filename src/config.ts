@@ -18,6 +18,16 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
       return value;
     });
 
+/** One of `values`, `fallback` when unset or empty (as every variable takes empty: compose's `${X:-}`). */
+const oneOf = <const T extends readonly [string, ...string[]]>(name: string, values: T, fallback: T[number]) =>
+  z.preprocess(
+    (raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw),
+    z
+      .enum(values, { error: `${name} must be one of ${values.join(', ')}` })
+      .optional()
+      .transform((raw): T[number] => raw ?? fallback),
+  );
+
 /** The names proxy-addr (Express's `trust proxy`) knows for ranges of addresses. */
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
@@ -132,20 +142,8 @@ const environment = z.object({
   // Whether a first start on a database without any account creates the Demo account and prints
   // its owner's password: `auto`, only on a database the gateway runs itself (not MONGODB_URI,
   // where that password would land in production's logs).
-  DEMO_ACCOUNT: z.preprocess(
-    (raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw),
-    z.enum(['auto', 'on', 'off'], { error: 'DEMO_ACCOUNT must be one of auto, on, off' }).optional().transform((raw) => raw ?? 'auto'),
-  ),
-  // Empty is the default, as for every other variable (compose's `${LOG_LEVEL:-}`).
-  LOG_LEVEL: z.preprocess(
-    (raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw),
-    z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
-      })
-      .optional()
-      .transform((raw) => raw ?? 'info'),
-  ),
+  DEMO_ACCOUNT: oneOf('DEMO_ACCOUNT', ['auto', 'on', 'off'], 'auto'),
+  LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 });
 
 export type Config = z.output<typeof environment>;
