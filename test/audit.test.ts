@@ -210,4 +210,26 @@ describe('audit log', () => {
     expect(types.filter((type) => type === 'ApiUserDisabled')).to.have.length(1);
     expect(types.filter((type) => type === 'ApiUserPasswordReset')).to.have.length(1);
   });
+
+  it('leaves no account behind whose owner could not be created, nor its event: nothing could ever manage it', async () => {
+    const { models } = gateway.database;
+    const { accounts, apiUsers } = gateway.gateway.services;
+    const create = apiUsers.create.bind(apiUsers);
+    apiUsers.create = async () => {
+      apiUsers.create = create;
+      throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
+    };
+    const before = await accounts.count();
+    const failed = await accounts.create({ name: 'Ownerless Ltd', mainEmail: 'o@example.com' }).then(
+      () => 'created',
+      (error: Error) => error.name,
+    );
+    expect(failed).to.equal('MongoNetworkTimeoutError');
+    expect(await accounts.count(), 'no account without an owner').to.equal(before);
+    expect(await models.AuditEvent.exists({ type: 'AccountCreated', details: 'name="Ownerless Ltd"' })).to.equal(null);
+    // And the next try makes it whole.
+    const { account, owner } = await accounts.create({ name: 'Ownerless Ltd', mainEmail: 'o@example.com' });
+    expect(owner.isOwner).to.equal(true);
+    expect(await models.AuditEvent.countDocuments({ type: 'AccountCreated', accountId: account._id })).to.equal(1);
+  });
 });

@@ -38,11 +38,21 @@ export class Accounts {
       created: new Date(),
       pendingAudit: [this.auditTrail.event('AccountCreated', actor, `name=${JSON.stringify(input.name)}`)],
     });
-    await this.auditTrail.publishAccount(created._id);
     const account = { ...created.toObject<AccountRecord>(), pendingAudit: [] };
     // The username is not known yet (create() makes it and checks the policy against it again).
     const password = generatePassword({ username: '', companyName: account.name });
-    const owner = await this.apiUsers.create(account, { description: 'Account owner', password }, actor, { isOwner: true });
+    let owner: ApiUserRecord;
+    try {
+      owner = await this.apiUsers.create(account, { description: 'Account owner', password }, actor, { isOwner: true });
+    } catch (error) {
+      // An account without its owner could never be managed (nothing adds an owner later), and
+      // a start that finds an account creates no Demo one: it goes again, its event unpublished.
+      await this.models.Account.deleteOne({ _id: created._id }).exec().catch(() => {});
+      throw error;
+    }
+    // Should this fail, the recovery publishes the event (it rides in the account's document);
+    // the caller is told of the account it has, and of the password shown only now.
+    await this.auditTrail.publishAccount(created._id).catch(() => {});
     return { account, owner, password };
   }
 
