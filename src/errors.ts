@@ -91,23 +91,22 @@ export const errors = {
     ),
   unknown: (requestId: string) =>
     new ApiError(500, 'ERROR_UNKNOWN', `An unexpected error occurred; quote request id ${requestId} when reporting it.`),
-  unavailable: (retryAfterSeconds = 5) =>
-    new ApiError(
-      503,
-      'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE',
-      'The service is temporarily unavailable; try again shortly.',
-      { 'Retry-After': String(retryAfterSeconds) },
-    ),
+  unavailable: (retryAfterSeconds = 5) => new UnavailableError(retryAfterSeconds),
   /** The same answer, for a call the database could not serve (counted apart: see metrics.ts). */
   databaseUnavailable: () => new DatabaseUnavailableError(),
 };
 
-/** The contract's 503 for a call the database could not serve, told apart from a shed compare's. */
-export class DatabaseUnavailableError extends ApiError {
-  constructor() {
-    super(503, 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE', 'The service is temporarily unavailable; try again shortly.', { 'Retry-After': '5' });
+/** The contract's 503: come back after `retryAfterSeconds`. */
+class UnavailableError extends ApiError {
+  constructor(retryAfterSeconds = 5) {
+    super(503, 'ERROR_SYSTEM_SERVICETEMPORARILYUNAVAILABLE', 'The service is temporarily unavailable; try again shortly.', {
+      'Retry-After': String(retryAfterSeconds),
+    });
   }
 }
+
+/** The same 503, for a call the database could not serve: told apart from a shed compare's. */
+export class DatabaseUnavailableError extends UnavailableError {}
 
 function formatBytes(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;

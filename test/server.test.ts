@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../src/db/databaseServer.js';
 import { withinOneClockHour } from './support/clockHour.js';
 import { exitOf, runEntry, startEntry, waitForOutput } from './support/processes.js';
 import { uniqueDatabaseUri } from './support/gateway.js';
@@ -12,14 +13,6 @@ import { basicAuth } from './support/soap.js';
 
 const LISTENING = /dualgate listening on port (\d+)/;
 
-/** Whether the process runs: it exists, and is no zombie (ended, and not reaped yet by whoever adopted it). */
-function alive(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('server process', function () {
   this.timeout(120_000);
@@ -72,18 +65,18 @@ describe('server process', function () {
       // As the out-of-memory killer ends it: no chance to stop its database.
       killed.kill('SIGKILL');
       await exitOf(killed);
-      expect(alive(serverPid), 'its database outlived it').to.equal(true);
+      expect(isAlive(serverPid), 'its database outlived it').to.equal(true);
 
       const again = startEntry('server.ts', [], { PORT: '0', DATA_DIR: dataDir, MONGODB_URI: '' });
       const second = await waitForOutput(again, LISTENING);
-      expect(alive(serverPid), 'the orphaned database was stopped').to.equal(false);
+      expect(isAlive(serverPid), 'the orphaned database was stopped').to.equal(false);
       const stillThere = await restRequest(`http://127.0.0.1:${second.match[1]}`, { username: username!, password: password! }, 'GET', '/v2/server-time');
       expect(stillThere.status, 'on the same data').to.equal(200);
       again.kill('SIGTERM');
       expect(await exitOf(again)).to.equal(0);
     } finally {
       // A failed run leaves no database behind.
-      if (serverPid !== undefined && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+      if (serverPid !== undefined && isAlive(serverPid)) process.kill(serverPid, 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

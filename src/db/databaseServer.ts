@@ -76,7 +76,7 @@ async function runningServer(dataDir: string): Promise<string | undefined> {
 }
 
 /** Whether the process runs (a zombie, ended and not yet reaped, does not). */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {

@@ -5,7 +5,7 @@ import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DatabaseUnavailableError } from '../errors.js';
 import type { LogOutput } from '../logger.js';
-import type { CallState } from '../transports/callState.js';
+import { contractStatus, type CallState } from '../transports/callState.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -117,12 +117,11 @@ export class Metrics {
     // Only the doors set a protocol: the probes' own 503s are not calls. By the contract's
     // error, not the HTTP status: a SOAP fault is a 500 whatever it says.
     if (!state.protocol) return;
-    const answered = state.answeredError;
-    const contractStatus = answered?.status ?? status;
-    if (contractStatus === 401) this.authFailures.inc();
-    if (contractStatus === 429) this.quotaRejections.inc();
+    const answered = contractStatus(state, status);
+    if (answered === 401) this.authFailures.inc();
+    if (answered === 429) this.quotaRejections.inc();
     // Not a compare shed by the bcrypt queue, also a 503 (dualgate_bcrypt_shed_total counts those).
-    if (answered instanceof DatabaseUnavailableError) this.databaseErrors.inc();
+    if (state.answeredError instanceof DatabaseUnavailableError) this.databaseErrors.inc();
   }
 
   /** GET /metrics for `Authorization: Bearer <token>`; without a token configured, not served. */

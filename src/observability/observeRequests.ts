@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { callState } from '../transports/callState.js';
+import { callState, contractStatus } from '../transports/callState.js';
 import type { Health } from './health.js';
 import type { Metrics } from './metrics.js';
 
@@ -59,7 +59,7 @@ export function observeRequests(logger: Logger, metrics: Metrics, health: Health
         apiUserId: state.caller?.user._id.toHexString() ?? null,
         ...(res.writableFinished ? {} : { aborted: true }),
       };
-      const status = state.answeredError?.status ?? res.statusCode;
+      const status = contractStatus(state, res.statusCode);
       if (status === 503) requestLines.warn(line, 'request');
       else if (status >= 500) requestLines.error(line, 'request');
       else requestLines.info(line, 'request');

@@ -22,6 +22,11 @@ export function callState(res: Response): CallState {
   return res.locals as CallState;
 }
 
+/** The status the contract's error says, which a SOAP fault's HTTP 500 does not; else the HTTP one. */
+export function contractStatus(state: CallState, httpStatus: number): number {
+  return state.answeredError?.status ?? httpStatus;
+}
+
 /** The authenticated caller and its quota: only ever called after authentication ran. */
 export function authenticatedCall(res: Response): Required<Pick<CallState, 'caller' | 'quota'>> {
   const { caller, quota } = callState(res);
