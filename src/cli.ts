@@ -21,6 +21,14 @@ const USAGE = `Usage: npm run --silent cli -- <command>
 
 class UsageError extends Error {}
 
+/** Decimal digits only: Number() would also take "0x10", "1e3", " 5" and "". */
+function parseCallsPerHour(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^[0-9]{1,8}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 1 && value <= 10_000_000)) throw new UsageError('--calls-per-hour must be a whole number from 1 to 10000000.');
+  return value;
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -61,10 +69,7 @@ async function main(argv: string[]): Promise<void> {
         if (!name || !mainEmail) throw new UsageError('account create needs --name and --email.');
         if (name.length > 200) throw new UsageError('--name must be at most 200 characters.');
         if (!/^[^\s@]+@[^\s@]+$/.test(mainEmail)) throw new UsageError(`--email is not an email address: ${mainEmail}`);
-        const callsPerHour = values['calls-per-hour'] === undefined ? undefined : Number(values['calls-per-hour']);
-        if (callsPerHour !== undefined && (!Number.isSafeInteger(callsPerHour) || callsPerHour < 1 || callsPerHour > 10_000_000)) {
-          throw new UsageError('--calls-per-hour must be a whole number from 1 to 10000000.');
-        }
+        const callsPerHour = parseCallsPerHour(values['calls-per-hour']);
         const { account, owner, password } = await accounts.create({ name, mainEmail, apiCallsPerHour: callsPerHour });
         print(
           `Created account ${account._id.toHexString()} (${account.name}).\nOwner API user (the password is shown this once):\nusername: ${owner.username}\npassword: ${password}`,
