@@ -1,5 +1,6 @@
 // Every setting, read once from the environment, typed and checked at startup: a bad value
 // stops the process with a sentence naming the variable, rather than failing later.
+import mongoose from 'mongoose';
 import { z } from 'zod';
 import { DEFAULT_MAX_QUEUE_WAIT_MS, DEFAULT_NICE, MAX_COST, MIN_COST } from './domain/bcryptDefaults.js';
 import { parseAllowlistEntry } from './domain/ipAllowlist.js';
@@ -70,6 +71,15 @@ const environment = z.object({
       if (raw === undefined || raw.trim() === '') return undefined;
       if (!/^mongodb(\+srv)?:\/\/\S+$/.test(raw.trim())) {
         ctx.addIssue({ code: 'custom', message: 'MONGODB_URI must start with mongodb:// or mongodb+srv://' });
+        return z.NEVER;
+      }
+      // The driver parses a connection string when a client is made, before it connects: a bad
+      // port or option fails here, as a setting, not later as a failed start. Its messages name
+      // the part at fault, never the password.
+      try {
+        new mongoose.mongo.MongoClient(raw.trim());
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `MONGODB_URI is not a valid connection string: ${(error as Error).message}` });
         return z.NEVER;
       }
       return raw.trim();

@@ -34,6 +34,8 @@ describe('configuration', () => {
     [{ BCRYPT_COST: '3' }, /BCRYPT_COST must be a whole number from 4 to 31/],
     [{ LOCKOUT_THRESHOLD: '0' }, /LOCKOUT_THRESHOLD must be/],
     [{ MONGODB_URI: 'postgres://x' }, /MONGODB_URI must start with mongodb:\/\//],
+    [{ MONGODB_URI: 'mongodb://127.0.0.1:99999/x' }, /MONGODB_URI is not a valid connection string: Unable to parse 127\.0\.0\.1:99999/],
+    [{ MONGODB_URI: 'mongodb://u:secret@db.example/x?retryWrite=true' }, /MONGODB_URI is not a valid connection string: option retrywrite is not supported/],
     [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute http\(s\) URL/],
     [{ PUBLIC_URL: 'ftp://example.com' }, /PUBLIC_URL must be a plain http\(s\) base URL/],
     [{ PUBLIC_URL: 'https://user:pw@example.com' }, /without credentials/],
@@ -57,6 +59,13 @@ describe('configuration', () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, message);
     });
   }
+
+  it("never repeats a bad MONGODB_URI's password in its message", () => {
+    expect(() => loadConfig({ MONGODB_URI: 'mongodb://u:s3cret-pw@db.example/x?retryWrite=true' }))
+      .to.throw(ConfigError)
+      .with.property('message')
+      .that.does.not.include('s3cret-pw');
+  });
 
   it('takes an empty LOG_LEVEL for the default, as every other variable', () => {
     expect(loadConfig({ LOG_LEVEL: '' }).LOG_LEVEL).to.equal('info');
