@@ -4,7 +4,11 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServices } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase } from '../src/db/connection.js';
 import { isAlive } from '../src/db/databaseServer.js';
+import { createDemoAccountIfEmpty } from '../src/demoAccount.js';
 import { withinOneClockHour } from './support/clockHour.js';
 import { exitOf, runEntry, startEntry, waitForOutput } from './support/processes.js';
 import { uniqueDatabaseUri } from './support/gateway.js';
@@ -92,6 +96,24 @@ describe('server process', function () {
     server.kill('SIGTERM');
     const code = await exitOf(server);
     expect(code, `${output()} / ${server.signalCode}`).to.equal(0);
+  });
+
+  it('creates one Demo account when several replicas start together on an empty database (DEMO_ACCOUNT=on)', async () => {
+    // Each replica's own connection and services, all finding no account at the same moment.
+    const databaseUri = uniqueDatabaseUri();
+    const replicas = await Promise.all(Array.from({ length: 3 }, () => connectDatabase(databaseUri, { operationTimeoutMs: 5_000 })));
+    try {
+      const printed: string[] = [];
+      const created = await Promise.all(
+        replicas.map((database) => createDemoAccountIfEmpty(createServices(loadConfig({ BCRYPT_COST: '4' }), database).accounts, (line) => printed.push(line))),
+      );
+      expect(created.filter(Boolean), 'replicas that made it').to.have.length(1);
+      expect(printed.filter((line) => line.startsWith('password: '))).to.have.length(1);
+      const list = await runEntry('cli.ts', ['account', 'list', '--json'], { MONGODB_URI: databaseUri });
+      expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((account) => account.name), list.stderr).to.deep.equal(['Demo']);
+    } finally {
+      await Promise.all(replicas.map((database) => database.close()));
+    }
   });
 
   it('keeps serving while nobody reads its output: the log buffer is bounded, and what it dropped is counted and then said', async function () {

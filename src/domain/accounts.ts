@@ -28,8 +28,10 @@ export class Accounts {
     private readonly accountChanged: (accountId: Types.ObjectId) => void = () => {},
   ) {}
 
-  async create(input: NewAccount, actor: Actor = COMMAND_LINE): Promise<CreatedAccount> {
+  /** `id`, when given, is the account's: a second creation with it fails as a duplicate key. */
+  async create(input: NewAccount, actor: Actor = COMMAND_LINE, id?: Types.ObjectId): Promise<CreatedAccount> {
     const created = await this.models.Account.create({
+      ...(id === undefined ? {} : { _id: id }),
       name: input.name,
       mainEmail: input.mainEmail,
       apiCallsPerHour: input.apiCallsPerHour ?? 2000,
