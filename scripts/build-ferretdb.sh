@@ -7,8 +7,8 @@
 # FerretDB reads its version from a file its release process generates and the module zip
 # lacks. So the module's source is copied, that file written, and the same command built.
 #
-# Two changes to its SQLite backend are applied on the way, from scripts/ferretdb/ (see
-# docs/operations.md, "FerretDB's SQLite backend and indexes"):
+# Three changes are applied on the way, from scripts/ferretdb/ (see docs/operations.md,
+# "FerretDB's SQLite backend and indexes" and "FerretDB's updates"):
 # 1-id-index.patch: it indexes `_id` as `_ferretdb_sjson->"_id"` but looked documents up by
 #   `_ferretdb_sjson->'$._id'`, an expression SQLite does not match to that index, so every
 #   lookup by `_id` read the whole collection. The lookup uses the index's own expression.
@@ -17,11 +17,17 @@
 #   of every account). Top-level equalities with a string or an ObjectID become conditions on
 #   their index expressions (and `$in` lists of them), as a superset of what matches (the
 #   handler filters again, exactly).
+# 3-atomic-updates.patch: an update or findAndModify read the document, applied its operators
+#   in Go and wrote it back, with nothing between the two steps, so concurrent updates of one
+#   document lost all but one (of 400 concurrent $inc, 4 were kept); and an update command
+#   closed its statements' cursors only at its end, so one of 100 statements held all 100
+#   SQLite connections and waited for ever. Each statement now runs under its collection's
+#   lock, from its read to its write, and closes its cursor when it is done.
 # The build says so in its `package` (`ferretdb --version` prints `package: $MARKER`), which is
 # how the gateway and .ci/run tell it from a stock build or one with fewer of the changes.
 set -euo pipefail
 
-readonly MARKER=dualgate-indexed-filters
+readonly MARKER=dualgate-indexed-atomic
 patches_dir="$(cd "$(dirname "$0")" && pwd)/ferretdb"
 
 versions=("${FERRETDB_VERSION:-v1.24.2}" v1.24.1)

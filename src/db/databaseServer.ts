@@ -122,12 +122,13 @@ async function startOwnServer(options: DatabaseServerOptions, databaseName: stri
 
   let ferretdb = findFerretDb();
   // A stock FerretDB 1.24 reads a whole collection for every lookup by _id and for every other
-  // filter (see the build script): where Go is at hand the fixed one is built once, and a stock
-  // one (or one built before the last change to the script) is the fallback.
+  // filter, and loses concurrent updates of a document (see the build script): where Go is at
+  // hand the fixed one is built once, and a stock one (or one built before the last change to
+  // the script) is the fallback.
   if (!ferretdb?.fixed && findOnPath('go')) {
     options.onBuild?.(
       ferretdb
-        ? `${ferretdb.path} is not FerretDB as scripts/build-ferretdb.sh builds it (its lookups read whole collections): building FerretDB with its indexes in use (one-time, a few minutes)...`
+        ? `${ferretdb.path} is not FerretDB as scripts/build-ferretdb.sh builds it (its lookups read whole collections, its updates are not atomic): building FerretDB with both fixed (one-time, a few minutes)...`
         : 'No MongoDB or FerretDB found: building FerretDB from the Go module proxy (one-time, a few minutes)...',
     );
     const build = spawnSync('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -167,11 +168,11 @@ function findOnPath(command: string): string | undefined {
 }
 
 /** What `ferretdb --version` prints as its package when built by scripts/build-ferretdb.sh. */
-const FIXED_BUILD_MARKER = 'package: dualgate-indexed-filters';
+const FIXED_BUILD_MARKER = 'package: dualgate-indexed-atomic';
 
 interface FerretDbBinary {
   path: string;
-  /** Built by scripts/build-ferretdb.sh, its lookups using the indexes. */
+  /** Built by scripts/build-ferretdb.sh: its lookups use the indexes, its updates are atomic. */
   fixed: boolean;
 }
 

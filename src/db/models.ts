@@ -2,9 +2,11 @@
 // (FerretDB has no transactions, and real MongoDB must not need them), and derived state (a
 // lock) is computed from stored facts instead of being stored twice.
 //
-// FerretDB 1.x applies an update by reading the document and writing all of it back, with no
-// condition: two concurrent updates of one document can lose one of them, and $inc is not
-// atomic. So no document is updated by concurrent writers on a hot path: wrong passwords are
+// A stock FerretDB 1.x applies an update by reading the document and writing all of it back,
+// with no condition: two concurrent updates of one document can lose one of them, and $inc is
+// not atomic (the build script's third patch fixes it; see docs/operations.md, "FerretDB's
+// updates"). So that the gateway is right on either, no document is updated by concurrent
+// writers on a hot path: wrong passwords are
 // rows inserted (inserts are atomic everywhere), last-used times live apart from the user
 // document that management edits, and each gateway process keeps its own quota counter.
 //

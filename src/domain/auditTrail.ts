@@ -46,8 +46,8 @@ const LOGGED_LOCKS_KEPT = 10_000;
 
 export class AuditTrail {
   /**
-   * Each API user's change and its publication, one at a time per user (FerretDB can lose one
-   * of two concurrent writes of a document: see perKeyQueue.ts). ApiUsers runs its changes
+   * Each API user's change and its publication, one at a time per user (a stock FerretDB can
+   * lose one of two concurrent writes of a document: see perKeyQueue.ts). ApiUsers runs its changes
    * through it, the recovery its publications; publishUsers itself does not (it runs inside).
    */
   readonly userWrites = new PerKeyQueue();
