@@ -145,6 +145,48 @@ describe('while bcrypt compares are being shed', function () {
     const later = await restRequest(gateway.baseUrl, { username: owner.username, password: 'not-the-password-1' }, 'GET', '/v2/account-info');
     expect(later.status, 'once nothing is shed, the usual 401').to.equal(401);
   });
+
+  it('counts the wrong passwords it sheds towards the lockout, and sheds a locked user\'s right password as it sheds a wrong one', async () => {
+    const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Guarded-secret-1' });
+    expect(created.status, created.text).to.equal(201);
+    const victim = { username: (created.body as { username: string }).username, password: 'Guarded-secret-1' };
+    expect((await restRequest(gateway.baseUrl, victim, 'GET', '/v2/account-info')).status, 'verified, cached').to.equal(200);
+    // Unknown users, one after the other on four connections: each needs a (dummy) compare,
+    // so the one slot is nearly always busy and whoever else needs one is shed.
+    const { hasher } = gateway.gateway.services;
+    let storming = true;
+    const storm = Promise.all(
+      Array.from({ length: 4 }, async (_, caller) => {
+        for (let index = 0; storming; index++) {
+          const { status } = await restRequest(gateway.baseUrl, { username: `ghost-${caller}-${index}@dualgate.local`, password: 'whatever-1' }, 'GET', '/v2/server-time');
+          if (status === 503) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }),
+    );
+    const whileShedding = async (password: string) => {
+      for (let waited = 0; !hasher.overloaded() && waited < 10_000; waited += 1) await new Promise((resolve) => setTimeout(resolve, 1));
+      return (await restRequest(gateway.baseUrl, { ...victim, password }, 'GET', '/v2/account-info')).status;
+    };
+    try {
+      // A 503 (shed) or, should the slot be free at that instant, a 401: counted either way.
+      const wrong = [];
+      for (let attempt = 1; attempt <= 5; attempt++) wrong.push(await whileShedding(`guess-${attempt}-x`));
+      expect(wrong.every((status) => status === 503 || status === 401), String(wrong)).to.equal(true);
+      expect(wrong.filter((status) => status === 503).length, `shed: ${String(wrong)}`).to.be.above(0);
+      // Locked now: the right password is refused, and while shedding it gets what a wrong one
+      // gets (a 401 for it alone would tell the right guess from the others).
+      const right = [];
+      for (let attempt = 1; attempt <= 5; attempt++) right.push(await whileShedding(victim.password));
+      expect(right.every((status) => status === 503 || status === 401), String(right)).to.equal(true);
+      expect(right.filter((status) => status === 503).length, `shed: ${String(right)}`).to.be.above(0);
+    } finally {
+      storming = false;
+      await storm;
+    }
+    expect((await restRequest(gateway.baseUrl, victim, 'GET', '/v2/account-info')).status, 'locked by the five').to.equal(401);
+    const listed = (await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${(created.body as { id: string }).id}`)).body as { locked: boolean };
+    expect(listed.locked).to.equal(true);
+  });
 });
 
 describe('a gateway starting on a database of many API users', function () {

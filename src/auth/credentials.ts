@@ -79,7 +79,7 @@ export class CredentialVerifier {
     }
     // During a rotation's grace the replaced password matches too; a wrong one matches neither.
     const previousHash = previousPasswordHashAt(user, arrived);
-    const matches = await this.checkPassword(username, password, previousHash ? [user.passwordHash, previousHash] : [user.passwordHash], arrival.ms);
+    const { matches, compared } = await this.checkPassword(username, password, previousHash ? [user.passwordHash, previousHash] : [user.passwordHash], arrival.ms);
     // A compare may have waited seconds for its turn. A change of the user heard of meanwhile
     // (disabled, reset, deleted, here or elsewhere) must not be overlooked for that long: the
     // caller is checked once more against the user as it is now, which costs no compare when
@@ -104,15 +104,28 @@ export class CredentialVerifier {
         const locks = failuresCounting(state) >= this.lockoutThreshold;
         await this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null);
       }
-      return null;
+      return this.refuse(compared);
     }
     const counted = failuresCounting(state);
     // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
     // like any other change they make (a lock they complete, a disable).
-    if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return null;
+    if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return this.refuse(compared);
     await this.loginActivity.recordSuccess(user, arrived, counted > 0, state.wrongPasswords.length > 0);
     if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
     return { user, account };
+  }
+
+  /**
+   * A refusal: null (a 401, after the time any refusal takes). While compares are being shed,
+   * one the cache decided without a compare is shed instead, as every caller needing a compare
+   * is: a 401 would tell a user whose right password is known from the others. Wrong or right
+   * alike: a locked or disabled user's right password must get what a wrong one gets, and a
+   * wrong one has been counted towards the lockout before (or shedding would let guesses
+   * through uncounted, the right one then admitted).
+   */
+  private refuse(compared: boolean): null {
+    if (!compared && this.hasher.overloaded()) throw this.hasher.refusal();
+    return null;
   }
 
   private async recordFailure(user: ApiUserRecord, wrongPassword: WrongPassword, lockedRunStart: Date | null): Promise<void> {
@@ -137,20 +150,19 @@ export class CredentialVerifier {
    * cannot spare run side by side, so that a wrong password takes about one compare's time,
    * as for anyone else.
    */
-  private async checkPassword(username: string, password: string, storedHashes: readonly string[], arrivedMs: number): Promise<boolean> {
+  private async checkPassword(
+    username: string,
+    password: string,
+    storedHashes: readonly string[],
+    arrivedMs: number,
+  ): Promise<{ matches: boolean; compared: boolean }> {
     const verdicts = storedHashes.map((storedHash) => this.verified.check(username, password, storedHash));
     const decided = verdicts.includes('right') || !verdicts.includes('unknown');
     this.observer.cacheLookup?.(decided);
-    if (verdicts.includes('right')) return true;
-    if (decided) {
-      // While compares are being shed, a refusal that needed none is shed alike (not a 401 that
-      // would tell this user from those who need a compare).
-      if (this.hasher.overloaded()) throw this.hasher.refusal();
-      return false;
-    }
+    if (decided) return { matches: verdicts.includes('right'), compared: false };
     const unknown = storedHashes.filter((_storedHash, index) => verdicts[index] === 'unknown');
     const matches = await Promise.all(unknown.map((storedHash) => this.compare(username, password, storedHash, arrivedMs)));
-    return matches.includes(true);
+    return { matches: matches.includes(true), compared: true };
   }
 
   /**
