@@ -191,6 +191,37 @@ describe('audit log', () => {
     expect(await models.AuditEvent.countDocuments({ targetId: user.id, type: 'ApiUserCreated' })).to.equal(1);
   });
 
+  it('answers a disable whose events could not be published with the change made: another process refuses the user at once, and the events follow a second later', async () => {
+    const { models } = gateway.database;
+    const other = await startTestGateway({ databaseUri: gateway.databaseUri, env: { AUTH_STATE_TTL_MS: '200' } });
+    try {
+      const user = await create({ password: 'Publ1sh-soon' });
+      const credentials = { username: user.username, password: 'Publ1sh-soon' };
+      expect((await restRequest(other.app, credentials, 'GET', '/v2/server-time')).status, 'known there').to.equal(200);
+      // The events' insert fails once, as against a database that went away for that one write
+      // (the database itself is not touched): the change and its announcement are written.
+      const insertMany = models.AuditEvent.insertMany.bind(models.AuditEvent);
+      models.AuditEvent.insertMany = (async () => {
+        models.AuditEvent.insertMany = insertMany;
+        throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
+      }) as unknown as typeof insertMany;
+      const disabled = await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      expect(disabled.status, disabled.text).to.equal(200);
+      expect((disabled.body as { enabled: boolean }).enabled).to.equal(false);
+      expect(await models.AuditEvent.exists({ targetId: user.id, type: 'ApiUserDisabled' }), 'not published yet').to.equal(null);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await restRequest(other.app, credentials, 'GET', '/v2/server-time')).status, 'refused within the TTL').to.equal(401);
+      let published = null;
+      for (let waited = 0; !published && waited < 5_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        published = await models.AuditEvent.exists({ targetId: user.id, type: 'ApiUserDisabled' });
+      }
+      expect(published, 'published by the retry, before the recovery (30 s)').to.not.equal(null);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps every change and every event of concurrent management calls on one user (FerretDB rewrites a whole document per update)', async () => {
     const { models } = gateway.database;
     const user = await create({ password: 'C0ncurrent-edits' });

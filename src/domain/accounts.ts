@@ -97,7 +97,8 @@ export class Accounts {
       .exec();
     if (!account) return null;
     this.accountChanged(_id);
-    await this.auditTrail.publishAccount(_id);
+    // Made: should its publication fail, the audit trail tries again (see ApiUsers.publish).
+    await this.auditTrail.publishAccount(_id).catch(() => {});
     return { ...account, pendingAudit: [] };
   }
 }

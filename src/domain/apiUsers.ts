@@ -165,11 +165,10 @@ export class ApiUsers {
         if (!isDuplicateKey(error) || attempt >= 4) throw error;
         continue;
       }
-      // The user is created, its event with it (pendingAudit): should publishing it fail, the
-      // recovery publishes it later, and the caller is told of the user it has, not of an error
-      // it would answer with a second user.
+      // The user is created, its event with it: the caller is told of the user it has, not of
+      // an error it would answer with a second user (see publish).
       const userId = created._id;
-      await this.oneAtATime([userId], () => this.auditTrail.publishUsers([userId])).catch(() => {});
+      await this.oneAtATime([userId], () => this.publish([userId]));
       return { ...created.toObject<ApiUserRecord>(), pendingAudit: [] };
     }
   }
@@ -269,7 +268,7 @@ export class ApiUsers {
     ).exec();
     if (modifiedCount === 1) {
       this.usersChanged([_id]);
-      return this.auditTrail.publishUsers([_id]);
+      return this.publish([_id]);
     }
     await this.get(accountId, id);
     throw errors.operationNotAllowed('The account owner cannot be deleted.');
@@ -291,7 +290,7 @@ export class ApiUsers {
       { $set: { deletedAt: new Date() }, $push: { pendingAudit: this.auditTrail.event('ApiUserDeleted', actor) } },
     ).exec();
     this.usersChanged(objectIds);
-    await this.auditTrail.publishUsers(objectIds);
+    await this.publish(objectIds);
     return modifiedCount;
   }
 
@@ -302,8 +301,18 @@ export class ApiUsers {
 
   private async published(user: ApiUserRecord): Promise<ApiUserRecord> {
     this.usersChanged([user._id]);
-    await this.auditTrail.publishUsers([user._id]);
+    await this.publish([user._id]);
     return { ...user, pendingAudit: [] };
+  }
+
+  /**
+   * Publishes the changed users' events. The change is made, and its events ride in the users'
+   * documents: should publishing them fail, the audit trail tries again a second later and then
+   * in its recovery, and the caller is answered with the change it made, not with an error
+   * that would say it was not made.
+   */
+  private publish(userIds: readonly Types.ObjectId[]): Promise<void> {
+    return this.auditTrail.publishUsers(userIds).catch(() => {});
   }
 
   private checkPassword(password: string, username: string, companyName: string): void {

@@ -40,6 +40,11 @@ export const COMMAND_LINE: Actor = { id: null, username: '(command line)', clien
 
 /** How often leftovers of interrupted changes are looked for. */
 const RECOVERY_INTERVAL_MS = 30_000;
+/**
+ * When a publication that failed is tried again, once, before the recovery's next round: until
+ * it is out, the other processes may not have heard of the change (a disable, a reset).
+ */
+const RETRY_PUBLICATION_MS = 1_000;
 /** Allowlist refusals this process has logged already (user, address, hour), so as not to write each again. */
 const LOGGED_REFUSALS_KEPT = 10_000;
 const LOGGED_LOCKS_KEPT = 10_000;
@@ -52,6 +57,8 @@ export class AuditTrail {
    */
   readonly userWrites = new PerKeyQueue();
   private timer: NodeJS.Timeout | undefined;
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private onRecoveryError: (error: unknown) => void = () => {};
   private readonly loggedRefusals = new LRUCache<string, true>({ max: LOGGED_REFUSALS_KEPT });
   /** Locks this process has written or found written, so as to look for each once. */
   private readonly loggedLocks = new LRUCache<string, true>({ max: LOGGED_LOCKS_KEPT });
@@ -77,15 +84,46 @@ export class AuditTrail {
     };
   }
 
-  /** Publishes the pending events of these users (and finishes their deletes). */
+  /**
+   * Publishes the pending events of these users (and finishes their deletes). Should it fail,
+   * it is tried again a second later (once: then the recovery's rounds), one at a time per user.
+   */
   async publishUsers(userIds: readonly Types.ObjectId[]): Promise<void> {
+    try {
+      await this.publishUsersNow(userIds);
+    } catch (error) {
+      this.retrySoon(() => this.userWrites.run(userIds.map((userId) => userId.toHexString()), () => this.publishUsersNow(userIds)));
+      throw error;
+    }
+  }
+
+  async publishAccount(accountId: Types.ObjectId): Promise<void> {
+    try {
+      await this.publishAccountNow(accountId);
+    } catch (error) {
+      this.retrySoon(() => this.publishAccountNow(accountId));
+      throw error;
+    }
+  }
+
+  private async publishUsersNow(userIds: readonly Types.ObjectId[]): Promise<void> {
     const users = await this.models.ApiUser.find({ _id: { $in: userIds } }).lean<ApiUserRecord[]>().exec();
     await this.publishAll(users);
   }
 
-  async publishAccount(accountId: Types.ObjectId): Promise<void> {
+  private async publishAccountNow(accountId: Types.ObjectId): Promise<void> {
     const account = await this.models.Account.findById(accountId).lean<AccountRecord>().exec();
     if (account) await this.publish(this.models.Account, account, account._id, null);
+  }
+
+  private retrySoon(publication: () => Promise<void>): void {
+    if (!this.timer) return; // not running, or stopping: the next start's recovery publishes it
+    const retry = setTimeout(() => {
+      this.retries.delete(retry);
+      void publication().catch((error: unknown) => this.onRecoveryError(error));
+    }, RETRY_PUBLICATION_MS);
+    retry.unref();
+    this.retries.add(retry);
   }
 
   /**
@@ -159,11 +197,13 @@ export class AuditTrail {
       this.scans.Account.find({ 'pendingAudit.0': { $exists: true } }).lean<AccountRecord[]>().exec(),
     ]);
     // Each user read again once its turn comes: a change made meanwhile may have published it.
-    await Promise.all(users.map((user) => this.userWrites.run([user._id.toHexString()], () => this.publishUsers([user._id]))));
+    await Promise.all(users.map((user) => this.userWrites.run([user._id.toHexString()], () => this.publishUsersNow([user._id]))));
     for (const account of accounts) await this.publish(this.models.Account, account, account._id, null);
   }
 
+  /** Runs recover() every RECOVERY_INTERVAL_MS, and the retries of failed publications. */
   startRecovery(onError: (error: unknown) => void): void {
+    this.onRecoveryError = onError;
     this.timer ??= setInterval(() => void this.recover().catch(onError), RECOVERY_INTERVAL_MS);
     this.timer.unref();
   }
@@ -171,6 +211,8 @@ export class AuditTrail {
   stopRecovery(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    for (const retry of this.retries) clearTimeout(retry);
+    this.retries.clear();
   }
 
   private async publishAll(users: readonly ApiUserRecord[]): Promise<void> {
@@ -193,6 +235,10 @@ export class AuditTrail {
   ): Promise<void> {
     const pending = document.pendingAudit ?? [];
     if (pending.length === 0) return;
+    // Told first, right after the change it follows (and again by a retried publication): the
+    // gateways forget what they knew of the user or account and read it anew. Should the
+    // events' insert fail, the change (a disable, a reset) is heard of everywhere all the same.
+    await announceAuthChange(this.models, { accountId, user: target });
     await this.insert(
       pending.map((event) => ({
         ...event,
@@ -203,9 +249,6 @@ export class AuditTrail {
         targetUsername: target ? target.username : null,
       })),
     );
-    // Told after the change (it was written before its events), and again by a retried
-    // publication: the gateways forget what they knew of the user or account and read it anew.
-    await announceAuthChange(this.models, { accountId, user: target });
     // $pullAll by the exact events read: FerretDB ignores $pull with a condition.
     await model.updateOne({ _id: document._id } as never, { $pullAll: { pendingAudit: pending } } as never).exec();
   }
