@@ -552,6 +552,26 @@ describe('a password reset in another gateway process', () => {
   });
 });
 
+describe('wrong passwords against the new password, beside refusals of it under the old one', () => {
+  it('all count, though those refusals are newer: six in a row lock the user', async function () {
+    this.timeout(30_000);
+    // Neither polls by itself during the test (20 s apart): the second is made to, once.
+    await withTwoProcesses({ AUTH_STATE_TTL_MS: '60000' }, { AUTH_STATE_TTL_MS: '60000' }, 'Old-pass-5v', async ({ first: there, second: here, owner, id, call }) => {
+      expect(await call(here, 'Old-pass-5v')).to.equal(200);
+      expect((await restRequest(there.app, owner, 'PUT', `/v2/api-users/${id}/password`, { password: 'New-pass-6u' })).status).to.equal(200);
+      for (let i = 0; i < 3; i++) expect(await call(there, `not-it-${i}`), 'wrong, where the reset is known').to.equal(401);
+      // Four machines send the new password where the reset is not known yet: refused against
+      // the old one (within AUTH_STATE_TTL_MS, as the contract allows), newer than the three.
+      for (let i = 0; i < 4; i++) expect(await call(here, 'New-pass-6u')).to.equal(401);
+      await here.gateway.services.authStates.poll(); // hears of the reset
+      for (let i = 3; i < 6; i++) expect(await call(here, `not-it-${i}`), 'wrong, now the reset is known').to.equal(401);
+      expect(await call(here, 'New-pass-6u'), 'locked by six wrong passwords in a row').to.equal(401);
+      const record = (await restRequest(there.app, owner, 'GET', `/v2/api-users/${id}`)).body as { locked: boolean };
+      expect(record.locked).to.equal(true);
+    });
+  });
+});
+
 describe('a lock completed by wrong passwords in two gateway processes', () => {
   it('is in the audit log once, written by the process that learnt of it from the other one, not only by one whose refusal counted five', async function () {
     this.timeout(30_000);

@@ -52,9 +52,9 @@ export function failuresCounting(state: AuthState): number {
   return countingAgainst(state.wrongPasswords, state.user, state.lastSuccess);
 }
 
-/** Adds a wrong password, keeping the newest `keep`. */
+/** Adds a wrong password, keeping the newest `keep` (see newest). */
 export function addFailure(state: AuthState, wrongPassword: WrongPassword, keep: number): void {
-  state.wrongPasswords = newest([...state.wrongPasswords, wrongPassword], keep);
+  state.wrongPasswords = state.user ? newest([...state.wrongPasswords, wrongPassword], keep, state.user) : [];
 }
 
 /** Those of `more` that are not among `known`. */
@@ -63,17 +63,26 @@ function unknownTo(known: readonly WrongPassword[], more: readonly WrongPassword
   return more.filter(({ id }) => !ids.has(id));
 }
 
-/** The newest `keep` of `known` and of those of `more` that are not among them already. */
-function joined(known: readonly WrongPassword[], more: readonly WrongPassword[], keep: number): WrongPassword[] {
-  return newest([...known, ...unknownTo(known, more)], keep);
+/** The newest `keep` of `known` and of those of `more` that are not among them already (see newest). */
+function joined(known: readonly WrongPassword[], more: readonly WrongPassword[], keep: number, user: ApiUserRecord): WrongPassword[] {
+  return newest([...known, ...unknownTo(known, more)], keep, user);
 }
 
 function oldest(wrongPasswords: readonly WrongPassword[]): Date {
   return new Date(Math.min(...wrongPasswords.map(({ at }) => at.getTime())));
 }
 
-function newest(wrongPasswords: WrongPassword[], keep: number): WrongPassword[] {
-  return wrongPasswords.sort((x, y) => y.at.getTime() - x.at.getTime()).slice(0, keep);
+/**
+ * The newest `keep` of the wrong passwords against the user's current password. Those checked
+ * under an earlier one (by a process that had not heard of a reset: most likely the new
+ * password, sent at once) count for nothing, and must not push out, by being newer, the real
+ * ones that do: the process would miss a lock, and its next success would lift it everywhere.
+ */
+function newest(wrongPasswords: WrongPassword[], keep: number, user: ApiUserRecord): WrongPassword[] {
+  return wrongPasswords
+    .filter((wrongPassword) => againstCurrentPassword(wrongPassword, user))
+    .sort((x, y) => y.at.getTime() - x.at.getTime())
+    .slice(0, keep);
 }
 
 /**
@@ -378,7 +387,7 @@ export class AuthStateCache {
       const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter((wrongPassword) => againstCurrentPassword(wrongPassword, state.user!));
       if (heard.length === 0) continue;
       const countedBefore = failuresCounting(state);
-      state.wrongPasswords = newest([...state.wrongPasswords, ...heard], this.lockoutThreshold);
+      state.wrongPasswords = newest([...state.wrongPasswords, ...heard], this.lockoutThreshold, state.user!);
       this.withFailures.add(state.user!.username);
       this.loginActivity.heardOfWrongPasswords(state.user!._id, oldest(heard));
       // Not in a state forgotten since (its user may have been reset: its unlock is the old one).
@@ -513,7 +522,7 @@ function merged(fresh: AuthState, stale: AuthState | undefined, keep: number): A
   // yet). Those from before a password reset (a new unlock time) count for nothing anyway.
   // The last success is known only as the read knows it: one without wrong passwords did not
   // read it (a success elsewhere since the stale state was read would be missed).
-  return { ...fresh, lastSuccess, wrongPasswords: joined(fresh.wrongPasswords, stale.wrongPasswords, keep) };
+  return { ...fresh, lastSuccess, wrongPasswords: joined(fresh.wrongPasswords, stale.wrongPasswords, keep, fresh.user) };
 }
 
 /** Who an unknown username is looked up as: ids that name nothing. */
