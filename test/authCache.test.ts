@@ -386,6 +386,50 @@ describe('a newcomer', () => {
     }
   });
 
+  it('removes the rows a success forgave once, not again at every later success (one wrong password must not cost a user reads for ever)', async () => {
+    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000' } });
+    try {
+      const account = await gateway.createAccount();
+      const { loginActivity } = gateway.gateway.services;
+      const { models } = gateway.database;
+      const user = (await models.ApiUser.findOne({ username: account.username }).lean().exec())!;
+      const sent: string[] = [];
+      const texts: string[] = [];
+      const client = gateway.database.connection.getClient();
+      // What is sent to loginfailures about this user (the polls ask by minute, not by user; the
+      // test's own count is an aggregate).
+      const listener = (event: { commandName: string; command: Record<string, unknown> }) => {
+        const ofThisUser = Object.values(event.command).includes('loginfailures') && JSON.stringify(event.command).includes(user._id.toHexString());
+        if (ofThisUser && event.commandName !== 'aggregate') {
+          sent.push(event.commandName);
+          texts.push(JSON.stringify(event.command).slice(0, 300));
+        }
+      };
+      const wrongAt = new Date(Date.now() - 60_000);
+      await models.LoginFailure.collection.insertMany([0, 1].map((offset) => ({ userId: user._id, at: new Date(wrongAt.getTime() + offset), minute: 0 })));
+      client.on('commandStarted', listener);
+      try {
+        const clear = async (at: Date, newestFailure: Date) => {
+          await loginActivity.recordSuccess(user, at, false, newestFailure);
+          await new Promise((resolve) => setTimeout(resolve, 200)); // the removal runs in the background
+        };
+        await clear(new Date(), new Date(wrongAt.getTime() + 1));
+        expect(sent, 'the first success after them: the newest looked up, the older removed').to.deep.equal(['find', 'delete']);
+        expect(await models.LoginFailure.countDocuments({ userId: user._id })).to.equal(1);
+        // Later successes (an interval later each): nothing new to remove, so nothing is sent.
+        for (let later = 1; later <= 3; later++) await clear(new Date(Date.now() + later * 11_000), new Date(wrongAt.getTime() + 1));
+        expect(sent, `later successes: ${texts.join('\n')}`).to.have.length(2);
+        // A newer wrong password: the next success removes again.
+        await clear(new Date(Date.now() + 50_000), new Date(Date.now() + 45_000));
+        expect(sent).to.have.length(4);
+      } finally {
+        client.off('commandStarted', listener);
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('in a new process is judged by its last success: wrong passwords before it do not count, a lock runs from it', async function () {
     this.timeout(30_000);
     const env = { AUTH_STATE_TTL_MS: '60000', LAST_USED_FLUSH_MS: '50' };

@@ -110,7 +110,7 @@ export class CredentialVerifier {
     // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
     // like any other change they make (a lock they complete, a disable).
     if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return this.refuse(compared);
-    await this.loginActivity.recordSuccess(user, arrived, counted > 0, state.wrongPasswords.length > 0);
+    await this.loginActivity.recordSuccess(user, arrived, counted > 0, state.wrongPasswords[0]?.at ?? null);
     if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
     return { user, account };
   }

@@ -80,9 +80,12 @@ export const LATE_FAILURE_ROW_MS = 5_000;
 
 /** How often, at most, one user's forgiven failure rows are removed. */
 const CLEANUP_INTERVAL_MS = 10_000;
+/** Users whose removals are remembered (past that, forgotten at once: the next success of each removes again, once). */
+const CLEANUPS_KEPT = 100_000;
 
 export class LoginActivity {
-  private readonly lastCleanup = new Map<string, number>();
+  /** Per user: when its rows' removal was last tried, and up to when the last that worked removed them. */
+  private readonly cleanups = new Map<string, { triedAt: number; doneUpTo: number }>();
 
   constructor(
     private readonly models: Models,
@@ -145,17 +148,21 @@ export class LoginActivity {
 
   /**
    * Records a success, and now and then removes the failure rows it made irrelevant: only for
-   * a user known to have some (`hasFailures`), so that a success costs no database operation
-   * otherwise (a read per user every few seconds would grow with the number of users). One
+   * a user with a wrong password newer than what the last removal took care of (`newestFailure`,
+   * the newest this process knows), so that a success costs no database operation otherwise (a
+   * read per user every few seconds would grow with the number of users; and the newest row,
+   * kept, is read back with the user, so "has wrong passwords" alone stays true for ever). One
    * that resets wrong passwords counting against the user is written with the next flush.
    */
-  async recordSuccess(user: UserRef, at = new Date(), resetsFailures = false, hasFailures = resetsFailures): Promise<void> {
+  async recordSuccess(user: UserRef, at: Date, resetsFailures: boolean, newestFailure: Date | null): Promise<void> {
     await this.lastUsed.record(user._id, at, resetsFailures);
-    if (!hasFailures) return;
+    if (!newestFailure) return;
     const key = user._id.toHexString();
-    if (at.getTime() - (this.lastCleanup.get(key) ?? 0) < CLEANUP_INTERVAL_MS) return;
-    this.lastCleanup.set(key, at.getTime());
-    if (this.lastCleanup.size > 100_000) this.lastCleanup.clear();
+    const cleanup = this.cleanups.get(key);
+    if (cleanup && (newestFailure.getTime() <= cleanup.doneUpTo || at.getTime() - cleanup.triedAt < CLEANUP_INTERVAL_MS)) return;
+    if (this.cleanups.size >= CLEANUPS_KEPT) this.cleanups.clear();
+    const entry = { triedAt: at.getTime(), doneUpTo: cleanup?.doneUpTo ?? Number.NEGATIVE_INFINITY };
+    this.cleanups.set(key, entry);
     // The latest row is kept, so that the last failed login stays on record.
     void this.models.LoginFailure.findOne({ userId: user._id }, { at: 1 }, { sort: { at: -1 } })
       .lean()
@@ -163,8 +170,12 @@ export class LoginActivity {
       .then((newest) =>
         newest ? this.models.LoginFailure.deleteMany({ userId: user._id, at: { $lt: newest.at, $lte: at } }).exec() : undefined,
       )
+      .then(() => {
+        // Every row up to the success but the newest is gone: wrong passwords up to then need no more.
+        entry.doneUpTo = at.getTime();
+      })
       .catch(() => {
-        /* best effort: the next success tries again */
+        /* best effort: a success CLEANUP_INTERVAL_MS later tries again */
       });
   }
 
