@@ -28,6 +28,9 @@ describe('last-use times', () => {
     await recorder.flush();
     expect(await stored(busy), 'a use within the resolution waits').to.equal(first.getTime());
     expect(recorder.pendingFor(busy)?.getTime(), 'but is shown here').to.equal(second.getTime());
+    // A call that took a slow path records an earlier time after a later call did: the later stays.
+    await recorder.record(busy, new Date(second.getTime() - 500));
+    expect(recorder.pendingFor(busy)?.getTime(), 'the latest time recorded').to.equal(second.getTime());
     const third = new Date();
     await recorder.record(busy, third, true);
     await recorder.flush();

@@ -64,7 +64,10 @@ export class LastUsedRecorder {
   async record(userId: Types.ObjectId, at = new Date(), urgent = false): Promise<void> {
     if (this.flushIntervalMs === 0) return this.write([{ userId, at, urgent }]);
     const key = userId.toHexString();
-    this.pending.set(key, { userId, at, urgent: urgent || this.pending.get(key)?.urgent === true });
+    // The latest time wins, whichever call records first: one that took a slow path (a compare
+    // checked again after a change) records an earlier time after a later call did.
+    const known = this.pending.get(key);
+    this.pending.set(key, { userId, at: known && known.at > at ? known.at : at, urgent: urgent || known?.urgent === true });
     if (!this.timer) {
       this.timer = setInterval(() => {
         // A flush still under way (a slow or absent database) gets no tick queued behind it,
