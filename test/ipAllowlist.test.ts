@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import type { z } from 'zod';
 import type { apiUser, auditEvent } from '../src/operations/schemas.js';
 import type { AddressInfo } from 'node:net';
+import { REFUSED_ADDRESSES_LOGGED } from '../src/domain/auditTrail.js';
 import { allowlistAdmits, allowlistProblem, parseAllowlistEntry } from '../src/domain/ipAllowlist.js';
 import { createHttpServer } from '../src/transports/httpServer.js';
 import { withinOneClockHour } from './support/clockHour.js';
@@ -156,6 +157,24 @@ describe('IP allowlists', () => {
       expect(logged.map((event) => event.clientIp).sort()).to.deep.equal(['203.0.113.5', '203.0.113.6']);
       for (const event of logged) expect(event.details).to.contain(event.clientIp!).and.contain('IP allowlist');
       expect(await refusals((await create({})).id), 'nothing for a user without a list').to.deep.equal([]);
+    });
+
+    it('logs the refusals of at most REFUSED_ADDRESSES_LOGGED addresses a user and hour one by one, then one event for all the others', async function () {
+      await withinOneClockHour(this, 20_000);
+      const user = await create({ ipAllowlist: ['192.0.2.0/24'] });
+      // Calls from 40 addresses of one IPv6 prefix, as anyone holding one can send.
+      const addresses = Array.from({ length: 40 }, (_, index) => `2001:db8:77::${(index + 1).toString(16)}`);
+      const statuses = await Promise.all(addresses.map((address) => callFrom(user, address).then((response) => response.status)));
+      expect(new Set(statuses)).to.deep.equal(new Set([401]));
+      const logged = await refusals(user.id);
+      const byAddress = logged.filter((event) => event.clientIp !== null);
+      expect(byAddress, 'one event an address, up to the cap').to.have.length(REFUSED_ADDRESSES_LOGGED);
+      expect(new Set(byAddress.map((event) => event.clientIp)).size).to.equal(REFUSED_ADDRESSES_LOGGED);
+      const others = logged.filter((event) => event.clientIp === null);
+      expect(others, 'one for the others').to.have.length(1);
+      expect(others[0]!.details).to.contain(`more than ${REFUSED_ADDRESSES_LOGGED} addresses`);
+      await callFrom(user, '2001:db8:77::ffff');
+      expect(await refusals(user.id), 'nothing more this hour').to.have.length(REFUSED_ADDRESSES_LOGGED + 1);
     });
 
     it('is seen by another gateway on the database within AUTH_STATE_TTL_MS', async () => {

@@ -47,6 +47,12 @@ const RECOVERY_INTERVAL_MS = 30_000;
 const RETRY_PUBLICATION_MS = 1_000;
 /** Allowlist refusals this process has logged already (user, address, hour), so as not to write each again. */
 const LOGGED_REFUSALS_KEPT = 10_000;
+/**
+ * Addresses whose allowlist refusals one process logs for one user in one clock hour; calls
+ * from further ones get one event for all of them. Whoever can send from many addresses (an
+ * IPv6 prefix holds billions) must not be able to flood an account's log, nor cost a write a call.
+ */
+export const REFUSED_ADDRESSES_LOGGED = 20;
 const LOGGED_LOCKS_KEPT = 10_000;
 
 export class AuditTrail {
@@ -60,6 +66,8 @@ export class AuditTrail {
   private readonly retries = new Set<NodeJS.Timeout>();
   private onRecoveryError: (error: unknown) => void = () => {};
   private readonly loggedRefusals = new LRUCache<string, true>({ max: LOGGED_REFUSALS_KEPT });
+  /** How many addresses' refusals this process has logged, by user and clock hour. */
+  private readonly refusedAddresses = new LRUCache<string, number>({ max: LOGGED_REFUSALS_KEPT });
   /** Locks this process has written or found written, so as to look for each once. */
   private readonly loggedLocks = new LRUCache<string, true>({ max: LOGGED_LOCKS_KEPT });
 
@@ -168,14 +176,34 @@ export class AuditTrail {
    * A call refused because its address is outside the user's allowlist: at most one event per
    * user, address and clock hour (UTC), however many calls come and whichever gateway process
    * refuses them. The event's id names the three, so that a second insert of it is a no-op.
+   * Past REFUSED_ADDRESSES_LOGGED addresses in the hour, one event (with no address) stands for
+   * the calls from all the others.
    */
   async recordAllowlistRefusal(user: ApiUserRecord, clientIp: string | null, at: Date): Promise<void> {
     const address = clientIp ?? 'unknown';
-    const hourStart = clockHourStart(at.getTime());
-    const id = `allowlist-${user._id.toHexString()}-${hourStart}-${address}`;
+    const userHour = `${user._id.toHexString()}-${clockHourStart(at.getTime())}`;
+    const id = `allowlist-${userHour}-${address}`;
     if (this.loggedRefusals.has(id)) return;
+    const logged = this.refusedAddresses.get(userHour) ?? 0;
+    if (logged >= REFUSED_ADDRESSES_LOGGED) {
+      const othersId = `allowlist-${userHour}-others`;
+      if (this.loggedRefusals.has(othersId)) return;
+      this.loggedRefusals.set(othersId, true); // at once: concurrent refusals write it once
+      const details = `calls from more than ${REFUSED_ADDRESSES_LOGGED} addresses this hour, which are not in the IP allowlist (the others not logged one by one)`;
+      const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp: null }, details);
+      await this.insert([{ ...event, ...aboutUser(user), _id: othersId }]).catch((error: unknown) => {
+        this.loggedRefusals.delete(othersId);
+        throw error;
+      });
+      return;
+    }
+    // Counted before the insert, so that concurrent refusals from new addresses stop at the cap.
+    this.refusedAddresses.set(userHour, logged + 1);
     const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp }, `a call from ${address}, which is not in the IP allowlist`);
-    await this.insert([{ ...event, ...aboutUser(user), _id: id }]);
+    await this.insert([{ ...event, ...aboutUser(user), _id: id }]).catch((error: unknown) => {
+      this.refusedAddresses.set(userHour, Math.max(0, (this.refusedAddresses.get(userHour) ?? 1) - 1));
+      throw error;
+    });
     this.loggedRefusals.set(id, true);
   }
 
