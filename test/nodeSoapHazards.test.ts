@@ -46,6 +46,21 @@ describe("node-soap's hazards, closed around it", () => {
     expect(chunked.status).to.equal(400);
   });
 
+  it('drops a nil element, and with a nil body or wrapper fails quoting its internals: refused before it, with a fault of the contract', async () => {
+    const xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+    const wrapper = `<soap:Envelope xmlns:soap="${SOAP_ENV}"><soap:Body><GetServerTime xmlns="urn:dualgate:v2" ${xsi} xsi:nil="true"/></soap:Body></soap:Envelope>`;
+    const body = `<soap:Envelope xmlns:soap="${SOAP_ENV}" ${xsi}><soap:Body xsi:nil="1"><GetServerTime xmlns="urn:dualgate:v2"/></soap:Body></soap:Envelope>`;
+    const whole = `<soap:Envelope xmlns:soap="${SOAP_ENV}" ${xsi} xsi:nil="TRUE"><soap:Body><GetServerTime xmlns="urn:dualgate:v2"/></soap:Body></soap:Envelope>`;
+    for (const sent of [wrapper, body, whole]) {
+      expect(expectSoapFault(await soapPost(gateway.app, owner, sent), 500, 'ERROR_PARAMETER_INVALID')).to.match(/xsi:nil/);
+    }
+    // A field's xsi:nil is an xs:boolean: "TRUE" is none (node-soap would drop the field, this door read it as sent).
+    const spelled = await soapCall(gateway.app, owner, 'CreateApiUser', `<apiUser ${xsi}><Description xsi:nil="TRUE"/><Password>Nil-spelt-1x</Password></apiUser>`);
+    expect(expectSoapFault(spelled, 500, 'ERROR_PARAMETER_INVALID')).to.match(/must be true, false, 1 or 0/);
+    const nil = await soapCall(gateway.app, owner, 'CreateApiUser', `<apiUser ${xsi}><Description xsi:nil=" true "/><Password>Nil-spelt-1x</Password></apiUser>`);
+    expect(expectSoapFault(nil, 500, 'ERROR_PARAMETER_INVALID'), 'nil, and description takes no null').to.match(/apiUser\/Description/);
+  });
+
   it('accepts a DOCTYPE and has no depth bound: DTDs, deep nesting and long names are refused before it parses', async () => {
     const doctype = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><soap:Envelope xmlns:soap="${SOAP_ENV}"><soap:Body><GetServerTime xmlns="urn:dualgate:v2">&e;</GetServerTime></soap:Body></soap:Envelope>`;
     expect(expectSoapFault(await soapPost(gateway.app, owner, doctype), 400, 'ERROR_PARAMETER_INVALID')).to.match(/DOCTYPE/);

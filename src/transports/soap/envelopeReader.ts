@@ -92,6 +92,11 @@ export function readSoapRequest(sent: string): SoapRequest {
   if (soapBody.children.length !== 1 || soapBody.children[0] === undefined) {
     throw new EnvelopeError(500, 'The soap:Body must hold exactly one element: the operation to call.');
   }
+  // node-soap drops a nil element, the envelope or body or wrapper with it, and then fails on
+  // the empty message quoting its own internals. None of the three can be nil.
+  for (const element of [root, soapBody, soapBody.children[0]]) {
+    if (element.attributes.has(`{${XSI_NS}}nil`)) throw new EnvelopeError(500, `The ${element.name} element must not carry xsi:nil: it is the message itself, never a value.`);
+  }
   const [start, end] = xmlReader.firstChildSpan;
   const withoutHeader = header ? body.slice(0, start) + body.slice(end) : body;
   return { payload: soapBody.children[0], headers: header?.children ?? [], withoutHeader };
@@ -191,6 +196,11 @@ export class XmlReader {
       if (attribute.prefix === 'xmlns' || attribute.name === 'xmlns') continue;
       if ((attribute.name === 'id' || attribute.name === 'href') && isObjectMember(attribute.value.replace(/^#/, ''))) {
         this.fail(new EnvelopeError(400, `An XML ${attribute.name} attribute names ${attribute.value}, which this service does not accept.`));
+      }
+      // An xs:boolean, or a nil that node-soap (which takes any case of "true") and this door
+      // would read differently.
+      if (attribute.uri === XSI_NS && attribute.local === 'nil' && !/^\s*(true|false|1|0)\s*$/.test(attribute.value)) {
+        this.fail(new EnvelopeError(500, `An xsi:nil attribute is "${attribute.value.slice(0, 40)}"; it must be true, false, 1 or 0.`));
       }
       // node-soap looks an xsi:type's prefix and name up in plain objects too.
       if (attribute.uri === XSI_NS && attribute.local === 'type' && attribute.value.split(':').some(isObjectMember)) {

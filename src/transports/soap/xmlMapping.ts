@@ -16,7 +16,7 @@ export function inputFromXml(wrapper: XmlElement, schema: JsonSchema): unknown {
 }
 
 function readValue(element: XmlElement, schema: JsonSchema, path: Path): unknown {
-  const nil = element.attributes.get(`{${XSI_NS}}nil`);
+  const nil = element.attributes.get(`{${XSI_NS}}nil`)?.trim(); // an xs:boolean (envelopeReader.ts checked it)
   if (nil === 'true' || nil === '1') return null;
   const { schema: node } = unwrapNullable(schema);
   if (node.type === 'object') return readObject(element, node, path, soapElementName);
