@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { restRequest } from './support/rest.js';
-import { send } from './support/http.js';
+import { send, type HttpExchange } from './support/http.js';
 import { basicAuth, envelope, soapPost } from './support/soap.js';
 
 const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -167,13 +167,36 @@ describe('hostile input', () => {
   });
 
   describe('HTTP', () => {
-    it("answers a body that says it is gzip and is not as the caller's fault (ERROR_PARAMETER_INVALID), not ERROR_UNKNOWN", async () => {
-      const notGzip = Buffer.from('certainly not gzip');
-      const rest = await send(gateway.app, 'POST', '/v2/api-users', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Authorization: basicAuth(owner) }, notGzip);
-      expect(rest.status, rest.text).to.equal(400);
-      expect(rest.text).to.include('not valid gzip');
-      const soap = await soapPost(gateway.app, owner, notGzip, { 'Content-Encoding': 'gzip' });
-      expect(expectSoapFault(soap, 500, 'ERROR_PARAMETER_INVALID')).to.include('not valid gzip');
+    it("answers a body that says it is gzip, deflate or br and is not as the caller's fault (ERROR_PARAMETER_INVALID), not ERROR_UNKNOWN", async () => {
+      const notCompressed = Buffer.from('{"certainly": "not compressed"}');
+      for (const encoding of ['gzip', 'deflate', 'br']) {
+        const rest = await send(gateway.app, 'POST', '/v2/api-users', { 'Content-Type': 'application/json', 'Content-Encoding': encoding, Authorization: basicAuth(owner) }, notCompressed);
+        expectRestError(withBody(rest), 400, 'ERROR_PARAMETER_INVALID');
+        expect(rest.text, encoding).to.include('not valid gzip, deflate or br data');
+        const soap = await soapPost(gateway.app, owner, notCompressed, { 'Content-Encoding': encoding });
+        expect(expectSoapFault(soap, 500, 'ERROR_PARAMETER_INVALID'), encoding).to.include('not valid gzip, deflate or br data');
+      }
+    });
+
+    it('takes UTF-8 only, refusing bytes that are not (each would be read as U+FFFD, different bytes as the same text)', async () => {
+      // A password with U+FFFD in it, and Basic credentials with another byte where it is.
+      const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Pw\ufffd-12345' });
+      expect(created.status, created.text).to.equal(201);
+      const { username } = created.body as { username: string };
+      const credentials = (middle: Buffer) => `Basic ${Buffer.concat([Buffer.from(`${username}:Pw`), middle, Buffer.from('-12345')]).toString('base64')}`;
+      const call = async (middle: Buffer) => (await send(gateway.app, 'GET', '/v2/server-time', { Authorization: credentials(middle) })).status;
+      expect(await call(Buffer.from('\ufffd')), 'the password as set').to.equal(200);
+      for (const byte of [0xff, 0xfe, 0xc3]) expect(await call(Buffer.from([byte])), `byte ${byte}`).to.equal(401);
+      const json = Buffer.concat([Buffer.from('{"description":"bad'), Buffer.from([0xff, 0xfe]), Buffer.from('byte"}')]);
+      const rest = await send(gateway.app, 'PUT', `/v2/api-users/${(created.body as { id: string }).id}`, { 'Content-Type': 'application/json', Authorization: basicAuth(owner) }, json);
+      expectRestError(withBody(rest), 400, 'ERROR_PARAMETER_INVALID');
+      expect(rest.text).to.include('not valid UTF-8');
+      const xml = Buffer.concat([Buffer.from(envelope('GetServerTime', '<!-- bad')), Buffer.from([0xff]), Buffer.from(' -->')]);
+      expect(expectSoapFault(await soapPost(gateway.app, owner, xml), 400, 'ERROR_PARAMETER_INVALID')).to.include('not valid UTF-8');
+      // JSON in UTF-16 is JSON, but not what the API takes (RFC 8259: UTF-8), as SOAP takes none.
+      const utf16 = Buffer.from('{"description":"wide"}', 'utf16le');
+      const wide = await send(gateway.app, 'PUT', `/v2/api-users/${(created.body as { id: string }).id}`, { 'Content-Type': 'application/json; charset=utf-16le', Authorization: basicAuth(owner) }, utf16);
+      expectRestError(withBody(wide), 415, 'ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED');
     });
 
     it('answers a huge Authorization header with the same 401 as any bad credentials', async () => {
@@ -191,3 +214,8 @@ describe('hostile input', () => {
     });
   });
 });
+
+/** An exchange sent as it is, with its body read as the JSON it must be. */
+function withBody(exchange: HttpExchange) {
+  return { ...exchange, body: JSON.parse(exchange.text) as unknown };
+}

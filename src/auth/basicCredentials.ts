@@ -1,6 +1,8 @@
 // HTTP Basic credentials per RFC 7617: the user-id up to the first ':', the rest is the
-// password (which may hold ':' itself). A malformed header holds no credentials, and is
-// answered with the same 401 challenge as a wrong password.
+// password (which may hold ':' itself), in UTF-8. A malformed header holds no credentials, and
+// is answered with the same 401 challenge as a wrong password.
+import { isUtf8 } from 'node:buffer';
+
 export interface BasicCredentials {
   username: string;
   password: string;
@@ -15,7 +17,11 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   if (!header || header.length > MAX_AUTHORIZATION_LENGTH) return null;
   const match = BASIC_HEADER.exec(header);
   if (!match?.[1] || match[1].length % 4 === 1) return null;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const bytes = Buffer.from(match[1], 'base64');
+  // Not UTF-8 (RFC 7617's only charset): decoded, each bad byte would become U+FFFD, and
+  // different byte strings the same password.
+  if (!isUtf8(bytes)) return null;
+  const decoded = bytes.toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) return null;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

@@ -25,15 +25,16 @@ export function toApiError(error: unknown, requestId: string, logger: Logger): A
       return errors.invalidParameter('The request body is not valid JSON.');
     case 'charset.unsupported':
     case 'encoding.unsupported':
-      return errors.unsupportedContentType('The request body must be UTF-8, optionally gzip or deflate compressed.');
+      return errors.unsupportedContentType('The request body must be UTF-8, optionally gzip, deflate or br compressed.');
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return errors.invalidParameter('The request body could not be read completely.');
   }
-  // zlib's refusal of a body that says it is gzip or deflate and is not, passed on by body-parser.
-  if (typeof parserError.code === 'string' && parserError.code.startsWith('Z_')) {
-    return errors.invalidParameter('The request body is not valid gzip or deflate data.');
+  // zlib's refusal of a body that says it is gzip, deflate (Z_*) or br (ERR__ERROR_*, Brotli's
+  // decoder errors) and is not, passed on by body-parser.
+  if (typeof parserError.code === 'string' && /^(Z_|ERR__ERROR_)/.test(parserError.code)) {
+    return errors.invalidParameter('The request body is not valid gzip, deflate or br data.');
   }
   // The router's refusal to decode a path parameter that is not percent-encoded UTF-8
   // (/v2/api-users/%E0%A4%A), which it meets before any handler, authentication included.

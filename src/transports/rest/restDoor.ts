@@ -1,6 +1,7 @@
 // The REST door: one route per operation of the table, JSON in and out. It builds the
 // operation's input from path, query and body, and renders results and errors; it decides
 // nothing itself.
+import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { errors, ParameterError, type ApiError } from '../../errors.js';
@@ -16,7 +17,7 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 
 export function restDoor(operations: readonly Operation[], dependencies: DoorDependencies): Router {
   const router = express.Router({ caseSensitive: true, strict: false });
-  const parseJson = express.json({ limit: dependencies.config.REST_BODY_LIMIT_BYTES, type: JSON_TYPES, strict: false });
+  const parseJson = express.json({ limit: dependencies.config.REST_BODY_LIMIT_BYTES, type: JSON_TYPES, strict: false, verify: requireUtf8 });
 
   // Every call is authenticated first, whether its route exists or not (an unknown route is
   // a 404 only to a caller who may know). The gate runs in each route rather than in a
@@ -55,6 +56,15 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
 
   router.use('/v2', ...authenticate, (req, _res, next) => next(errors.routeNotFound(req.method, req.originalUrl.split('?')[0] ?? '')));
   return router;
+}
+
+/**
+ * JSON in UTF-8 only (RFC 8259), the bytes checked before they are decoded: body-parser would
+ * also take UTF-16 and UTF-32, and turn each byte that is not UTF-8 into U+FFFD.
+ */
+function requireUtf8(_req: Request, _res: Response, body: Buffer, charset: string): void {
+  if (charset.toLowerCase() !== 'utf-8') throw errors.unsupportedContentType('The request body must be UTF-8, optionally gzip, deflate or br compressed.');
+  if (!isUtf8(body)) throw errors.invalidParameter('The request body is not valid UTF-8.');
 }
 
 /** A body that is not JSON is refused whole (415) rather than read as an empty input. */

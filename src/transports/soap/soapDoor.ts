@@ -7,6 +7,7 @@
 // does node-soap get the request, and dispatch it to the service object built from the
 // operation table (soapService.ts). Every failure is one fault. docs/architecture.md lists what
 // node-soap does and what the door does about it.
+import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { Server as SoapServer, WSDL, type IServerOptions, type IServices } from 'soap';
@@ -69,7 +70,10 @@ export async function soapDoor(operations: readonly Operation[], dependencies: D
   const readEnvelope: RequestHandler = (req, _res, next) => {
     // node-soap would read an empty body from the request stream, which the body parser has
     // consumed already, and wait forever: readSoapRequest refuses it first, like hostile XML.
-    const request = readSoapRequest(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+    const sent = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    // XML in UTF-8 (the only charset the door takes): decoded, each bad byte would become U+FFFD.
+    if (!isUtf8(sent)) throw new EnvelopeError(400, 'The request body is not valid UTF-8.');
+    const request = readSoapRequest(sent.toString('utf8'));
     messages.set(req, { request, blocks: blocksForThisService(request.headers) });
     next();
   };
