@@ -145,6 +145,7 @@ describe('audit log', () => {
       ['ApiUserCreated', 'about'],
     ]);
     expect(byOrAbout.every((event) => event.actorId === manager.id || event.targetId === manager.id)).to.equal(true);
+    expect(await events(owner, `?apiUserId=${manager.id.toUpperCase()}`), 'the id in upper case, as GetApiUserById takes it').to.deep.equal(byOrAbout);
     expect((await events(owner, `?apiUserId=${managed.id}&select=1`)).map((event) => event.details)).to.deep.equal(['description="by the manager"']);
     const other = await gateway.createAccount({ name: 'Other Audit Co' });
     expect(await events(other, `?apiUserId=${manager.id}`), "another account's user: nothing").to.deep.equal([]);

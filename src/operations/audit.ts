@@ -12,6 +12,7 @@ export const getAuditEvents = defineOperation({
   rest: { method: 'GET', path: '/audit-events', successStatus: 200, sources: { select: 'query', skip: 'query', apiUserId: 'query' } },
   input: z.strictObject({ ...page, apiUserId: apiUserId.optional() }),
   result: auditEventList,
+  // Ids are hex, stored in lower case, and taken in either case everywhere else (GetApiUserById).
   handle: async (context, input) =>
-    (await context.services.auditTrail.list(context.caller.account._id, input, input.apiUserId)).map(auditEventView),
+    (await context.services.auditTrail.list(context.caller.account._id, input, input.apiUserId?.toLowerCase())).map(auditEventView),
 });
