@@ -57,6 +57,12 @@ describe('the contract error table, over REST and SOAP', () => {
         field: ["'colour' is not a known field", "'apiUser/Colour' is not a known field"],
       },
       {
+        what: "a field's name in the wrong case: named as sent, not as the known one",
+        rest: ['POST', '/v2/api-users', { password: 'G00d-secret', Password: 'G00d-secret' }],
+        soap: ['CreateApiUser', '<apiUser><Password>G00d-secret</Password><password>G00d-secret</password></apiUser>'],
+        field: ["'Password' is not a known field", "'apiUser/password' is not a known field"],
+      },
+      {
         what: 'select out of range',
         rest: ['GET', '/v2/api-users?select=1001'],
         soap: ['GetApiUsers', '<select>1001</select>'],
@@ -93,7 +99,25 @@ describe('the contract error table, over REST and SOAP', () => {
         soap: ['DeleteApiUsers', '<ids/>'],
       },
       {
-        what: 'a control character XML could not carry',
+        what: 'select out of range for the audit log',
+        rest: ['GET', '/v2/audit-events?select=1001'],
+        soap: ['GetAuditEvents', '<select>1001</select>'],
+        field: ["'select' must be at most 1000", "'select' must be at most 1000"],
+      },
+      {
+        what: 'a negative skip for the audit log',
+        rest: ['GET', '/v2/audit-events?skip=-1'],
+        soap: ['GetAuditEvents', '<skip>-1</skip>'],
+        field: ["'skip' must be at least 0", "'skip' must be at least 0"],
+      },
+      {
+        what: 'a value where the fields belong',
+        rest: ['POST', '/v2/api-users', '"hello"'],
+        soap: ['CreateApiUser', 'hello'],
+        field: ['The request body must be an object', 'The element CreateApiUser holds text; it takes only the elements the WSDL declares for it'],
+      },
+      {
+        what: 'a control character (REST: XML cannot carry one at all) and a repeated element (SOAP)',
         rest: ['POST', '/v2/api-users', { password: 'G00d-secret', description: 'bell\u0007' }],
         soap: ['CreateApiUser', '<apiUser><Password>G00d-secret</Password><Description>ok</Description><Description>twice</Description></apiUser>'],
       },

@@ -1,7 +1,7 @@
 // Between the operation table's values (REST shape) and SOAP's XML, driven by the schemas:
 // element names are the REST names in PascalCase (the wrapper's own children keep their
 // REST names), arrays are wrapped item by item in their `xmlItem` element.
-import { ParameterError } from '../../errors.js';
+import { errors, ParameterError } from '../../errors.js';
 import { soapElementName, unwrapNullable, type JsonSchema } from '../../operations/jsonSchema.js';
 import { readText } from '../../operations/lexical.js';
 import { XSI_NS, type XmlElement } from './envelopeReader.js';
@@ -12,7 +12,21 @@ type Path = ReadonlyArray<string | number>;
 
 /** The operation's input from its wrapper element, its lexical values read as XML Schema says. */
 export function inputFromXml(wrapper: XmlElement, schema: JsonSchema): unknown {
+  if (wrapper.children.length === 0 && wrapper.text.trim() !== '') {
+    throw errors.invalidParameter(`The element ${wrapper.name} holds text; it takes only the elements the WSDL declares for it.`);
+  }
   return readObject(wrapper, schema, [], (field) => field);
+}
+
+/**
+ * A field of the XML that the schema does not know, named as it was sent: the SOAP door's
+ * renaming of a path (REST names to element names) would turn `password` into `Password`, the
+ * very element that is known.
+ */
+class UnknownElementError extends ParameterError {
+  override renamed(): ParameterError {
+    return this;
+  }
 }
 
 function readValue(element: XmlElement, schema: JsonSchema, path: Path): unknown {
@@ -33,7 +47,8 @@ function readObject(element: XmlElement, schema: JsonSchema, path: Path, nameOf:
     const field = fieldByElement.get(child.name);
     if (field === undefined || child.namespace !== TARGET_NAMESPACE) {
       const where = child.namespace === TARGET_NAMESPACE ? '' : ` in namespace "${child.namespace}"`;
-      throw new ParameterError([...path, child.name], `is not a known field${where}`);
+      const named = path.length === 0 ? child.name : `${soapFieldName(path)}/${child.name}`;
+      throw new UnknownElementError([...path, child.name], `is not a known field${where}`, `The field '${named}' is not a known field${where}.`);
     }
     if (Object.hasOwn(result, field)) throw new ParameterError([...path, field], 'must appear only once');
     result[field] = readValue(child, schema.properties?.[field] ?? {}, [...path, field]);
