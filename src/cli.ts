@@ -29,20 +29,27 @@ function parseCallsPerHour(text: string | undefined): number | undefined {
   return value;
 }
 
+const OPTIONS = {
+  name: { type: 'string' },
+  email: { type: 'string' },
+  'calls-per-hour': { type: 'string' },
+  password: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** The command line as parseArgs reads it; whatever it refuses (an unknown option, a value like "-1" it takes for one) is a usage error. */
+function readArguments(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (error) {
+    if ((error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS_')) throw new UsageError((error as Error).message);
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      name: { type: 'string' },
-      email: { type: 'string' },
-      'calls-per-hour': { type: 'string' },
-      password: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = readArguments(argv);
   const [group, command, argument, ...extra] = positionals;
   if (values.help || !group) throw new UsageError('');
   if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra.join(' ')}`);
@@ -144,11 +151,7 @@ main(process.argv.slice(2)).then(
     }
     if (error instanceof ApiError) console.error(error.sentence);
     else if (error instanceof CliFailure || error instanceof DatabaseNotFoundError) console.error(error.message);
-    else if (error instanceof Error && /Unknown option|Unexpected argument|argument missing/i.test(error.message)) {
-      console.error(error.message);
-      console.error(USAGE);
-      process.exit(2);
-    } else console.error('Failed:', error instanceof Error ? error.message : error);
+    else console.error('Failed:', error instanceof Error ? error.message : error);
     process.exit(1);
   },
 );
