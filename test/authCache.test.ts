@@ -365,6 +365,40 @@ describe('authentication caches', () => {
   });
 });
 
+describe('a caller whose compare waited', () => {
+  it('is judged by the newest read of its user, made meanwhile by another call: disabled there, refused', async () => {
+    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '100' } });
+    const { hasher } = gateway.gateway.services;
+    const verify = hasher.verify.bind(hasher);
+    try {
+      const owner = await gateway.createAccount();
+      const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Wa1ted-long' });
+      expect(created.status, created.text).to.equal(201);
+      const user = created.body as { id: string; username: string };
+      const call = (password: string) => restRequest(gateway.app, { username: user.username, password }, 'GET', '/v2/server-time').then((r) => r.status);
+      // The polls fail from now on (the change rows cannot be read): a state is then current for
+      // AUTH_STATE_TTL_MS after its read only, and the next call after that reads the user again.
+      const { authStates } = gateway.gateway.services;
+      authStates.poll = () => Promise.reject(new Error('the change rows cannot be read'));
+      // The right password's compare is made to take 600 ms, as in a long queue.
+      hasher.verify = async (password, hash, arrivedMs) => {
+        const matches = await verify(password, hash, arrivedMs);
+        if (matches) await new Promise((resolve) => setTimeout(resolve, 600));
+        return matches;
+      };
+      const waiting = call('Wa1ted-long');
+      await new Promise((resolve) => setTimeout(resolve, 200)); // its read is past AUTH_STATE_TTL_MS now
+      // Disabled: only a read finds it. Another call's, made while the first waits.
+      await gateway.database.models.ApiUser.updateOne({ _id: user.id }, { $set: { enabled: false } }).exec();
+      expect(await call('not-the-password'), 'another call, which reads the user again').to.equal(401);
+      expect(await waiting, 'the first, judged by that newer read').to.equal(401);
+    } finally {
+      hasher.verify = verify;
+      await gateway.close();
+    }
+  });
+});
+
 describe('a newcomer', () => {
   const call = (target: TestGateway, username: string, password: string) =>
     restRequest(target.baseUrl, { username, password }, 'GET', '/v2/server-time').then((r) => r.status);

@@ -85,8 +85,17 @@ export class CredentialVerifier {
     // caller is checked once more against the user as it is now, which costs no compare when
     // the password was right and the user's hash is unchanged.
     if (firstLook && this.states.changedSince(changeMark, username, read)) return this.check(username, password, clientIp, arrival, false);
-    // What happened while the password was checked (other attempts, a re-read) counts too.
+    // What happened while the password was checked (other attempts, a re-read) counts too. A
+    // newer read of the user, made by another call while this one waited (its state's time ran
+    // out), judges it: its switch, its account, its allowlist. Under other passwords (a reset
+    // no poll has told of yet) the caller is checked again, against them.
     const state = this.states.latest(username, read);
+    if (state !== read && state.user && !samePasswords(state.user, user, arrived)) {
+      return firstLook ? this.check(username, password, clientIp, arrival, false) : null;
+    }
+    const judged = state.user ?? user;
+    const judgedAccount = state === read ? account : state.account;
+    if (state !== read && !allowlistAdmits(judged.ipAllowlist ?? [], clientIp)) return this.refuse(compared);
     if (!matches) {
       // From when wrong passwords count (so whether this one locks, and the lock's run) is the
       // user's last success: read now if the state was read without it. Should that read fail,
@@ -99,20 +108,22 @@ export class CredentialVerifier {
         // Counted here at once (concurrent attempts see it before the row lands), and written
         // before the refusal goes out, so that whoever was refused five times finds the user
         // locked. The insert takes far less than the refusal is held anyway (verify()).
-        const wrongPassword = newWrongPassword(arrived, user.unlockedAt);
+        const wrongPassword = newWrongPassword(arrived, judged.unlockedAt);
         this.states.addFailure(username, state, wrongPassword);
         const locks = failuresCounting(state) >= this.lockoutThreshold;
-        await this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null);
+        await this.recordFailure(judged, wrongPassword, locks ? since(judged, state.lastSuccess) : null);
       }
       return this.refuse(compared);
     }
     const counted = failuresCounting(state);
     // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
     // like any other change they make (a lock they complete, a disable).
-    if (!account || account.disabled || !user.enabled || lockReasonOf(user, account, counted, this.lockoutThreshold) !== null) return this.refuse(compared);
-    await this.loginActivity.recordSuccess(user, arrived, counted > 0, state.wrongPasswords[0]?.at ?? null);
+    if (!judgedAccount || judgedAccount.disabled || !judged.enabled || lockReasonOf(judged, judgedAccount, counted, this.lockoutThreshold) !== null) {
+      return this.refuse(compared);
+    }
+    await this.loginActivity.recordSuccess(judged, arrived, counted > 0, state.wrongPasswords[0]?.at ?? null);
     if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
-    return { user, account };
+    return { user: judged, account: judgedAccount };
   }
 
   /**
@@ -184,4 +195,9 @@ export class CredentialVerifier {
     }
     return compare;
   }
+}
+
+/** Whether two reads of a user take the same passwords at `at` (its own, and a rotation's replaced one). */
+function samePasswords(one: ApiUserRecord, other: ApiUserRecord, at: Date): boolean {
+  return one.passwordHash === other.passwordHash && previousPasswordHashAt(one, at) === previousPasswordHashAt(other, at);
 }
