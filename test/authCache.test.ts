@@ -399,6 +399,30 @@ describe('a caller whose compare waited', () => {
   });
 });
 
+describe('a user read with its account from the account cache', () => {
+  it('is as old as that account: an account disabled with no change row to tell of it refuses its users AUTH_STATE_TTL_MS after the account was read', async () => {
+    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '1000' } });
+    try {
+      const owner = await gateway.createAccount();
+      const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Acc0unt-aged' });
+      expect(created.status, created.text).to.equal(201);
+      const user = { username: (created.body as { username: string }).username, password: 'Acc0unt-aged' };
+      const call = (credentials: { username: string; password: string }) => restRequest(gateway.app, credentials, 'GET', '/v2/server-time').then((r) => r.status);
+      // The polls fail (see above): only reads keep states and accounts current.
+      gateway.gateway.services.authStates.poll = () => Promise.reject(new Error('the change rows cannot be read'));
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // what the owner's calls read has aged out
+      expect(await call(owner), 'the account read now, with the owner').to.equal(200);
+      await gateway.database.models.Account.updateOne({ _id: owner.accountId }, { $set: { disabled: true } }).exec();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await call(user), 'a user read now, with the account as cached: within the TTL of that read').to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await call(user), "past the TTL of the account's read: read again, and refused").to.equal(401);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe('a newcomer', () => {
   const call = (target: TestGateway, username: string, password: string) =>
     restRequest(target.baseUrl, { username, password }, 'GET', '/v2/server-time').then((r) => r.status);

@@ -52,6 +52,11 @@ export class AccountCache {
     return done;
   }
 
+  /** When the account as cached now was read (Date.now()), if it is cached. */
+  readAtOf(accountId: Types.ObjectId): number | undefined {
+    return this.accounts.peek(accountId.toHexString())?.readAt;
+  }
+
   /** The account changed (or, without an id, anything may have): read again on next use. */
   forget(accountId?: Types.ObjectId): void {
     this.generation += 1;

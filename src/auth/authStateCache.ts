@@ -452,8 +452,11 @@ export class AuthStateCache {
    * yet (a wrong password whose row is still being written, a last use not yet flushed).
    */
   private async readAndStore(username: string, stale: AuthState | undefined, generation: number): Promise<CachedState> {
-    const readAt = Date.now();
+    const started = Date.now();
     const fresh = await this.read(username);
+    // As old as its older part: the account may come from the account cache, read before.
+    const accountReadAt = fresh.user ? this.accounts?.readAtOf(fresh.user.accountId) : undefined;
+    const readAt = Math.min(started, accountReadAt ?? started);
     const state = merged(fresh, stale, this.lockoutThreshold);
     // Wrong passwords known here and not yet written (the read found none of its own).
     if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
