@@ -42,6 +42,10 @@ describe('last-use times', () => {
     await recorder.record(other, later);
     await recorder.close();
     expect(await stored(other), 'everything at shutdown').to.equal(later.getTime());
+    // A call still under way at shutdown: its use is written at once, no timer is left to.
+    const late = new Date();
+    await recorder.record(other, late);
+    expect(await stored(other), 'a use recorded once closed').to.equal(late.getTime());
   });
 
   it('writes at most MAX_WRITES_PER_FLUSH times a flush that are not urgent, the first pending first, and an urgent one besides', async () => {

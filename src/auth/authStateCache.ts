@@ -157,6 +157,7 @@ export class AuthStateCache {
   private pollUnderWay: Promise<void> | undefined;
   /** Start (Date.now()) of the last poll that succeeded: every state is current as of then. */
   private lastPollStart: number;
+  private closed = false;
   private lastPrune = 0;
   /**
    * Usernames whose state has held wrong passwords: the only ones a poll asks the last success
@@ -350,14 +351,15 @@ export class AuthStateCache {
     this.withFailures.add(username);
   }
 
-  /** Stops the poller (at shutdown). */
+  /** Stops the poller (at shutdown), for good: a call still under way does not start it again. */
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
 
   private startPolling(): void {
-    if (this.timer) return;
+    if (this.timer || this.closed) return;
     this.timer = setInterval(() => {
       this.poll().catch((error: unknown) => this.observer.pollFailed?.(error));
     }, Math.max(1, Math.floor(this.ttlMs / POLLS_PER_TTL)));

@@ -54,6 +54,7 @@ export class CallQuota {
   private readonly processId = `${process.pid.toString(36)}${randomBytes(4).toString('hex')}`;
   private readonly counters = new Map<string, WindowCounter>();
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
   private syncing: Promise<void> | undefined;
   private cleanedWindow = 0;
 
@@ -97,6 +98,7 @@ export class CallQuota {
 
   /** Stops the timer after a last flush. */
   async close(): Promise<void> {
+    this.closed = true; // a call still under way does not start the timer again
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.flush();
@@ -205,7 +207,7 @@ export class CallQuota {
   }
 
   private startTimer(): void {
-    if (this.timer) return;
+    if (this.timer || this.closed) return;
     this.timer = setInterval(() => {
       this.flush().catch(() => {
         /* the database is away: counts stay unwritten and go with the next sync */

@@ -55,6 +55,7 @@ export class LastUsedRecorder {
   private writing = new Map<string, PendingUse>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     private readonly models: Models,
@@ -63,6 +64,9 @@ export class LastUsedRecorder {
 
   async record(userId: Types.ObjectId, at = new Date(), urgent = false): Promise<void> {
     if (this.flushIntervalMs === 0) return this.write([{ userId, at, urgent }]);
+    // Closed (a call still under way at shutdown): no timer would ever write it, so now, if the
+    // database is still there.
+    if (this.closed) return this.write([{ userId, at, urgent }]).catch(() => {});
     const key = userId.toHexString();
     // The latest time wins, whichever call records first: one that took a slow path (a compare
     // checked again after a change) records an earlier time after a later call did.
@@ -148,6 +152,7 @@ export class LastUsedRecorder {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.flush(true);
