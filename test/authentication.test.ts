@@ -268,8 +268,13 @@ describe('authentication', () => {
       const strict = await startTestGateway({ env: { LOCKOUT_THRESHOLD: '2' } });
       try {
         const account = await strict.createAccount();
-        const user = (await restRequest(strict.app, account, 'POST', '/v2/api-users', { password: 'Thr3shold-2' })).body as { id: string; username: string };
-        for (let i = 0; i < 2; i++) await restRequest(strict.app, { username: user.username, password: 'x' }, 'GET', '/v2/server-time');
+        const created = await restRequest(strict.app, account, 'POST', '/v2/api-users', { password: 'Thr3shold-2' });
+        expect(created.status, created.text).to.equal(201);
+        const user = created.body as { id: string; username: string };
+        const wrong = () => restRequest(strict.app, { username: user.username, password: 'x' }, 'GET', '/v2/server-time');
+        expectRestError(await wrong(), 401, 'ERROR_INVALID_LOGIN');
+        expect((await restRequest(strict.app, { username: user.username, password: 'Thr3shold-2' }, 'GET', '/v2/server-time')).status, 'one wrong password is not two').to.equal(200);
+        for (let i = 0; i < 2; i++) expectRestError(await wrong(), 401, 'ERROR_INVALID_LOGIN');
         expectRestError(await restRequest(strict.app, { username: user.username, password: 'Thr3shold-2' }, 'GET', '/v2/server-time'), 401, 'ERROR_INVALID_LOGIN');
       } finally {
         await strict.close();

@@ -198,13 +198,41 @@ describe('IP allowlists', () => {
       const gateway = await startTestGateway();
       try {
         const owner = await gateway.createAccount();
-        const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Allow3d-pw', ipAllowlist: ['192.0.2.0/24'] });
-        const user = { username: (created.body as ApiUser).username, password: 'Allow3d-pw' };
-        expect((await restRequest(gateway.app, user, 'GET', '/v2/server-time', undefined, { 'X-Forwarded-For': '192.0.2.9' })).status).to.equal(401);
+        const userWith = async (ipAllowlist: string[]) => {
+          const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Allow3d-pw', ipAllowlist });
+          expect(created.status, created.text).to.equal(201);
+          return { username: (created.body as ApiUser).username, password: 'Allow3d-pw' };
+        };
+        const outside = await userWith(['192.0.2.0/24']);
+        expect((await restRequest(gateway.app, outside, 'GET', '/v2/server-time', undefined, { 'X-Forwarded-For': '192.0.2.9' })).status, 'a header naming an allowed address').to.equal(401);
+        const loopback = await userWith(['127.0.0.0/8']);
+        expect((await restRequest(gateway.app, loopback, 'GET', '/v2/server-time', undefined, { 'X-Forwarded-For': '203.0.113.9' })).status, 'the socket, whatever the header').to.equal(200);
       } finally {
         await gateway.close();
       }
     });
+
+    for (const trustProxy of ['1', 'loopback']) {
+      it(`with TRUST_PROXY=${trustProxy}: the client the proxy appended, not what a caller put before it`, async () => {
+        const gateway = await startTestGateway({ env: { TRUST_PROXY: trustProxy } });
+        try {
+          const owner = await gateway.createAccount();
+          const userWith = async (ipAllowlist: string[]) => {
+            const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Allow3d-pw', ipAllowlist });
+            expect(created.status, created.text).to.equal(201);
+            return { username: (created.body as ApiUser).username, password: 'Allow3d-pw' };
+          };
+          // The caller sent "192.0.2.9"; the proxy (this loopback socket) appended the address it saw.
+          const chain = { 'X-Forwarded-For': '192.0.2.9, 198.51.100.1' };
+          const spoofed = await userWith(['192.0.2.0/24']);
+          expect((await restRequest(gateway.app, spoofed, 'GET', '/v2/server-time', undefined, chain)).status, 'the address the caller wrote').to.equal(401);
+          const real = await userWith(['198.51.100.0/24']);
+          expect((await restRequest(gateway.app, real, 'GET', '/v2/server-time', undefined, chain)).status, 'the address the proxy saw').to.equal(200);
+        } finally {
+          await gateway.close();
+        }
+      });
+    }
 
     it('matches a dual-stack socket (::ffff:127.0.0.1) to an IPv4 entry', async () => {
       const gateway = await startTestGateway();

@@ -62,28 +62,26 @@ describe('node-soap client against the served WSDL', () => {
   });
 
   it('receives faults it can read: ErrorCode in the detail, HTTP 500', async () => {
-    try {
-      await call('GetApiUserById', { id: '000000000000000000000000' });
-      expect.fail('a fault was expected');
-    } catch (error) {
-      const fault = error as { response?: { status: number }; root?: { Envelope: { Body: { Fault: { faultcode: string; detail: { ErrorCode: string } } } } } };
-      expect(fault.response?.status).to.equal(500);
-      expect(fault.root?.Envelope.Body.Fault.faultcode).to.equal('soap:Client');
-      expect(fault.root?.Envelope.Body.Fault.detail.ErrorCode).to.equal('ERROR_APIUSER_NOT_FOUND');
-    }
+    const error: unknown = await call('GetApiUserById', { id: '000000000000000000000000' }).then(
+      () => expect.fail('a fault was expected'),
+      (thrown: unknown) => thrown,
+    );
+    const fault = error as { response?: { status: number }; root?: { Envelope: { Body: { Fault: { faultcode: string; detail: { ErrorCode: string } } } } } };
+    expect(fault.response?.status).to.equal(500);
+    expect(fault.root?.Envelope.Body.Fault.faultcode).to.equal('soap:Client');
+    expect(fault.root?.Envelope.Body.Fault.detail.ErrorCode).to.equal('ERROR_APIUSER_NOT_FOUND');
   });
 
   it('is refused with a 401 fault when its credentials are wrong', async () => {
     const stranger = await soap.createClientAsync(`${gateway.baseUrl}/v2/api.svc?wsdl`);
     stranger.setSecurity(new soap.BasicAuthSecurity(owner.username, 'wrong-password1'));
-    try {
-      await (stranger.GetServerTimeAsync as Call)({});
-      expect.fail('a fault was expected');
-    } catch (error) {
-      const fault = error as { response?: { status: number; headers: Record<string, string> }; root?: { Envelope: { Body: { Fault: { detail: { ErrorCode: string } } } } } };
-      expect(fault.response?.status).to.equal(401);
-      expect(fault.response?.headers['www-authenticate']).to.equal('Basic realm="dualgate"');
-      expect(fault.root?.Envelope.Body.Fault.detail.ErrorCode).to.equal('ERROR_INVALID_LOGIN');
-    }
+    const error: unknown = await (stranger.GetServerTimeAsync as Call)({}).then(
+      () => expect.fail('a fault was expected'),
+      (thrown: unknown) => thrown,
+    );
+    const fault = error as { response?: { status: number; headers: Record<string, string> }; root?: { Envelope: { Body: { Fault: { detail: { ErrorCode: string } } } } } };
+    expect(fault.response?.status).to.equal(401);
+    expect(fault.response?.headers['www-authenticate']).to.equal('Basic realm="dualgate"');
+    expect(fault.root?.Envelope.Body.Fault.detail.ErrorCode).to.equal('ERROR_INVALID_LOGIN');
   });
 });
