@@ -200,14 +200,19 @@ describe('authentication', () => {
       const hasher = gateway.gateway.services.hasher;
       const verify = hasher.verify.bind(hasher);
       // The wrong password's compare is made to take 300 ms; the right one's is not.
+      let wrongComparing = () => {};
+      const wrongCompared = new Promise<void>((resolve) => (wrongComparing = resolve));
       hasher.verify = async (password, hash) => {
         const matches = await verify(password, hash);
-        if (!matches) await new Promise((resolve) => setTimeout(resolve, 300));
+        if (!matches) {
+          wrongComparing();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
         return matches;
       };
       try {
         const slowWrong = call({ ...user, password: 'Wr0ng-and-slow' });
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await wrongCompared; // it has arrived, and is being checked
         expect((await call(user)).status, 'the right password, sent later, passes first').to.equal(200);
         expectRestError(await slowWrong, 401, 'ERROR_INVALID_LOGIN');
       } finally {

@@ -147,15 +147,18 @@ describe('password rotation', () => {
       for (const keep of [24, 0]) {
         const user = await create();
         const credentials: Credentials = { username: user.username, password: FIRST };
+        let firstRoundAnswered = () => {};
+        const firstRound = new Promise<void>((resolve) => (firstRoundAnswered = resolve));
         const burst = async (count: number) => {
           const results: number[] = [];
           for (let round = 0; round < count; round++) {
             results.push(...(await Promise.all(Array.from({ length: 8 }, () => restRequest(gateway.app, credentials, 'GET', '/v2/server-time')))).map((r) => r.status));
+            firstRoundAnswered();
           }
           return results;
         };
         const during = burst(6);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await firstRound; // the reset lands in the middle of the burst, not before it
         await reset(user.id, SECOND, keep);
         const sent = await during;
         const after = await burst(2);
