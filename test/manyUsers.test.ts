@@ -146,26 +146,27 @@ describe('while bcrypt compares are being shed', function () {
     expect(later.status, 'once nothing is shed, the usual 401').to.equal(401);
   });
 
-  it('counts the wrong passwords it sheds towards the lockout, and sheds a locked user\'s right password as it sheds a wrong one', async () => {
-    const created = await restRequest(gateway.baseUrl, owner, 'POST', '/v2/api-users', { password: 'Guarded-secret-1' });
+  // A wrong password for a user whose right one is known here, sent while compares are shed.
+  const guessesWhileShedding = async (target: TestGateway, manager: TestAccount) => {
+    const created = await restRequest(target.baseUrl, manager, 'POST', '/v2/api-users', { password: 'Guarded-secret-1' });
     expect(created.status, created.text).to.equal(201);
     const victim = { username: (created.body as { username: string }).username, password: 'Guarded-secret-1' };
-    expect((await restRequest(gateway.baseUrl, victim, 'GET', '/v2/account-info')).status, 'verified, cached').to.equal(200);
+    expect((await restRequest(target.baseUrl, victim, 'GET', '/v2/account-info')).status, 'verified, cached').to.equal(200);
     // Unknown users, one after the other on four connections: each needs a (dummy) compare,
     // so the one slot is nearly always busy and whoever else needs one is shed.
-    const { hasher } = gateway.gateway.services;
+    const { hasher } = target.gateway.services;
     let storming = true;
     const storm = Promise.all(
       Array.from({ length: 4 }, async (_, caller) => {
         for (let index = 0; storming; index++) {
-          const { status } = await restRequest(gateway.baseUrl, { username: `ghost-${caller}-${index}@dualgate.local`, password: 'whatever-1' }, 'GET', '/v2/server-time');
+          const { status } = await restRequest(target.baseUrl, { username: `ghost-${caller}-${index}@dualgate.local`, password: 'whatever-1' }, 'GET', '/v2/server-time');
           if (status === 503) await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }),
     );
     const whileShedding = async (password: string) => {
       for (let waited = 0; !hasher.overloaded() && waited < 10_000; waited += 1) await new Promise((resolve) => setTimeout(resolve, 1));
-      return (await restRequest(gateway.baseUrl, { ...victim, password }, 'GET', '/v2/account-info')).status;
+      return (await restRequest(target.baseUrl, { ...victim, password }, 'GET', '/v2/account-info')).status;
     };
     try {
       // A 503 (shed) or, should the slot be free at that instant, a 401: counted either way.
@@ -183,9 +184,20 @@ describe('while bcrypt compares are being shed', function () {
       storming = false;
       await storm;
     }
-    expect((await restRequest(gateway.baseUrl, victim, 'GET', '/v2/account-info')).status, 'locked by the five').to.equal(401);
-    const listed = (await restRequest(gateway.baseUrl, owner, 'GET', `/v2/api-users/${(created.body as { id: string }).id}`)).body as { locked: boolean };
+    expect((await restRequest(target.baseUrl, victim, 'GET', '/v2/account-info')).status, 'locked by the five').to.equal(401);
+    const listed = (await restRequest(target.baseUrl, manager, 'GET', `/v2/api-users/${(created.body as { id: string }).id}`)).body as { locked: boolean };
     expect(listed.locked).to.equal(true);
+  };
+
+  it('counts the wrong passwords it sheds towards the lockout, and sheds a locked user\'s right password as it sheds a wrong one', () => guessesWhileShedding(gateway, owner));
+
+  it('does so also for a user whose state is not held (AUTH_STATE_TTL_MS=0: every call reads it): guesses are not shed before they are counted', async () => {
+    const fresh = await startTestGateway({ env: { BCRYPT_COST: '12', BCRYPT_POOL_SIZE: '1', BCRYPT_QUEUE_MAX_WAIT_MS: '0', AUTH_STATE_TTL_MS: '0' } });
+    try {
+      await guessesWhileShedding(fresh, await fresh.createAccount({ name: 'Shedding, uncached' }));
+    } finally {
+      await fresh.close();
+    }
   });
 });
 

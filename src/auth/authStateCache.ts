@@ -242,7 +242,9 @@ export class AuthStateCache {
   latest(username: string, state: AuthState): AuthState {
     const cached = this.states?.peek(username);
     if (!cached || cached.invalidated) return state;
-    return cached.state.user && state.user && cached.state.user._id.equals(state.user._id) ? cached.state : state;
+    // Read since, and no one by that name now: the user is gone.
+    if (!cached.state.user) return cached.state;
+    return state.user && cached.state.user._id.equals(state.user._id) ? cached.state : state;
   }
 
   /** Where the forgets stand now: what changedSince is asked against. */

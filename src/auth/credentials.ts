@@ -7,7 +7,7 @@ import { newWrongPassword, since, type LoginActivity, type WrongPassword } from 
 import { allowlistAdmits } from '../domain/ipAllowlist.js';
 import { previousPasswordHashAt } from '../domain/passwordRotation.js';
 import type { PasswordHasher } from '../domain/passwords.js';
-import { failuresCounting, type AuthStateCache } from './authStateCache.js';
+import { failuresCounting, type AuthState, type AuthStateCache } from './authStateCache.js';
 import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
 
 /** When a call arrived: by the clock (what is stored), and by performance.now() (what is waited by). */
@@ -64,9 +64,11 @@ export class CredentialVerifier {
     const arrived = arrival.at;
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) return null;
     // While compares are being shed, a caller who would need one is shed before its state is
-    // read: the retries of a cold storm would otherwise cost the database a read each. A caller
-    // whose password verified before is let through to that read (it needs no compare).
-    if (firstLook && this.hasher.overloaded() && !this.states.holds(username) && !this.verified.verifiedBefore(username, password)) throw this.hasher.refusal();
+    // read: the retries of a cold storm would otherwise cost the database a read each. A
+    // username whose right password this process knows goes on to that read, whatever password
+    // it comes with: the right one needs no compare, and any other is decided without one, and
+    // counted (see refuse); shed here, a guess would go uncounted and the right one get in.
+    if (firstLook && this.hasher.overloaded() && !this.states.holds(username) && !this.verified.knows(username)) throw this.hasher.refusal();
     const changeMark = this.states.changeMark;
     const read = await this.states.get(username);
     const { user, account } = read;
@@ -87,56 +89,68 @@ export class CredentialVerifier {
     if (firstLook && this.states.changedSince(changeMark, username, read)) return this.check(username, password, clientIp, arrival, false);
     // What happened while the password was checked (other attempts, a re-read) counts too. A
     // newer read of the user, made by another call while this one waited (its state's time ran
-    // out), judges it: its switch, its account, its allowlist. Under other passwords (a reset
-    // no poll has told of yet) the caller is checked again, against them.
+    // out), judges it: its switch, its account, its allowlist, or that it is gone. Under other
+    // passwords (a reset no poll has told of yet) the caller is checked again, against them.
     const state = this.states.latest(username, read);
-    if (state !== read && state.user && !samePasswords(state.user, user, arrived)) {
-      return firstLook ? this.check(username, password, clientIp, arrival, false) : null;
+    if (state !== read && (!state.user || !samePasswords(state.user, user, arrived))) {
+      return firstLook && state.user ? this.check(username, password, clientIp, arrival, false) : this.refusal(false);
     }
     const judged = state.user ?? user;
     const judgedAccount = state === read ? account : state.account;
-    if (state !== read && !allowlistAdmits(judged.ipAllowlist ?? [], clientIp)) return this.refuse(compared);
+    if (state !== read && !allowlistAdmits(judged.ipAllowlist ?? [], clientIp)) {
+      await this.auditTrail.recordAllowlistRefusal(judged, clientIp ?? null, arrived).catch((error: unknown) => this.observer.backgroundError?.(error));
+      return null;
+    }
+    // While compares are being shed, a refusal the cache decided without one is shed too, as
+    // every caller needing one is: a 401 would tell a user whose right password is known here
+    // from the others. Wrong or right alike: a locked or disabled user's right password gets
+    // what a wrong one gets. A wrong one is counted all the same, or guesses would go through
+    // uncounted while shedding, and the right one get in.
+    const shed = !compared && this.hasher.overloaded();
     if (!matches) {
-      // From when wrong passwords count (so whether this one locks, and the lock's run) is the
-      // user's last success: read now if the state was read without it. Should that read fail,
-      // this one is counted all the same (it arrived after any success before the state's read,
-      // and it is the user's first wrong password known here: no lock yet); the next tries again.
-      await this.states.knowLastSuccess(state).catch((error: unknown) => this.observer.backgroundError?.(error));
-      // Past the threshold the user is locked already; more rows would only let an attacker
-      // grow the collection.
-      if (failuresCounting(state) < this.lockoutThreshold) {
-        // Counted here at once (concurrent attempts see it before the row lands), and written
-        // before the refusal goes out, so that whoever was refused five times finds the user
-        // locked. The insert takes far less than the refusal is held anyway (verify()).
-        const wrongPassword = newWrongPassword(arrived, judged.unlockedAt);
-        this.states.addFailure(username, state, wrongPassword);
-        const locks = failuresCounting(state) >= this.lockoutThreshold;
-        await this.recordFailure(judged, wrongPassword, locks ? since(judged, state.lastSuccess) : null);
-      }
-      return this.refuse(compared);
+      const counting = this.countWrongPassword(username, state, judged, arrived);
+      // Shed at once, as the right password of a locked user is: awaited, the count's read and
+      // write would tell the two apart by their time. The count goes on meanwhile (in this
+      // process's state at once, unless the user's last success must be read first).
+      if (!shed) await counting;
+      return this.refusal(shed);
     }
     const counted = failuresCounting(state);
     // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
     // like any other change they make (a lock they complete, a disable).
     if (!judgedAccount || judgedAccount.disabled || !judged.enabled || lockReasonOf(judged, judgedAccount, counted, this.lockoutThreshold) !== null) {
-      return this.refuse(compared);
+      return this.refusal(shed);
     }
     await this.loginActivity.recordSuccess(judged, arrived, counted > 0, state.wrongPasswords[0]?.at ?? null);
     if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
     return { user: judged, account: judgedAccount };
   }
 
-  /**
-   * A refusal: null (a 401, after the time any refusal takes). While compares are being shed,
-   * one the cache decided without a compare is shed instead, as every caller needing a compare
-   * is: a 401 would tell a user whose right password is known from the others. Wrong or right
-   * alike: a locked or disabled user's right password must get what a wrong one gets, and a
-   * wrong one has been counted towards the lockout before (or shedding would let guesses
-   * through uncounted, the right one then admitted).
-   */
-  private refuse(compared: boolean): null {
-    if (!compared && this.hasher.overloaded()) throw this.hasher.refusal();
+  /** A refusal: null (a 401, after the time any refusal takes), or, when `shed`, the 503 of shedding. */
+  private refusal(shed: boolean): null {
+    if (shed) throw this.hasher.refusal();
     return null;
+  }
+
+  /**
+   * Counts a wrong password towards the lockout: in this process's state at once (concurrent
+   * attempts see it before its row lands), then as its row, so that whoever was refused five
+   * times finds the user locked everywhere. Never fails: what could not be written is reported.
+   */
+  private async countWrongPassword(username: string, state: AuthState, user: ApiUserRecord, arrived: Date): Promise<void> {
+    // From when wrong passwords count (so whether this one locks, and the lock's run) is the
+    // user's last success: read now if the state was read without it. Should that read fail,
+    // this one is counted all the same (it arrived after any success before the state's read,
+    // and it is the user's first wrong password known here: no lock yet); the next tries again.
+    await this.states.knowLastSuccess(state).catch((error: unknown) => this.observer.backgroundError?.(error));
+    // Past the threshold the user is locked already; more rows would only let an attacker
+    // grow the collection.
+    if (failuresCounting(state) >= this.lockoutThreshold) return;
+    const wrongPassword = newWrongPassword(arrived, user.unlockedAt);
+    this.states.addFailure(username, state, wrongPassword);
+    const locks = failuresCounting(state) >= this.lockoutThreshold;
+    // The insert takes far less than a refusal is held anyway (verify()).
+    await this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null);
   }
 
   private async recordFailure(user: ApiUserRecord, wrongPassword: WrongPassword, lockedRunStart: Date | null): Promise<void> {

@@ -37,13 +37,9 @@ export class VerifiedCredentialCache {
     return timingSafeEqual(known.mac, this.passwordMac(username, password, storedHash)) ? 'right' : 'wrong';
   }
 
-  /**
-   * Whether this password verified for this username, against whichever hash it had then (the
-   * caller does not know the hash yet: it needs no compare unless the hash changed since).
-   */
-  verifiedBefore(username: string, password: string): boolean {
-    const known = this.entries?.peek(username) ?? [];
-    return known.some((entry) => timingSafeEqual(entry.mac, this.passwordMac(username, password, entry.storedHash)));
+  /** Whether some password verified for this username here (so that any other is decided without a compare). */
+  knows(username: string): boolean {
+    return (this.entries?.peek(username)?.length ?? 0) > 0;
   }
 
   remember(username: string, password: string, storedHash: string): void {
