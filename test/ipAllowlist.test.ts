@@ -162,7 +162,10 @@ describe('IP allowlists', () => {
     it('logs the refusals of at most REFUSED_ADDRESSES_LOGGED addresses a user and hour one by one, then one event for all the others', async function () {
       await withinOneClockHour(this, 20_000);
       const user = await create({ ipAllowlist: ['192.0.2.0/24'] });
-      // Calls from 40 addresses of one IPv6 prefix, as anyone holding one can send.
+      // A burst from one address first: one address counted, not 25 calls.
+      const burst = await Promise.all(Array.from({ length: 25 }, () => callFrom(user, '2001:db8:77::1').then((response) => response.status)));
+      expect(new Set(burst)).to.deep.equal(new Set([401]));
+      // Then calls from 40 addresses of one IPv6 prefix (the first among them), as anyone holding one can send.
       const addresses = Array.from({ length: 40 }, (_, index) => `2001:db8:77::${(index + 1).toString(16)}`);
       const statuses = await Promise.all(addresses.map((address) => callFrom(user, address).then((response) => response.status)));
       expect(new Set(statuses)).to.deep.equal(new Set([401]));

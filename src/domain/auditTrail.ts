@@ -197,14 +197,17 @@ export class AuditTrail {
       });
       return;
     }
-    // Counted before the insert, so that concurrent refusals from new addresses stop at the cap.
+    // Taken at once, before the insert, so that concurrent refusals from one address write one
+    // event and count one address, and those from new addresses stop at the cap; given back
+    // should the insert fail, for the next to try.
+    this.loggedRefusals.set(id, true);
     this.refusedAddresses.set(userHour, logged + 1);
     const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp }, `a call from ${address}, which is not in the IP allowlist`);
     await this.insert([{ ...event, ...aboutUser(user), _id: id }]).catch((error: unknown) => {
+      this.loggedRefusals.delete(id);
       this.refusedAddresses.set(userHour, Math.max(0, (this.refusedAddresses.get(userHour) ?? 1) - 1));
       throw error;
     });
-    this.loggedRefusals.set(id, true);
   }
 
   /** The account's events, newest first; with a user's id, those by it or about it only. */
