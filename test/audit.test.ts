@@ -223,6 +223,32 @@ describe('audit log', () => {
     }
   });
 
+  it('answers a disable whose announcement to the other processes failed with a 503: the change stands, and the same call again tells them', async () => {
+    const { models } = gateway.database;
+    const other = await startTestGateway({ databaseUri: gateway.databaseUri, env: { AUTH_STATE_TTL_MS: '200' } });
+    try {
+      const user = await create({ password: 'T3ll-them-pw' });
+      const credentials = { username: user.username, password: 'T3ll-them-pw' };
+      expect((await restRequest(other.app, credentials, 'GET', '/v2/server-time')).status, 'known there').to.equal(200);
+      // The change row's insert fails once, as against a database that went away for that write.
+      const changes = models.AuthChange.collection;
+      const insertOne = changes.insertOne.bind(changes);
+      changes.insertOne = (async () => {
+        changes.insertOne = insertOne;
+        throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
+      }) as unknown as typeof insertOne;
+      const failed = await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      expect(failed.status, failed.text).to.equal(503);
+      expect((await models.ApiUser.findById(user.id).lean().exec())?.enabled, 'the change stands').to.equal(false);
+      const again = await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
+      expect(again.status, again.text).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await restRequest(other.app, credentials, 'GET', '/v2/server-time')).status, 'refused there within the TTL').to.equal(401);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps every change and every event of concurrent management calls on one user (FerretDB rewrites a whole document per update)', async () => {
     const { models } = gateway.database;
     const user = await create({ password: 'C0ncurrent-edits' });

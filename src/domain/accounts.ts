@@ -2,7 +2,7 @@
 import type { Types } from 'mongoose';
 import type { AccountRecord, ApiUserRecord, Models } from '../db/models.js';
 import type { ApiUsers } from './apiUsers.js';
-import { COMMAND_LINE, type Actor, type AuditTrail } from './auditTrail.js';
+import { COMMAND_LINE, onlyUncopiedEvents, type Actor, type AuditTrail } from './auditTrail.js';
 import { generatePassword } from './generatedSecrets.js';
 import { parseObjectId } from './ids.js';
 
@@ -97,8 +97,8 @@ export class Accounts {
       .exec();
     if (!account) return null;
     this.accountChanged(_id);
-    // Made: should its publication fail, the audit trail tries again (see ApiUsers.publish).
-    await this.auditTrail.publishAccount(_id).catch(() => {});
+    // Made: should only copying its events fail, the audit trail tries again (see ApiUsers.publish).
+    await this.auditTrail.publishAccount(_id).catch(onlyUncopiedEvents);
     return { ...account, pendingAudit: [] };
   }
 }

@@ -5,7 +5,7 @@ import { Types } from 'mongoose';
 import { errors } from '../errors.js';
 import { isDuplicateKey } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, Models, PendingAuditEvent } from '../db/models.js';
-import type { Actor, AuditTrail } from './auditTrail.js';
+import { onlyUncopiedEvents, type Actor, type AuditTrail } from './auditTrail.js';
 import { generateUsername } from './generatedSecrets.js';
 import { parseObjectId as parseId } from './ids.js';
 import { normaliseAllowlist } from './ipAllowlist.js';
@@ -166,9 +166,10 @@ export class ApiUsers {
         continue;
       }
       // The user is created, its event with it: the caller is told of the user it has, not of
-      // an error it would answer with a second user (see publish).
+      // an error it would answer with a second user. No other process knows the new user, so
+      // none needs telling; its event follows (see publish).
       const userId = created._id;
-      await this.oneAtATime([userId], () => this.publish([userId]));
+      await this.oneAtATime([userId], () => this.auditTrail.publishUsers([userId])).catch(() => {});
       return { ...created.toObject<ApiUserRecord>(), pendingAudit: [] };
     }
   }
@@ -307,12 +308,14 @@ export class ApiUsers {
 
   /**
    * Publishes the changed users' events. The change is made, and its events ride in the users'
-   * documents: should publishing them fail, the audit trail tries again a second later and then
-   * in its recovery, and the caller is answered with the change it made, not with an error
-   * that would say it was not made.
+   * documents: should copying them fail once every process has been told of the change, the
+   * audit trail tries again a second later and then in its recovery, and the caller is answered
+   * with the change it made. Should the telling fail, the caller gets the error (a 503): its
+   * change stands, but other processes may go on admitting a user it disabled until the retry;
+   * the same call again is harmless, and tells them.
    */
   private publish(userIds: readonly Types.ObjectId[]): Promise<void> {
-    return this.auditTrail.publishUsers(userIds).catch(() => {});
+    return this.auditTrail.publishUsers(userIds).catch(onlyUncopiedEvents);
   }
 
   private checkPassword(password: string, username: string, companyName: string): void {

@@ -55,6 +55,23 @@ const LOGGED_REFUSALS_KEPT = 10_000;
 export const REFUSED_ADDRESSES_LOGGED = 20;
 const LOGGED_LOCKS_KEPT = 10_000;
 
+/**
+ * A publication whose change every process has been told of, but whose events could not be
+ * copied into the log yet: they stay in the changed document, for the retry and the recovery.
+ * The change it follows stands, and may be answered as made.
+ */
+export class EventsNotCopiedError extends Error {
+  constructor(readonly reason: unknown) {
+    super('the events of a change could not be copied into the audit log yet', { cause: reason });
+    this.name = 'EventsNotCopiedError';
+  }
+}
+
+/** A publication's failure that leaves the change told of everywhere, its events to follow: not the caller's to hear of. */
+export function onlyUncopiedEvents(error: unknown): void {
+  if (!(error instanceof EventsNotCopiedError)) throw error;
+}
+
 export class AuditTrail {
   /**
    * Each API user's change and its publication, one at a time per user (a stock FerretDB can
@@ -268,20 +285,25 @@ export class AuditTrail {
     if (pending.length === 0) return;
     // Told first, right after the change it follows (and again by a retried publication): the
     // gateways forget what they knew of the user or account and read it anew. Should the
-    // events' insert fail, the change (a disable, a reset) is heard of everywhere all the same.
+    // events' insert fail, the change (a disable, a reset) is heard of everywhere all the same
+    // (EventsNotCopiedError); should the telling fail, the caller must hear of it.
     await announceAuthChange(this.models, { accountId, user: target });
-    await this.insert(
-      pending.map((event) => ({
-        ...event,
-        // updateMany writes one event into many users: each publishes its own copy.
-        _id: target ? `${event._id}-${target._id.toHexString()}` : event._id,
-        accountId,
-        targetId: target ? target._id.toHexString() : null,
-        targetUsername: target ? target.username : null,
-      })),
-    );
-    // $pullAll by the exact events read: FerretDB ignores $pull with a condition.
-    await model.updateOne({ _id: document._id } as never, { $pullAll: { pendingAudit: pending } } as never).exec();
+    try {
+      await this.insert(
+        pending.map((event) => ({
+          ...event,
+          // updateMany writes one event into many users: each publishes its own copy.
+          _id: target ? `${event._id}-${target._id.toHexString()}` : event._id,
+          accountId,
+          targetId: target ? target._id.toHexString() : null,
+          targetUsername: target ? target.username : null,
+        })),
+      );
+      // $pullAll by the exact events read: FerretDB ignores $pull with a condition.
+      await model.updateOne({ _id: document._id } as never, { $pullAll: { pendingAudit: pending } } as never).exec();
+    } catch (error) {
+      throw new EventsNotCopiedError(error);
+    }
   }
 
   /** Inserts that may have happened already (a retried publication) are no error. */
