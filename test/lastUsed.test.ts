@@ -31,6 +31,14 @@ describe('last-use times', () => {
     // A call that took a slow path records an earlier time after a later call did: the later stays.
     await recorder.record(busy, new Date(second.getTime() - 500));
     expect(recorder.pendingFor(busy)?.getTime(), 'the latest time recorded').to.equal(second.getTime());
+    // So too while the later one is being written.
+    const slow = new Types.ObjectId();
+    const written = new Date(Date.now() - 100);
+    await recorder.record(slow, written, true);
+    const flushing = recorder.flush();
+    await recorder.record(slow, new Date(written.getTime() - 500));
+    expect(recorder.pendingFor(slow)?.getTime(), 'the one being written, later').to.equal(written.getTime());
+    await flushing;
     const third = new Date();
     await recorder.record(busy, third, true);
     await recorder.flush();

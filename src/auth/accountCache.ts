@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { Types } from 'mongoose';
 import type { AccountRecord, Models } from '../db/models.js';
 
-interface CachedAccount {
+export interface CachedAccount {
   account: AccountRecord | null;
   /** When it was read (Date.now()). */
   readAt: number;
@@ -16,7 +16,7 @@ interface CachedAccount {
 export class AccountCache {
   private readonly accounts: LRUCache<string, CachedAccount>;
   /** Reads under way, by account id, with the forget count when each started. */
-  private readonly reading = new Map<string, { generation: number; done: Promise<AccountRecord | null> }>();
+  private readonly reading = new Map<string, { generation: number; done: Promise<CachedAccount> }>();
   /** Bumped by every forget: a read that started before one is neither joined nor stored. */
   private generation = 0;
 
@@ -29,11 +29,14 @@ export class AccountCache {
     this.accounts = new LRUCache<string, CachedAccount>({ max: maxEntries });
   }
 
-  /** The account (null when there is none by that id: unknown usernames are looked up too). */
-  get(accountId: Types.ObjectId): Promise<AccountRecord | null> {
+  /**
+   * The account (null when there is none by that id: unknown usernames are looked up too), and
+   * when what is returned was read (Date.now()): a state read with it is no newer than that.
+   */
+  get(accountId: Types.ObjectId): Promise<CachedAccount> {
     const key = accountId.toHexString();
     const cached = this.accounts.get(key);
-    if (cached && this.current(cached.readAt)) return Promise.resolve(cached.account);
+    if (cached && this.current(cached.readAt)) return Promise.resolve(cached);
     const underWay = this.reading.get(key);
     if (underWay?.generation === this.generation) return underWay.done;
     const generation = this.generation;
@@ -42,19 +45,15 @@ export class AccountCache {
       .lean<AccountRecord>()
       .exec()
       .then((account) => {
-        if (generation === this.generation) this.accounts.set(key, { account, readAt });
-        return account;
+        const read = { account, readAt };
+        if (generation === this.generation) this.accounts.set(key, read);
+        return read;
       })
       .finally(() => {
         if (this.reading.get(key)?.done === done) this.reading.delete(key);
       });
     this.reading.set(key, { generation, done });
     return done;
-  }
-
-  /** When the account as cached now was read (Date.now()), if it is cached. */
-  readAtOf(accountId: Types.ObjectId): number | undefined {
-    return this.accounts.peek(accountId.toHexString())?.readAt;
   }
 
   /** The account changed (or, without an id, anything may have): read again on next use. */

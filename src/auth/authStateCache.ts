@@ -457,10 +457,9 @@ export class AuthStateCache {
    */
   private async readAndStore(username: string, stale: AuthState | undefined, generation: number): Promise<CachedState> {
     const started = Date.now();
-    const fresh = await this.read(username);
+    const { state: fresh, accountReadAt } = await this.readWithAge(username);
     // As old as its older part: the account may come from the account cache, read before.
-    const accountReadAt = fresh.user ? this.accounts?.readAtOf(fresh.user.accountId) : undefined;
-    const readAt = Math.min(started, accountReadAt ?? started);
+    const readAt = Math.min(started, accountReadAt);
     const state = merged(fresh, stale, this.lockoutThreshold);
     // Wrong passwords known here and not yet written (the read found none of its own).
     if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
@@ -502,16 +501,22 @@ export class AuthStateCache {
    * where wrong passwords were found: only then does it count for anything.
    */
   private async read(username: string): Promise<AuthState> {
+    return (await this.readWithAge(username)).state;
+  }
+
+  /** A read of the user's state, with when its account was read (Date.now(): from the account cache, perhaps earlier). */
+  private async readWithAge(username: string): Promise<{ state: AuthState; accountReadAt: number }> {
+    const started = Date.now();
     const found = await findLiveUser(this.models, username);
     const user = found ?? NOBODY;
-    const [account, wrongPasswords] = await Promise.all([
-      this.accounts ? this.accounts.get(user.accountId) : this.models.Account.findById(user.accountId).lean<AccountRecord>().exec(),
+    const [{ account, readAt: accountReadAt }, wrongPasswords] = await Promise.all([
+      this.accounts ? this.accounts.get(user.accountId) : this.models.Account.findById(user.accountId).lean<AccountRecord>().exec().then((read) => ({ account: read, readAt: started })),
       this.loginActivity.recentFailures(user, this.lockoutThreshold),
     ]);
-    if (!found) return { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, wrongPasswords: [] };
+    if (!found) return { state: { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, wrongPasswords: [] }, accountReadAt };
     const state: AuthState = { user: found, account, lastSuccess: null, lastSuccessKnown: false, wrongPasswords };
     if (wrongPasswords.length > 0) await this.knowLastSuccess(state);
-    return state;
+    return { state, accountReadAt };
   }
 }
 

@@ -85,10 +85,16 @@ export class LastUsedRecorder {
     }
   }
 
-  /** The last use recorded here and not yet written, if any (so that reads see it at once). */
+  /**
+   * The last use recorded here and not yet written, if any (so that reads see it at once): the
+   * later of the one waiting and the one being written (a call that took a slow path may record
+   * an earlier time while a later one is being written).
+   */
   pendingFor(userId: Types.ObjectId): Date | undefined {
     const key = userId.toHexString();
-    return this.pending.get(key)?.at ?? this.writing.get(key)?.at;
+    const waiting = this.pending.get(key)?.at;
+    const beingWritten = this.writing.get(key)?.at;
+    return waiting && beingWritten ? (waiting > beingWritten ? waiting : beingWritten) : (waiting ?? beingWritten);
   }
 
   /**
