@@ -15,8 +15,10 @@ export const DEMO_ACCOUNT_ID = new Types.ObjectId('000000000000000000000001');
  */
 export async function createDemoAccountIfEmpty(accounts: Accounts, print: (line: string) => void): Promise<boolean> {
   if ((await accounts.count()) > 0) return false;
-  const created = await accounts.create({ name: 'Demo', mainEmail: 'demo@example.com' }, undefined, DEMO_ACCOUNT_ID).catch((error: unknown) => {
-    if (isDuplicateKey(error)) return null; // another process made it first
+  const created = await accounts.create({ name: 'Demo', mainEmail: 'demo@example.com' }, undefined, DEMO_ACCOUNT_ID).catch(async (error: unknown) => {
+    // Another process made it first: the account is there. (A duplicate of something else, the
+    // owner's username, left no account behind: that is a failure to start with.)
+    if (isDuplicateKey(error) && (await accounts.findById(DEMO_ACCOUNT_ID))) return null;
     throw error;
   });
   if (!created) return false;

@@ -104,8 +104,9 @@ describe('server process', function () {
     const replicas = await Promise.all(Array.from({ length: 3 }, () => connectDatabase(databaseUri, { operationTimeoutMs: 5_000 })));
     try {
       const printed: string[] = [];
-      const created = await Promise.all(
-        replicas.map((database) => createDemoAccountIfEmpty(createServices(loadConfig({ BCRYPT_COST: '4' }), database).accounts, (line) => printed.push(line))),
+      const services = replicas.map((database) => createServices(loadConfig({ BCRYPT_COST: '4' }), database));
+      const created = await Promise.all(services.map(({ accounts }) => createDemoAccountIfEmpty(accounts, (line) => printed.push(line)))).finally(() =>
+        Promise.all(services.map(({ hasher }) => hasher.close())),
       );
       expect(created.filter(Boolean), 'replicas that made it').to.have.length(1);
       expect(printed.filter((line) => line.startsWith('password: '))).to.have.length(1);
