@@ -67,7 +67,7 @@ export class CredentialVerifier {
     // read: the retries of a cold storm would otherwise cost the database a read each. A
     // username whose right password this process knows goes on to that read, whatever password
     // it comes with: the right one needs no compare, and any other is decided without one, and
-    // counted (see refuse); shed here, a guess would go uncounted and the right one get in.
+    // counted (below); shed here, a guess would go uncounted and the right one get in.
     if (firstLook && this.hasher.overloaded() && !this.states.holds(username) && !this.verified.knows(username)) throw this.hasher.refusal();
     const changeMark = this.states.changeMark;
     const read = await this.states.get(username);
