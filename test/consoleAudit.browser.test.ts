@@ -15,6 +15,7 @@ import {
   type ConsoleBrowser,
   type ConsoleUser,
 } from './support/consoleBrowser.js';
+import { REFUSED_ADDRESSES_LOGGED } from '../src/domain/auditTrail.js';
 import { restRequest } from './support/rest.js';
 
 const PAGE_SIZE = 25;
@@ -210,6 +211,17 @@ describe('the Access page audit log in Chromium', function () {
     await page.getByLabel('Show events of').selectOption(shop.id);
     await rowOf(refusal!).waitFor();
     await page.getByText(`${shop.username} was refused from ${refusal!.clientIp} (not in its IP allowlist).`).waitFor();
+  });
+
+  it('says when an allowlist refused calls from more addresses than are logged one by one', async () => {
+    // As the gateway writes them when calls come from many addresses (an IPv6 prefix) in one hour.
+    const user = (await session.gateway.database.models.ApiUser.findById(shop.id).lean().exec())!;
+    const at = new Date();
+    for (let index = 1; index <= REFUSED_ADDRESSES_LOGGED + 1; index++) {
+      await session.gateway.gateway.services.auditTrail.recordAllowlistRefusal(user, `2001:db8:99::${index.toString(16)}`, at);
+    }
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByText(`${shop.username} was refused: calls from more than ${REFUSED_ADDRESSES_LOGGED} addresses this hour`).waitFor();
   });
 
   it('labels every control, loads nothing from elsewhere and throws no error', async () => {

@@ -88,6 +88,19 @@ describe('the contract, field by field', () => {
     expect(await users(), 'no user made, none changed').to.deep.equal(before);
   });
 
+  it('marks every answer, success or error, REST or SOAP or the WSDL, nosniff and not to be stored', async () => {
+    const answers = [
+      await restRequest(gateway.app, owner, 'GET', '/v2/account-info'),
+      await restRequest(gateway.app, { ...owner, password: 'wrong' }, 'GET', '/v2/account-info'),
+      await soapCall(gateway.app, owner, 'GetServerTime'),
+      await restRequest(gateway.app, null, 'GET', '/v2/api.svc?wsdl'),
+    ];
+    for (const answer of answers) {
+      expect(answer.headers.get('x-content-type-options'), String(answer.status)).to.equal('nosniff');
+      expect(answer.headers.get('cache-control'), String(answer.status)).to.equal('no-store');
+    }
+  });
+
   it('takes a REST body up to its limit (100 KB), and answers 413 only past it', async () => {
     const json = (bytes: number) => `{"password":"B0dy-limit-1","description":"${'d'.repeat(bytes - 45)}"}`;
     const within = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', json(99 * 1024));

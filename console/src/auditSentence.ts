@@ -57,6 +57,8 @@ export function auditSentence(event: AuditEvent): SentencePart[] {
       return [capitalised(whom), ...lockRemark(details)];
     case 'ApiUserRefusedByAllowlist': {
       const address = event.clientIp ?? refusedAddress(details);
+      // Without an address: the one event that stands for the calls of many (its details say how many).
+      if (!address && details) return [capitalised(whom), ` was refused: ${details}`];
       return [capitalised(whom), ` was refused${address ? ` from ${address}` : ''} (not in its IP allowlist)`];
     }
     default:

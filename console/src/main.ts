@@ -208,7 +208,8 @@ async function done(message: string): Promise<void> {
   try {
     await refresh();
   } catch (problem) {
-    usersError.textContent = problemSentence(problem);
+    // A manager who disabled, reset or deleted itself is signed out, as any refused sign-in is.
+    showUsersProblem(problem);
   }
 }
 

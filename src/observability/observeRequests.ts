@@ -1,6 +1,7 @@
 // What every request gets on its way in and out, in one middleware with one listener (this
 // runs on every call, so it is kept lean): a request id (the caller's X-Request-Id when sane,
-// else a new one, returned as X-Request-Id), `Connection: close` while the server drains, and
+// else a new one, returned as X-Request-Id), nosniff and no-store on every answer,
+// `Connection: close` while the server drains, and
 // once the response is over, its metrics and one JSON log line (pino): request id, protocol,
 // operation, status, the contract's error code if any, duration, account and API user. Never a
 // body, a header, a password or a hash: the line is built here field by field.
@@ -36,6 +37,10 @@ export function observeRequests(logger: Logger, metrics: Metrics, health: Health
     const state = callState(res);
     state.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
+    // Every answer: never read as another type than it says, never kept by a cache on the way
+    // (authenticated answers hold account data; the Access page sets its own).
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
     if (health.isDraining) res.setHeader('Connection', 'close');
     // Read now: inside a router mounted at a path, Express shortens req.url (and req.path).
     const path = req.path;
