@@ -143,6 +143,20 @@ describe('the Access page in Chromium', function () {
     expect((await userNamed(user.username))?.enabled).to.equal(true);
   });
 
+  it('signs out a manager who disabled itself, saying why, rather than staying signed in on a refused refresh', async () => {
+    const manager = await createOverRest('Ops manager', { canManageAccount: true });
+    const other = await openPage();
+    await signIn(other, manager.username, 'Integr4tion-pw');
+    await userRow(other, manager.username).getByRole('button', { name: `Edit ${manager.username}` }).click();
+    const dialog = editDialog(other);
+    await dialog.getByLabel('Enabled').uncheck();
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await other.locator('#sign-in-error', { hasText: 'Your sign-in stopped working' }).waitFor();
+    await other.locator('#sign-in-form').getByLabel('Username').waitFor();
+    expect((await userNamed(manager.username))?.enabled).to.equal(false);
+    await other.context().close();
+  });
+
   it('shows a user locked by five wrong passwords after a refresh, and unlocks it by a password reset', async () => {
     const user = await createOverRest('Legacy ERP');
     for (let i = 0; i < 5; i++) {
