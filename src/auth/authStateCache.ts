@@ -247,6 +247,11 @@ export class AuthStateCache {
     return state.user && cached.state.user._id.equals(state.user._id) ? cached.state : state;
   }
 
+  /** Whether states are kept between calls (not with AUTH_STATE_TTL_MS=0): what a call adds to one, the next call here sees. */
+  get keepsStates(): boolean {
+    return this.states !== undefined;
+  }
+
   /** Where the forgets stand now: what changedSince is asked against. */
   get changeMark(): number {
     return this.generation;

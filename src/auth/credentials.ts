@@ -108,11 +108,11 @@ export class CredentialVerifier {
     // uncounted while shedding, and the right one get in.
     const shed = !compared && this.hasher.overloaded();
     if (!matches) {
-      const counting = this.countWrongPassword(username, state, judged, arrived);
-      // Shed at once, as the right password of a locked user is: awaited, the count's read and
-      // write would tell the two apart by their time. The count goes on meanwhile (in this
-      // process's state at once, unless the user's last success must be read first).
-      if (!shed) await counting;
+      const { written } = await this.countWrongPassword(username, state, judged, arrived);
+      // Shed at once, as the right password of a locked user is: awaited, the row's write would
+      // tell the two apart by its time. This process's next calls count it already, from the
+      // state it is in; without states kept (AUTH_STATE_TTL_MS=0) the row is all they read.
+      if (!shed || !this.states.keepsStates) await written;
       return this.refusal(shed);
     }
     const counted = failuresCounting(state);
@@ -133,11 +133,12 @@ export class CredentialVerifier {
   }
 
   /**
-   * Counts a wrong password towards the lockout: in this process's state at once (concurrent
-   * attempts see it before its row lands), then as its row, so that whoever was refused five
-   * times finds the user locked everywhere. Never fails: what could not be written is reported.
+   * Counts a wrong password towards the lockout in this process's state (concurrent attempts
+   * see it before its row lands), and gives the write of its row, so that whoever was refused
+   * five times finds the user locked everywhere. Neither fails: what could not be read or
+   * written is reported.
    */
-  private async countWrongPassword(username: string, state: AuthState, user: ApiUserRecord, arrived: Date): Promise<void> {
+  private async countWrongPassword(username: string, state: AuthState, user: ApiUserRecord, arrived: Date): Promise<{ written: Promise<void> }> {
     // From when wrong passwords count (so whether this one locks, and the lock's run) is the
     // user's last success: read now if the state was read without it. Should that read fail,
     // this one is counted all the same (it arrived after any success before the state's read,
@@ -145,12 +146,12 @@ export class CredentialVerifier {
     await this.states.knowLastSuccess(state).catch((error: unknown) => this.observer.backgroundError?.(error));
     // Past the threshold the user is locked already; more rows would only let an attacker
     // grow the collection.
-    if (failuresCounting(state) >= this.lockoutThreshold) return;
+    if (failuresCounting(state) >= this.lockoutThreshold) return { written: Promise.resolve() };
     const wrongPassword = newWrongPassword(arrived, user.unlockedAt);
     this.states.addFailure(username, state, wrongPassword);
     const locks = failuresCounting(state) >= this.lockoutThreshold;
     // The insert takes far less than a refusal is held anyway (verify()).
-    await this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null);
+    return { written: this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null) };
   }
 
   private async recordFailure(user: ApiUserRecord, wrongPassword: WrongPassword, lockedRunStart: Date | null): Promise<void> {
