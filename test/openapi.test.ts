@@ -299,6 +299,15 @@ describe('the OpenAPI document (GET /v2/openapi.json)', () => {
     }
   });
 
+  it('refuses an UpdateApiUser that changes nothing, as the live route does', async () => {
+    const route = routesOf(document).find((candidate) => candidate.operation.operationId === 'UpdateApiUser')!;
+    expect(requestBodySchema(route)({}), 'the document refuses {}').to.equal(false);
+    expect(requestBodySchema(route)({ enabled: true }), 'and takes one change').to.equal(true);
+    const input = await rows.UpdateApiUser!.valid(fixture);
+    const response = await call(route, fixture.owner, input, { body: {} });
+    expect(response.status, response.text).to.equal(400);
+  });
+
   it('refuses what its request schemas refuse: a field the body schema does not have is a 400', async () => {
     for (const route of routesOf(document).filter((candidate) => candidate.operation.requestBody)) {
       const name = route.operation.operationId;

@@ -72,7 +72,8 @@ export const apiUserChanges = z
     ipAllowlist: ipAllowlist.optional(),
   })
   .refine((changes) => Object.keys(changes).length > 0, 'must change at least one of description, enabled, canManageAccount, ipAllowlist')
-  .meta({ xmlType: 'ApiUserChanges' });
+  // The refinement has no JSON Schema form of its own: minProperties says it to OpenAPI's readers.
+  .meta({ xmlType: 'ApiUserChanges', minProperties: 1 });
 
 const dateTime = () => z.iso.datetime();
 
