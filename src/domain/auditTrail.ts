@@ -113,20 +113,25 @@ export class AuditTrail {
    * Publishes the pending events of these users (and finishes their deletes). Should it fail,
    * it is tried again a second later (once: then the recovery's rounds), one at a time per user.
    */
-  async publishUsers(userIds: readonly Types.ObjectId[]): Promise<void> {
-    try {
-      await this.publishUsersNow(userIds);
-    } catch (error) {
-      this.retrySoon(() => this.userWrites.run(userIds.map((userId) => userId.toHexString()), () => this.publishUsersNow(userIds)));
-      throw error;
-    }
+  publishUsers(userIds: readonly Types.ObjectId[]): Promise<void> {
+    const keys = userIds.map((userId) => userId.toHexString());
+    return this.publishOrRetry(
+      () => this.publishUsersNow(userIds),
+      () => this.userWrites.run(keys, () => this.publishUsersNow(userIds)),
+    );
   }
 
-  async publishAccount(accountId: Types.ObjectId): Promise<void> {
+  publishAccount(accountId: Types.ObjectId): Promise<void> {
+    const publication = () => this.publishAccountNow(accountId);
+    return this.publishOrRetry(publication, publication);
+  }
+
+  /** Runs a publication; should it fail, `retry` is tried a second later (see retrySoon), and the failure passed on. */
+  private async publishOrRetry(publication: () => Promise<void>, retry: () => Promise<void>): Promise<void> {
     try {
-      await this.publishAccountNow(accountId);
+      await publication();
     } catch (error) {
-      this.retrySoon(() => this.publishAccountNow(accountId));
+      this.retrySoon(retry);
       throw error;
     }
   }
@@ -205,26 +210,32 @@ export class AuditTrail {
     if (logged >= REFUSED_ADDRESSES_LOGGED) {
       const othersId = `allowlist-${userHour}-others`;
       if (this.loggedRefusals.has(othersId)) return;
-      this.loggedRefusals.set(othersId, true); // at once: concurrent refusals write it once
       const details = `calls from more than ${REFUSED_ADDRESSES_LOGGED} addresses this hour, which are not in the IP allowlist (the others not logged one by one)`;
-      const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp: null }, details);
-      await this.insert([{ ...event, ...aboutUser(user), _id: othersId }]).catch((error: unknown) => {
-        this.loggedRefusals.delete(othersId);
-        throw error;
-      });
+      await this.insertRefusalOnce(othersId, user, this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp: null }, details));
       return;
     }
-    // Taken at once, before the insert, so that concurrent refusals from one address write one
-    // event and count one address, and those from new addresses stop at the cap; given back
-    // should the insert fail, for the next to try.
-    this.loggedRefusals.set(id, true);
+    // Counted at once too, so that concurrent refusals from new addresses stop at the cap.
     this.refusedAddresses.set(userHour, logged + 1);
     const event = this.event('ApiUserRefusedByAllowlist', { id: null, username: null, clientIp }, `a call from ${address}, which is not in the IP allowlist`);
-    await this.insert([{ ...event, ...aboutUser(user), _id: id }]).catch((error: unknown) => {
-      this.loggedRefusals.delete(id);
+    await this.insertRefusalOnce(id, user, event).catch((error: unknown) => {
       this.refusedAddresses.set(userHour, Math.max(0, (this.refusedAddresses.get(userHour) ?? 1) - 1));
       throw error;
     });
+  }
+
+  /**
+   * A refusal's event under its id, once in this process: the id is taken at once, before the
+   * insert, so that concurrent refusals write it once, and given back should the insert fail,
+   * for the next to try.
+   */
+  private async insertRefusalOnce(id: string, user: ApiUserRecord, event: PendingAuditEvent): Promise<void> {
+    this.loggedRefusals.set(id, true);
+    try {
+      await this.insert([{ ...event, ...aboutUser(user), _id: id }]);
+    } catch (error) {
+      this.loggedRefusals.delete(id);
+      throw error;
+    }
   }
 
   /** The account's events, newest first; with a user's id, those by it or about it only. */

@@ -13,6 +13,9 @@ interface HttpParserError {
   code?: unknown;
 }
 
+/** A body in another charset or encoding than the API takes (body-parser's refusal, or the REST door's of UTF-16 and UTF-32). */
+export const bodyEncodingUnsupported = () => errors.unsupportedContentType('The request body must be UTF-8, optionally gzip, deflate or br compressed.');
+
 export function toApiError(error: unknown, requestId: string, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
   // passport (failWithError) passes a refusal on as its AuthenticationError, which it does not export.
@@ -25,7 +28,7 @@ export function toApiError(error: unknown, requestId: string, logger: Logger): A
       return errors.invalidParameter('The request body is not valid JSON.');
     case 'charset.unsupported':
     case 'encoding.unsupported':
-      return errors.unsupportedContentType('The request body must be UTF-8, optionally gzip, deflate or br compressed.');
+      return bodyEncodingUnsupported();
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':

@@ -10,7 +10,7 @@ import { toJsonSchema, unwrapNullable, type JsonSchema } from '../../operations/
 import { readText } from '../../operations/lexical.js';
 import { checkPermission, runOperation } from '../../operations/pipeline.js';
 import { authenticatedCall, callState } from '../callState.js';
-import { toApiError } from '../errorMapping.js';
+import { bodyEncodingUnsupported, toApiError } from '../errorMapping.js';
 import type { DoorDependencies } from '../doorDependencies.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -63,7 +63,7 @@ export function restDoor(operations: readonly Operation[], dependencies: DoorDep
  * also take UTF-16 and UTF-32, and turn each byte that is not UTF-8 into U+FFFD.
  */
 function requireUtf8(_req: Request, _res: Response, body: Buffer, charset: string): void {
-  if (charset.toLowerCase() !== 'utf-8') throw errors.unsupportedContentType('The request body must be UTF-8, optionally gzip, deflate or br compressed.');
+  if (charset.toLowerCase() !== 'utf-8') throw bodyEncodingUnsupported();
   if (!isUtf8(body)) throw errors.invalidParameter('The request body is not valid UTF-8.');
 }
 
