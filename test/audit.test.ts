@@ -178,11 +178,7 @@ describe('audit log', () => {
     const { auditTrail } = gateway.gateway.services;
     // The event's publication fails once, as against a database that went away right after
     // the user's insert (the database itself is not touched).
-    const publishUsers = auditTrail.publishUsers.bind(auditTrail);
-    auditTrail.publishUsers = async () => {
-      auditTrail.publishUsers = publishUsers;
-      throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
-    };
+    failsOnce(auditTrail, 'publishUsers');
     const response = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Publ1sh-later' });
     expect(response.status, response.text).to.equal(201);
     const user = response.body as { id: string; username: string };
@@ -192,20 +188,24 @@ describe('audit log', () => {
     expect(await models.AuditEvent.countDocuments({ targetId: user.id, type: 'ApiUserCreated' })).to.equal(1);
   });
 
-  it('answers a disable whose events could not be published with the change made: another process refuses the user at once, and the events follow a second later', async () => {
-    const { models } = gateway.database;
+  /** Another gateway on the database, and a new user it has let in: where a change must be heard of. */
+  const withUserKnownElsewhere = async (password: string, body: (other: TestGateway, user: { id: string }, credentials: { username: string; password: string }) => Promise<void>) => {
     const other = await startTestGateway({ databaseUri: gateway.databaseUri, env: { AUTH_STATE_TTL_MS: '200' } });
     try {
-      const user = await create({ password: 'Publ1sh-soon' });
-      const credentials = { username: user.username, password: 'Publ1sh-soon' };
+      const user = await create({ password });
+      const credentials = { username: user.username, password };
       expect((await restRequest(other.app, credentials, 'GET', '/v2/server-time')).status, 'known there').to.equal(200);
-      // The events' insert fails once, as against a database that went away for that one write
-      // (the database itself is not touched): the change and its announcement are written.
-      const insertMany = models.AuditEvent.insertMany.bind(models.AuditEvent);
-      models.AuditEvent.insertMany = (async () => {
-        models.AuditEvent.insertMany = insertMany;
-        throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
-      }) as unknown as typeof insertMany;
+      await body(other, user, credentials);
+    } finally {
+      await other.close();
+    }
+  };
+
+  it('answers a disable whose events could not be published with the change made: another process refuses the user at once, and the events follow a second later', () =>
+    withUserKnownElsewhere('Publ1sh-soon', async (other, user, credentials) => {
+      const { models } = gateway.database;
+      // The events' insert fails once (the change and its announcement are written).
+      failsOnce(models.AuditEvent, 'insertMany');
       const disabled = await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
       expect(disabled.status, disabled.text).to.equal(200);
       expect((disabled.body as { enabled: boolean }).enabled).to.equal(false);
@@ -218,25 +218,13 @@ describe('audit log', () => {
         published = await models.AuditEvent.exists({ targetId: user.id, type: 'ApiUserDisabled' });
       }
       expect(published, 'published by the retry, before the recovery (30 s)').to.not.equal(null);
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
-  it('answers a disable whose announcement to the other processes failed with a 503: the change stands, and the same call again tells them', async () => {
-    const { models } = gateway.database;
-    const other = await startTestGateway({ databaseUri: gateway.databaseUri, env: { AUTH_STATE_TTL_MS: '200' } });
-    try {
-      const user = await create({ password: 'T3ll-them-pw' });
-      const credentials = { username: user.username, password: 'T3ll-them-pw' };
-      expect((await restRequest(other.app, credentials, 'GET', '/v2/server-time')).status, 'known there').to.equal(200);
-      // The change row's insert fails once, as against a database that went away for that write.
-      const changes = models.AuthChange.collection;
-      const insertOne = changes.insertOne.bind(changes);
-      changes.insertOne = (async () => {
-        changes.insertOne = insertOne;
-        throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
-      }) as unknown as typeof insertOne;
+  it('answers a disable whose announcement to the other processes failed with a 503: the change stands, and the same call again tells them', () =>
+    withUserKnownElsewhere('T3ll-them-pw', async (other, user, credentials) => {
+      const { models } = gateway.database;
+      // The change row's insert fails once.
+      failsOnce(models.AuthChange.collection, 'insertOne');
       const failed = await restRequest(gateway.app, owner, 'PUT', `/v2/api-users/${user.id}`, { enabled: false });
       expect(failed.status, failed.text).to.equal(503);
       expect((await models.ApiUser.findById(user.id).lean().exec())?.enabled, 'the change stands').to.equal(false);
@@ -244,10 +232,7 @@ describe('audit log', () => {
       expect(again.status, again.text).to.equal(200);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await restRequest(other.app, credentials, 'GET', '/v2/server-time')).status, 'refused there within the TTL').to.equal(401);
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
   it('keeps every change and every event of concurrent management calls on one user (FerretDB rewrites a whole document per update)', async () => {
     const { models } = gateway.database;
@@ -272,11 +257,7 @@ describe('audit log', () => {
   it('leaves no account behind whose owner could not be created, nor its event: nothing could ever manage it', async () => {
     const { models } = gateway.database;
     const { accounts, apiUsers } = gateway.gateway.services;
-    const create = apiUsers.create.bind(apiUsers);
-    apiUsers.create = async () => {
-      apiUsers.create = create;
-      throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
-    };
+    failsOnce(apiUsers, 'create');
     const before = await accounts.count();
     const failed = await accounts.create({ name: 'Ownerless Ltd', mainEmail: 'o@example.com' }).then(
       () => 'created',
@@ -291,3 +272,15 @@ describe('audit log', () => {
     expect(await models.AuditEvent.countDocuments({ type: 'AccountCreated', accountId: account._id })).to.equal(1);
   });
 });
+
+/**
+ * Makes the next call of `target[method]` fail, as against a database that went away for that
+ * one call (the database itself is not touched), and puts the method back as it does.
+ */
+function failsOnce<T extends object, K extends keyof T>(target: T, method: K): void {
+  const original = target[method];
+  target[method] = (async () => {
+    target[method] = original;
+    throw Object.assign(new Error('connection timed out'), { name: 'MongoNetworkTimeoutError' });
+  }) as T[K];
+}

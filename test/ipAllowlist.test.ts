@@ -197,15 +197,20 @@ describe('IP allowlists', () => {
   });
 
   describe('client addresses', () => {
+    /** A new account on the gateway, and a maker of its users with a given allowlist (checked created). */
+    const allowlistedUsers = async (gateway: TestGateway) => {
+      const owner = await gateway.createAccount();
+      return async (ipAllowlist: string[]) => {
+        const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Allow3d-pw', ipAllowlist });
+        expect(created.status, created.text).to.equal(201);
+        return { username: (created.body as ApiUser).username, password: 'Allow3d-pw' };
+      };
+    };
+
     it('without TRUST_PROXY: the socket address, X-Forwarded-For ignored', async () => {
       const gateway = await startTestGateway();
       try {
-        const owner = await gateway.createAccount();
-        const userWith = async (ipAllowlist: string[]) => {
-          const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Allow3d-pw', ipAllowlist });
-          expect(created.status, created.text).to.equal(201);
-          return { username: (created.body as ApiUser).username, password: 'Allow3d-pw' };
-        };
+        const userWith = await allowlistedUsers(gateway);
         const outside = await userWith(['192.0.2.0/24']);
         expect((await restRequest(gateway.app, outside, 'GET', '/v2/server-time', undefined, { 'X-Forwarded-For': '192.0.2.9' })).status, 'a header naming an allowed address').to.equal(401);
         const loopback = await userWith(['127.0.0.0/8']);
@@ -219,12 +224,7 @@ describe('IP allowlists', () => {
       it(`with TRUST_PROXY=${trustProxy}: the client the proxy appended, not what a caller put before it`, async () => {
         const gateway = await startTestGateway({ env: { TRUST_PROXY: trustProxy } });
         try {
-          const owner = await gateway.createAccount();
-          const userWith = async (ipAllowlist: string[]) => {
-            const created = await restRequest(gateway.app, owner, 'POST', '/v2/api-users', { password: 'Allow3d-pw', ipAllowlist });
-            expect(created.status, created.text).to.equal(201);
-            return { username: (created.body as ApiUser).username, password: 'Allow3d-pw' };
-          };
+          const userWith = await allowlistedUsers(gateway);
           // The caller sent "192.0.2.9"; the proxy (this loopback socket) appended the address it saw.
           const chain = { 'X-Forwarded-For': '192.0.2.9, 198.51.100.1' };
           const spoofed = await userWith(['192.0.2.0/24']);
