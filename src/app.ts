@@ -49,7 +49,8 @@ export function createServices(config: Config, database: Database, logger?: Logg
     observer: { shed: () => metrics?.bcryptShed.inc(), served: (serviceMs) => metrics?.bcryptBusySeconds.inc(serviceMs / 1000) },
   });
   const lastUsed = new LastUsedRecorder(database.models, config.LAST_USED_FLUSH_MS);
-  const loginActivity = new LoginActivity(database.models, lastUsed);
+  // Called only once both exist (to show users).
+  const loginActivity = new LoginActivity(database.models, lastUsed, (userId) => authStates.failuresCountFromHere(userId));
   const auditTrail = new AuditTrail(database.models, (userIds) => loginActivity.forget(userIds), database.scans);
   let pollFailing = false;
   const authStates = new AuthStateCache(database.models, loginActivity, config.LOCKOUT_THRESHOLD, config.AUTH_STATE_TTL_MS, config.AUTH_CACHE_MAX, {
@@ -61,6 +62,9 @@ export function createServices(config: Config, database: Database, logger?: Logg
     polled: () => {
       if (pollFailing) logger?.info('reading what changed works again');
       pollFailing = false;
+    },
+    forgivenessFailed: (error) => {
+      logger?.warn({ err: error }, 'writing a success that forgave wrong passwords failed: tried again with the next poll');
     },
     lockFound: (user, runStart, lockedAt) => {
       auditTrail.recordLock(user, runStart, lockedAt, config.LOCKOUT_THRESHOLD).catch((error: unknown) => {

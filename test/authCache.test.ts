@@ -6,7 +6,7 @@ import { Types } from 'mongoose';
 import { insertApiUsers } from './support/bulkUsers.js';
 import { addFailure, AuthStateCache, failuresCounting } from '../src/auth/authStateCache.js';
 import { clockMinute } from '../src/domain/clockMinutes.js';
-import { newWrongPassword } from '../src/domain/loginActivity.js';
+import { LATE_FAILURE_ROW_MS, newWrongPassword } from '../src/domain/loginActivity.js';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import { startTestGateway, uniqueDatabaseUri, type TestAccount, type TestGateway } from './support/gateway.js';
 import { exitOf, startGatewayProcess } from './support/processes.js';
@@ -200,11 +200,11 @@ describe('authentication caches', () => {
       states.forgetUser(first.user!._id); // a change elsewhere, as a poll hears of it
       const reread = await states.get(user.username);
       expect(reread, 'read again after the change').to.not.equal(first);
-      expect(failuresCounting(reread)).to.equal(1);
+      expect(failuresCounting(reread, 5)).to.equal(1);
       await loginActivity.recordFailure(first.user!, refused);
       await states.poll(); // the row, found by the poll, is the same wrong password
       await states.poll();
-      expect(failuresCounting(await states.get(user.username))).to.equal(1);
+      expect(failuresCounting(await states.get(user.username), 5)).to.equal(1);
     } finally {
       states.close();
     }
@@ -226,15 +226,15 @@ describe('authentication caches', () => {
       there!.addFailure(user.username, stateThere, theirs);
       await loginActivity.recordFailure(stateThere.user!, theirs);
       await Promise.all([here!.poll(), there!.poll()]);
-      expect(failuresCounting(await here!.get(user.username)), 'here, after a poll').to.equal(2);
-      expect(failuresCounting(await there!.get(user.username)), 'there, after a poll').to.equal(2);
+      expect(failuresCounting(await here!.get(user.username), 5), 'here, after a poll').to.equal(2);
+      expect(failuresCounting(await there!.get(user.username), 5), 'there, after a poll').to.equal(2);
       // A third, counted here and not yet written when a change makes this process read the
       // user again: the read finds the other two, and this one is kept beside them.
       const before = await here!.get(user.username);
       here!.addFailure(user.username, before, newWrongPassword(at, before.user!.unlockedAt));
       here!.forgetUser(before.user!._id);
       const reread = await here!.get(user.username);
-      expect(failuresCounting(reread), 'here, after a re-read').to.equal(3);
+      expect(failuresCounting(reread, 5), 'here, after a re-read').to.equal(3);
     } finally {
       here!.close();
       there!.close();
@@ -257,7 +257,7 @@ describe('authentication caches', () => {
         await loginActivity.recordFailure(known.user!, newWrongPassword(new Date(Date.now() - 11_000 + i), known.user!.unlockedAt));
         await there.poll();
       }
-      expect(failuresCounting(await there.get(user.username))).to.equal(5);
+      expect(failuresCounting(await there.get(user.username), 5)).to.equal(5);
     } finally {
       there.close();
     }
@@ -272,7 +272,7 @@ describe('authentication caches', () => {
       const firstFailure = Date.now();
       for (let i = 0; i < 5; i++) addFailure(before, newWrongPassword(new Date(firstFailure + i), before.user!.unlockedAt), 5);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(failuresCounting(before), 'locked, as far as this process knows').to.equal(5);
+      expect(failuresCounting(before, 5), 'locked, as far as this process knows').to.equal(5);
       // A reset here (its change applied at once), then its change row found by a poll while the
       // next call's read is under way: that read is not stored, the locked state stays behind.
       await gateway.database.models.ApiUser.updateOne({ _id: before.user!._id }, { $set: { unlockedAt: new Date() } }).exec();
@@ -280,7 +280,7 @@ describe('authentication caches', () => {
       const reading = states.get(user.username);
       states.forgetUsername(user.username);
       const read = await reading;
-      expect(failuresCounting(read), 'the read sees the unlock').to.equal(0);
+      expect(failuresCounting(read, 5), 'the read sees the unlock').to.equal(0);
       // What the verifier asks once the password is checked: before the fix, the locked state.
       expect(states.latest(user.username, read)).to.equal(read);
     } finally {
@@ -444,42 +444,44 @@ describe('a newcomer', () => {
     }
   });
 
-  it('removes the rows a success forgave once, not again at every later success (one wrong password must not cost a user reads for ever)', async () => {
+  it('removes the rows a success forgave once, not again at every later success (one wrong password must not cost a user writes for ever)', async () => {
     const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000' } });
     try {
       const account = await gateway.createAccount();
-      const { loginActivity } = gateway.gateway.services;
+      const { authStates } = gateway.gateway.services;
       const { models } = gateway.database;
+      // Unlocked two minutes ago, so that wrong passwords a minute old count.
+      await models.ApiUser.updateOne({ username: account.username }, { unlockedAt: new Date(Date.now() - 120_000) }).exec();
       const user = (await models.ApiUser.findOne({ username: account.username }).lean().exec())!;
       const sent: string[] = [];
-      const texts: string[] = [];
       const client = gateway.database.connection.getClient();
-      // What is sent to loginfailures about this user (the polls ask by minute, not by user; the
-      // test's own count is an aggregate).
+      // What is written about this user (the polls ask by minute, not by user).
       const listener = (event: { commandName: string; command: Record<string, unknown> }) => {
-        const ofThisUser = Object.values(event.command).includes('loginfailures') && JSON.stringify(event.command).includes(user._id.toHexString());
-        if (ofThisUser && event.commandName !== 'aggregate') {
-          sent.push(event.commandName);
-          texts.push(JSON.stringify(event.command).slice(0, 300));
-        }
+        const ofThisUser = JSON.stringify(event.command).includes(user._id.toHexString());
+        if (ofThisUser && ['update', 'delete'].includes(event.commandName)) sent.push(`${event.commandName} ${String(event.command[event.commandName])}`);
       };
-      const wrongAt = new Date(Date.now() - 60_000);
-      await models.LoginFailure.collection.insertMany([0, 1].map((offset) => ({ userId: user._id, at: new Date(wrongAt.getTime() + offset), minute: 0 })));
+      const wrongAt = Date.now() - 60_000;
+      const insertWrongPasswords = (at: number) =>
+        models.LoginFailure.collection.insertMany([0, 1].map((offset) => ({ userId: user._id, at: new Date(at + offset), minute: clockMinute(at), unlockedAt: user.unlockedAt })));
+      await insertWrongPasswords(wrongAt);
+      // Successes of this process, as a call makes them, but arrived long enough ago to be settled by the next poll.
+      const succeed = async (ago: number) => {
+        authStates.addOwnSuccess(await authStates.get(account.username), new Date(Date.now() - ago));
+        await authStates.poll();
+        await new Promise((resolve) => setTimeout(resolve, 200)); // the removal runs in the background
+      };
       client.on('commandStarted', listener);
       try {
-        const clear = async (at: Date, newestFailure: Date) => {
-          await loginActivity.recordSuccess(user, at, false, newestFailure);
-          await new Promise((resolve) => setTimeout(resolve, 200)); // the removal runs in the background
-        };
-        await clear(new Date(), new Date(wrongAt.getTime() + 1));
-        expect(sent, 'the first success after them: the newest looked up, the older removed').to.deep.equal(['find', 'delete']);
+        await succeed(20_000);
+        expect(sent, 'the first success after them: written as forgiving them, the older row removed').to.deep.equal(['update apiuseractivity', 'delete loginfailures']);
         expect(await models.LoginFailure.countDocuments({ userId: user._id })).to.equal(1);
-        // Later successes (an interval later each): nothing new to remove, so nothing is sent.
-        for (let later = 1; later <= 3; later++) await clear(new Date(Date.now() + later * 11_000), new Date(wrongAt.getTime() + 1));
-        expect(sent, `later successes: ${texts.join('\n')}`).to.have.length(2);
-        // A newer wrong password: the next success removes again.
-        await clear(new Date(Date.now() + 50_000), new Date(Date.now() + 45_000));
-        expect(sent).to.have.length(4);
+        for (const ago of [15_000, 10_000, 6_000]) await succeed(ago);
+        expect(sent, 'later successes forgive nothing new: nothing is written').to.have.length(2);
+        // A newer wrong password: the next success forgives it, and removes again.
+        await insertWrongPasswords(Date.now() - 5_900);
+        await authStates.poll();
+        await succeed(5_500);
+        expect(sent.slice(2)).to.deep.equal(['update apiuseractivity', 'delete loginfailures']);
       } finally {
         client.off('commandStarted', listener);
       }
@@ -498,7 +500,8 @@ describe('a newcomer', () => {
       const { id, username } = (await restRequest(there.app, owner, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
       for (let i = 0; i < 4; i++) expect(await call(there, username, 'not-it-1')).to.equal(401);
       expect(await call(there, username, password)).to.equal(200);
-      await there.gateway.services.lastUsed.flush(true);
+      // Written once settled: once every wrong password before it has had time to land.
+      await settled(there);
       // A process that never saw the user: its read finds wrong passwords on record, and so
       // reads the last success, which forgives them.
       const here = await startTestGateway({ env, databaseUri: there.databaseUri });
@@ -508,7 +511,7 @@ describe('a newcomer', () => {
       } finally {
         await here.close();
       }
-      const lastSuccess = (await there.database.models.ApiUserActivity.findById(id).lean().exec())!.lastUsed.getTime();
+      const lastSuccess = (await there.database.models.ApiUserActivity.findById(id).lean().exec())!.lastUsed!.getTime();
       // Another that never saw it either, whose read finds no wrong password on record and so
       // does not read the last success: its fifth wrong password in a row locks the user, and
       // the lock's run starts at that success (the event says when), not at the user's creation.
@@ -527,6 +530,12 @@ describe('a newcomer', () => {
     }
   });
 });
+
+/** Waits until the successes the gateway let in so far can be settled (see auth/ownSuccesses.ts), and has them settled by a poll. */
+async function settled(gateway: TestGateway): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, LATE_FAILURE_ROW_MS + 100));
+  await gateway.gateway.services.authStates.poll();
+}
 
 /** Two gateway processes on one database, with a user made through the first. */
 interface TwoProcesses {
@@ -567,10 +576,11 @@ describe('a success in another gateway process', () => {
     await withTwoProcesses(env, env, password, async ({ first: here, second: there, call }) => {
       expect(await call(here, password)).to.equal(200);
       for (let i = 0; i < 3; i++) expect(await call(here, 'not-it-1')).to.equal(401);
-      // The other process reads the three, and its success resets them (written with its next
-      // flush); this process hears of it through its polls, without reading the user again.
+      // The other process reads the three, and its success resets them (written once settled,
+      // LATE_FAILURE_ROW_MS later); this process hears of it through its polls, without reading
+      // the user again.
       expect(await call(there, password)).to.equal(200);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await new Promise((resolve) => setTimeout(resolve, LATE_FAILURE_ROW_MS + 1000));
       for (let i = 0; i < 2; i++) expect(await call(here, 'not-it-2')).to.equal(401);
       expect(await call(here, password), 'three wrong before the success elsewhere and two after: not locked').to.equal(200);
     });
@@ -584,9 +594,8 @@ describe('a success in another gateway process', () => {
     await withTwoProcesses(env, env, password, async ({ first: here, second: there, id, call }) => {
       expect(await call(here, password)).to.equal(200);
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      // An integration calling through the other process all the time: its first use is
-      // written, and the next ones, which reset no wrong password it counts (each comes after
-      // the last success it knows), would be written a minute later.
+      // An integration calling through the other process all the time: its successes reset no
+      // wrong password it counts when they are let in (each comes after the last it knows of).
       let calling = true;
       const statuses: number[] = [];
       const steady = (async () => {
@@ -598,9 +607,10 @@ describe('a success in another gateway process', () => {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       for (let i = 0; i < 5; i++) {
         expect(await call(here, 'not-it')).to.equal(401);
-        // Successes there after each, for longer than it takes to hear of it there (a third of
-        // the TTL), flush the success it resets (100 ms) and hear of that here.
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // Successes there after the first four, for longer than it takes to hear of them there
+        // (a third of the TTL), settle the successes that forgive them (LATE_FAILURE_ROW_MS) and
+        // hear of that here.
+        await new Promise((resolve) => setTimeout(resolve, i === 3 ? LATE_FAILURE_ROW_MS + 1500 : 300));
       }
       calling = false;
       await steady;
@@ -608,6 +618,31 @@ describe('a success in another gateway process', () => {
       const locks = await here.database.models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: id }).exec();
       expect(locks, 'lock events').to.equal(0);
       expect(await call(here, password), 'successes elsewhere between every wrong password: not locked').to.equal(200);
+    });
+  });
+});
+
+describe('a lock made in another gateway process', () => {
+  it('is not lifted by the right password let in here before this process heard of it: once it has, the user stays locked everywhere', async function () {
+    this.timeout(30_000);
+    // Here polls 20 s apart: it lets the right password in after the lock, as its TTL allows.
+    const password = 'L0ck-stands';
+    await withTwoProcesses({ AUTH_STATE_TTL_MS: '60000', LAST_USED_FLUSH_MS: '100' }, { AUTH_STATE_TTL_MS: '400' }, password, async ({ first: here, second: there, owner, id, call }) => {
+      expect(await call(here, password)).to.equal(200);
+      for (let i = 0; i < 5; i++) expect(await call(there, 'not-it')).to.equal(401);
+      expect(await call(there, password), 'locked there').to.equal(401);
+      expect(await call(here, password), 'not heard of here yet').to.equal(200);
+      // Here hears of the five wrong passwords, all before its success: it came during the lock.
+      await settled(here);
+      expect(await call(here, password), 'locked here once heard of').to.equal(401);
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // polls there, and last uses written here
+      expect(await call(there, password), 'still locked there').to.equal(401);
+      const activity = await there.database.models.ApiUserActivity.findById(id).lean().exec();
+      expect(activity?.lastUsed, 'no success written as forgiving them').to.equal(undefined);
+      expect(activity?.lastCall, 'the call let in is shown').to.be.instanceOf(Date);
+      const user = (await restRequest(there.app, owner, 'GET', `/v2/api-users/${id}`)).body as { locked: boolean; failedLoginCount: number };
+      expect(user).to.include({ locked: true, failedLoginCount: 5 });
+      expect(await there.database.models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: id }).exec(), 'lock events').to.equal(1);
     });
   });
 });

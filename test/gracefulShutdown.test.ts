@@ -100,7 +100,7 @@ describe('a gateway stopped by SIGTERM mid-burst', function () {
         const counters = await models.QuotaCounter.find({ accountId: owner.accountId }).lean();
         expect(counters.reduce((sum, counter) => sum + counter.count, 0), 'quota counted every answered call').to.equal(answered);
         const activity = await models.ApiUserActivity.findById(owner._id).lean();
-        expect(activity?.lastUsed?.getTime(), 'last use written').to.be.at.least(lastAnsweredSentAt);
+        expect(activity?.lastCall?.getTime(), 'last use written').to.be.at.least(lastAnsweredSentAt);
       } finally {
         await database.connection.dropDatabase();
         await database.close();

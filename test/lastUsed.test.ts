@@ -1,6 +1,6 @@
-// Last-use times: written in batches, a busy user once per RESOLUTION_MS, a success that
-// resets wrong passwords with the next flush, everything at shutdown; times of users written
-// before as one command per group of uses, never after a use.
+// Last-use times (what LastUsed shows): written in batches, a busy user once per RESOLUTION_MS,
+// everything at shutdown; times of users written before as one command per group of uses,
+// never after a use.
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { MAX_UPDATES_PER_COMMAND } from '../src/db/boundedBulkWrite.js';
@@ -14,10 +14,10 @@ describe('last-use times', () => {
   });
   after(() => gateway.close());
 
-  it('writes a busy user once per resolution, an urgent success at once, and everything when closed', async () => {
+  it('writes a busy user once per resolution, and everything when closed', async () => {
     const { ApiUserActivity } = gateway.database.models;
     const recorder = new LastUsedRecorder(gateway.database.models, 60_000);
-    const stored = async (userId: Types.ObjectId) => (await ApiUserActivity.findById(userId).lean().exec())?.lastUsed?.getTime() ?? null;
+    const stored = async (userId: Types.ObjectId) => (await ApiUserActivity.findById(userId).lean().exec())?.lastCall?.getTime() ?? null;
     const busy = new Types.ObjectId();
     const first = new Date(Date.now() - 2000);
     await recorder.record(busy, first);
@@ -34,15 +34,12 @@ describe('last-use times', () => {
     // So too while the later one is being written.
     const slow = new Types.ObjectId();
     const written = new Date(Date.now() - 100);
-    await recorder.record(slow, written, true);
+    await recorder.record(slow, written);
     const flushing = recorder.flush();
     await recorder.record(slow, new Date(written.getTime() - 500));
     expect(recorder.pendingFor(slow)?.getTime(), 'the one being written, later').to.equal(written.getTime());
     await flushing;
-    const third = new Date();
-    await recorder.record(busy, third, true);
-    await recorder.flush();
-    expect(await stored(busy), 'a success that resets wrong passwords is written with the next flush').to.equal(third.getTime());
+    expect(await stored(slow), 'a first use from here').to.equal(written.getTime());
     const other = new Types.ObjectId();
     await recorder.record(other, new Date(Date.now() - 500));
     await recorder.flush();
@@ -56,21 +53,18 @@ describe('last-use times', () => {
     expect(await stored(other), 'a use recorded once closed').to.equal(late.getTime());
   });
 
-  it('writes at most MAX_WRITES_PER_FLUSH times a flush that are not urgent, the first pending first, and an urgent one besides', async () => {
+  it('writes at most MAX_WRITES_PER_FLUSH times a flush, the first pending first', async () => {
     const { ApiUserActivity } = gateway.database.models;
     const recorder = new LastUsedRecorder(gateway.database.models, 60_000);
     const users = Array.from({ length: MAX_WRITES_PER_FLUSH + 50 }, () => new Types.ObjectId());
     for (const userId of users) await recorder.record(userId, new Date(Date.now() - 1000));
-    const urgent = new Types.ObjectId();
-    await recorder.record(urgent, new Date(), true);
-    const written = async () => new Set((await ApiUserActivity.find({ _id: { $in: [...users, urgent] } }, { _id: 1 }).lean().exec()).map((record) => record._id.toHexString()));
+    const written = async () => new Set((await ApiUserActivity.find({ _id: { $in: users } }, { _id: 1 }).lean().exec()).map((record) => record._id.toHexString()));
     await recorder.flush();
     const first = await written();
-    expect(first.size, 'one flush').to.equal(MAX_WRITES_PER_FLUSH + 1);
-    expect(first.has(urgent.toHexString()), 'the urgent one, though it came last').to.equal(true);
+    expect(first.size, 'one flush').to.equal(MAX_WRITES_PER_FLUSH);
     expect(users.slice(0, MAX_WRITES_PER_FLUSH).every((userId) => first.has(userId.toHexString())), 'the first pending').to.equal(true);
     await recorder.flush();
-    expect((await written()).size, 'the rest with the next flush').to.equal(users.length + 1);
+    expect((await written()).size, 'the rest with the next flush').to.equal(users.length);
     await recorder.close();
   });
 
@@ -117,7 +111,7 @@ describe('last-use times', () => {
     await ApiUserActivity.deleteOne({ _id: early[7] }).exec();
     expect(await writesDuring(() => recorder.flush(true)), 'a command for each group, one for the few').to.deep.equal(['update', 'update', 'update']);
     const stored = new Map(
-      (await ApiUserActivity.find({ _id: { $in: everyone } }).lean().exec()).map((record) => [record._id.toHexString(), record.lastUsed.getTime()]),
+      (await ApiUserActivity.find({ _id: { $in: everyone } }).lean().exec()).map((record) => [record._id.toHexString(), record.lastCall!.getTime()]),
     );
     expect(stored.has(early[7]!.toHexString()), 'the deleted row stays deleted').to.equal(false);
     for (const userId of early.filter((_userId, index) => index !== 7)) expect(stored.get(userId.toHexString()), 'early: its earliest').to.equal(start);
@@ -139,23 +133,22 @@ describe('last-use times', () => {
     await restarted.record(few[0]!, new Date(start));
     expect(await writesDuring(() => restarted.flush(true)), 'one insert, then the group and the one left').to.deep.equal(['insert', 'update', 'update']);
     const after = new Map(
-      (await ApiUserActivity.find({ _id: { $in: [...everyone, newcomer] } }).lean().exec()).map((record) => [record._id.toHexString(), record.lastUsed.getTime()]),
+      (await ApiUserActivity.find({ _id: { $in: [...everyone, newcomer] } }).lean().exec()).map((record) => [record._id.toHexString(), record.lastCall!.getTime()]),
     );
     for (const userId of [...early, ...late, newcomer]) expect(after.get(userId.toHexString()), 'written').to.equal(laterAt.getTime());
     expect(after.get(few[0]!.toHexString()), 'not moved back').to.equal(usedAt.get(few[0]!.toHexString()));
     await restarted.close();
   });
 
-  it('plans urgent uses and small groups exactly, and no group larger than a flush', () => {
+  it('plans small groups exactly, and no group larger than a flush', () => {
     const now = Date.now();
-    const use = (at: number, urgent = false): PendingUse => ({ userId: new Types.ObjectId(), at: new Date(at), urgent });
+    const use = (at: number): PendingUse => ({ userId: new Types.ObjectId(), at: new Date(at) });
     const many = Array.from({ length: MAX_WRITES_PER_FLUSH + 50 }, () => use(now));
     const small = Array.from({ length: MAX_UPDATES_PER_COMMAND - 1 }, (_use, index) => use(now + 5000 + index));
-    const urgent = Array.from({ length: MAX_UPDATES_PER_COMMAND }, () => use(now + 9000, true));
-    const { grouped, exact } = planWrites([...urgent, ...small, ...many]);
+    const { grouped, exact } = planWrites([...small, ...many]);
     expect(grouped.map((group) => group.userIds.length)).to.deep.equal([MAX_WRITES_PER_FLUSH, 50]);
     expect(grouped.every((group) => group.at.getTime() === now)).to.equal(true);
     const keys = (uses: PendingUse[]) => uses.map((entry) => entry.userId.toHexString()).sort();
-    expect(keys(exact)).to.deep.equal(keys([...urgent, ...small]));
+    expect(keys(exact)).to.deep.equal(keys(small));
   });
 });

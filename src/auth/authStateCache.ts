@@ -21,13 +21,18 @@ import { isDatabaseUnavailable } from '../db/connection.js';
 import type { AccountRecord, ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
-import { againstCurrentPassword, countedAgainst, countingAgainst, LATE_FAILURE_ROW_MS, since, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { againstCurrentPassword, LATE_FAILURE_ROW_MS, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
+import { countFrom, keptWrongPasswords, settleOwnSuccesses, withOwnSuccess } from './ownSuccesses.js';
 
 export interface AuthState {
   user: ApiUserRecord | null;
   account: AccountRecord | null;
-  /** The user's last successful authentication, as far as this process knows. */
+  /**
+   * The user's latest success known to forgive the wrong passwords before it: read from the
+   * database (where a process writes one once it is sure of it, see ownSuccesses.ts), or
+   * settled here.
+   */
   lastSuccess: Date | null;
   /**
    * Whether `lastSuccess` was read from the database. It matters only once a wrong password
@@ -37,24 +42,44 @@ export interface AuthState {
    */
   lastSuccessKnown: boolean;
   /**
-   * The user's latest wrong passwords (at most the lockout threshold of them, after its last
-   * unlock), as far as this process knows: those after `lastSuccess` count. Times, not a
-   * count, so that a refusal and a success crossing each other are put in the order they
-   * arrived in; with their rows' ids, so that what a poll or re-read finds merges with what is
-   * known here, each wrong password once.
+   * The successes this process let in after `lastSuccess`, not settled yet: they count here at
+   * once, unless wrong passwords heard of since show that the user was locked before them.
+   */
+  ownSuccesses: Date[];
+  /**
+   * The user's latest wrong passwords after `lastSuccess` (the newest lockout threshold of
+   * them between each two own successes, see keptWrongPasswords), as far as this process
+   * knows. Times, not a count, so that a refusal and a success crossing each other are put in
+   * the order they arrived in; with their rows' ids, so that what a poll or re-read finds
+   * merges with what is known here, each wrong password once.
    */
   wrongPasswords: WrongPassword[];
 }
 
-/** The wrong passwords counting against the user now: against its current password, since its last success. */
-export function failuresCounting(state: AuthState): number {
-  if (!state.user) return 0;
-  return countingAgainst(state.wrongPasswords, state.user, state.lastSuccess);
+/** A state of a user that exists: what ownSuccesses.ts judges. */
+function ofUser(state: AuthState): state is AuthState & { user: ApiUserRecord } {
+  return state.user !== null;
 }
 
-/** Adds a wrong password, keeping the newest `keep` (see newest). */
-export function addFailure(state: AuthState, wrongPassword: WrongPassword, keep: number): void {
-  state.wrongPasswords = state.user ? newest([...state.wrongPasswords, wrongPassword], keep, state.user) : [];
+/** From when wrong passwords count against the user, as this process knows now (see ownSuccesses.ts). */
+export function failuresCountFrom(state: AuthState, threshold: number): Date {
+  return ofUser(state) ? countFrom(state, threshold) : new Date(0);
+}
+
+/** The wrong passwords counting against the user now, newest first. */
+function countedNow(state: AuthState, threshold: number): WrongPassword[] {
+  const from = failuresCountFrom(state, threshold);
+  return state.wrongPasswords.filter((wrongPassword) => wrongPassword.at > from);
+}
+
+/** How many wrong passwords count against the user now. */
+export function failuresCounting(state: AuthState, threshold: number): number {
+  return countedNow(state, threshold).length;
+}
+
+/** Adds a wrong password (see keptWrongPasswords). */
+export function addFailure(state: AuthState, wrongPassword: WrongPassword, threshold: number): void {
+  state.wrongPasswords = kept(state, [...state.wrongPasswords, wrongPassword], threshold);
 }
 
 /** Those of `more` that are not among `known`. */
@@ -63,26 +88,9 @@ function unknownTo(known: readonly WrongPassword[], more: readonly WrongPassword
   return more.filter(({ id }) => !ids.has(id));
 }
 
-/** The newest `keep` of `known` and of those of `more` that are not among them already (see newest). */
-function joined(known: readonly WrongPassword[], more: readonly WrongPassword[], keep: number, user: ApiUserRecord): WrongPassword[] {
-  return newest([...known, ...unknownTo(known, more)], keep, user);
-}
-
-function oldest(wrongPasswords: readonly WrongPassword[]): Date {
-  return new Date(Math.min(...wrongPasswords.map(({ at }) => at.getTime())));
-}
-
-/**
- * The newest `keep` of the wrong passwords against the user's current password. Those checked
- * under an earlier one (by a process that had not heard of a reset: most likely the new
- * password, sent at once) count for nothing, and must not push out, by being newer, the real
- * ones that do: the process would miss a lock, and its next success would lift it everywhere.
- */
-function newest(wrongPasswords: WrongPassword[], keep: number, user: ApiUserRecord): WrongPassword[] {
-  return wrongPasswords
-    .filter((wrongPassword) => againstCurrentPassword(wrongPassword, user))
-    .sort((x, y) => y.at.getTime() - x.at.getTime())
-    .slice(0, keep);
+/** Those of `wrongPasswords` the state keeps (see keptWrongPasswords); those checked under an earlier password count for nothing. */
+function kept(state: AuthState, wrongPasswords: readonly WrongPassword[], threshold: number): WrongPassword[] {
+  return ofUser(state) ? keptWrongPasswords(wrongPasswords, state, threshold) : [];
 }
 
 /**
@@ -139,6 +147,8 @@ export interface AuthStateObserver {
    * here said so. `runStart` is from when they count, `lockedAt` the newest of them.
    */
   lockFound?(user: ApiUserRecord, runStart: Date, lockedAt: Date): void;
+  /** Writing a success that forgave wrong passwords failed (it is tried again with the next poll). */
+  forgivenessFailed?(error: unknown): void;
 }
 
 export class AuthStateCache {
@@ -171,6 +181,8 @@ export class AuthStateCache {
    * states the cache has dropped are removed once they outnumber the states (see remember).
    */
   private readonly usernameByUserId = new Map<string, string>();
+  /** Settled successes that forgave wrong passwords and are still to be written, by user id. */
+  private readonly unwritten = new Map<string, { user: ApiUserRecord; at: Date }>();
 
   constructor(
     private readonly models: Models,
@@ -340,6 +352,7 @@ export class AuthStateCache {
       if (at < from.getTime() - POLL_OVERLAP_MS) this.applied.delete(id);
     }
     await this.applyFailures(failures);
+    await this.settle(started);
     this.lastPollStart = started;
     this.observer.polled?.();
     if (started - this.lastPrune >= PRUNE_EVERY_MS) {
@@ -350,6 +363,29 @@ export class AuthStateCache {
           /* best effort: the next prune tries again */
         });
     }
+  }
+
+  /**
+   * A success this process let in: it counts here at once, and forgives the wrong passwords
+   * before it everywhere once settled (see ownSuccesses.ts). Without states kept
+   * (AUTH_STATE_TTL_MS=0) every call reads them all from the database: a success forgives
+   * those it was read with at once.
+   */
+  addOwnSuccess(state: AuthState, at: Date): void {
+    if (!ofUser(state)) return;
+    if (!this.states) {
+      if (failuresCounting(state, this.lockoutThreshold) > 0) this.forgiveSoon(state.user, at);
+      return;
+    }
+    const pollInterval = this.ttlMs / POLLS_PER_TTL;
+    state.ownSuccesses = withOwnSuccess(state, at, this.lastPollStart, at.getTime() - LATE_FAILURE_ROW_MS - pollInterval);
+  }
+
+  /** From when wrong passwords count against the user as this process knows it, if it holds the user's state. */
+  failuresCountFromHere(userId: Types.ObjectId): Date | null {
+    const username = this.usernameByUserId.get(userId.toHexString());
+    const state = username === undefined ? undefined : this.states?.peek(username)?.state;
+    return state?.user?._id.equals(userId) ? failuresCountFrom(state, this.lockoutThreshold) : null;
   }
 
   /** A wrong password of this process, counted in the user's state at once (see addFailure). */
@@ -395,10 +431,10 @@ export class AuthStateCache {
     for (const [state, { wrongPasswords, cached }] of found) {
       const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter((wrongPassword) => againstCurrentPassword(wrongPassword, state.user!));
       if (heard.length === 0) continue;
-      const countedBefore = failuresCounting(state);
-      state.wrongPasswords = newest([...state.wrongPasswords, ...heard], this.lockoutThreshold, state.user!);
+      const countedBefore = failuresCounting(state, this.lockoutThreshold);
+      // Judged with this process's own successes: one after a lock they complete forgives nothing.
+      state.wrongPasswords = kept(state, [...state.wrongPasswords, ...heard], this.lockoutThreshold);
       this.withFailures.add(state.user!.username);
-      this.loginActivity.heardOfWrongPasswords(state.user!._id, oldest(heard));
       // Not in a state forgotten since (its user may have been reset: its unlock is the old one).
       if (!cached.invalidated) this.noticeLock(state, countedBefore);
     }
@@ -414,13 +450,58 @@ export class AuthStateCache {
     for (const username of this.withFailures) {
       const state = this.states.peek(username)?.state;
       if (!state || state.wrongPasswords.length === 0) this.withFailures.delete(username);
-      else if (failuresCounting(state) > 0) asked.add(state);
+      else if (failuresCounting(state, this.lockoutThreshold) > 0) asked.add(state);
     }
     if (asked.size === 0) return;
     const lastSuccesses = await this.loginActivity.lastSuccesses([...asked].map((state) => state.user!._id));
     for (const state of asked) {
       learnLastSuccess(state, lastSuccesses.get(state.user!._id.toHexString()) ?? null);
+      state.wrongPasswords = kept(state, state.wrongPasswords, this.lockoutThreshold);
     }
+  }
+
+  /**
+   * Settles the own successes of the users with wrong passwords known here that arrived
+   * LATE_FAILURE_ROW_MS or more before this poll started (every wrong password that arrived
+   * before them has landed: this poll, or an earlier one, read it), and writes the latest that
+   * forgave one (see ownSuccesses.ts). States forgotten since (a change of their user) too:
+   * what this process knows of the user's wrong passwords is still so, and a state is
+   * forgotten often (every change of its user or account) and read again only on its next
+   * call. One of a user reset since forgives nothing that still counts; one of a user deleted
+   * since leaves a row that nothing reads.
+   */
+  private async settle(started: number): Promise<void> {
+    if (!this.states) return;
+    const horizon = new Date(started - LATE_FAILURE_ROW_MS);
+    for (const username of this.withFailures) {
+      const state = this.states.peek(username)?.state;
+      if (!state || !ofUser(state) || state.ownSuccesses.length === 0 || state.ownSuccesses[0]! > horizon) continue;
+      const { lastSuccess, ownSuccesses, forgiving } = settleOwnSuccesses(state, horizon, this.lockoutThreshold);
+      Object.assign(state, { lastSuccess, ownSuccesses });
+      state.wrongPasswords = kept(state, state.wrongPasswords, this.lockoutThreshold);
+      if (forgiving) this.unwritten.set(state.user._id.toHexString(), { user: state.user, at: forgiving });
+    }
+    await this.writeForgiveness();
+  }
+
+  /** Writes the settled successes that forgave wrong passwords: one that fails to is tried again with the next poll. */
+  private async writeForgiveness(): Promise<void> {
+    if (this.unwritten.size === 0) return;
+    const batch = [...this.unwritten.values()];
+    try {
+      await this.loginActivity.forgive(batch);
+      for (const entry of batch) {
+        const key = entry.user._id.toHexString();
+        if (this.unwritten.get(key) === entry) this.unwritten.delete(key);
+      }
+    } catch (error) {
+      this.observer.forgivenessFailed?.(error);
+    }
+  }
+
+  /** A forgiveness written outside the polls (AUTH_STATE_TTL_MS=0), in the background. */
+  private forgiveSoon(user: ApiUserRecord, at: Date): void {
+    this.loginActivity.forgive([{ user, at }]).catch((error: unknown) => this.observer.forgivenessFailed?.(error));
   }
 
   /**
@@ -432,11 +513,10 @@ export class AuthStateCache {
   private noticeLock(state: AuthState, countedBefore: number): void {
     const { user } = state;
     if (!user || countedBefore >= this.lockoutThreshold) return;
-    // Newest first (see newest()).
-    const counted = countedAgainst(state.wrongPasswords, user, state.lastSuccess);
+    const counted = countedNow(state, this.lockoutThreshold);
     const newestCounting = counted[0];
     if (counted.length < this.lockoutThreshold || !newestCounting || newestCounting.at.getTime() < Date.now() - LOCKS_FOUND_WITHIN_MS) return;
-    this.observer.lockFound?.(user, since(user, state.lastSuccess), newestCounting.at);
+    this.observer.lockFound?.(user, failuresCountFrom(state, this.lockoutThreshold), newestCounting.at);
   }
 
   private forgetWhere(matches: (state: AuthState) => boolean): void {
@@ -462,20 +542,19 @@ export class AuthStateCache {
    */
   private async readAndStore(username: string, stale: AuthState | undefined, generation: number): Promise<CachedState> {
     const started = Date.now();
-    const { state: fresh, accountReadAt } = await this.readWithAge(username);
+    // Enough of the newest wrong passwords to judge each of this process's successes by (see keptWrongPasswords).
+    const { state: fresh, accountReadAt } = await this.readWithAge(username, this.lockoutThreshold * (1 + (stale?.ownSuccesses.length ?? 0)));
     // As old as its older part: the account may come from the account cache, read before.
     const readAt = Math.min(started, accountReadAt);
     const state = merged(fresh, stale, this.lockoutThreshold);
     // Wrong passwords known here and not yet written (the read found none of its own).
     if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
-    const heard = stale ? unknownTo(stale.wrongPasswords, fresh.wrongPasswords) : fresh.wrongPasswords;
-    if (state.user && heard.length > 0) this.loginActivity.heardOfWrongPasswords(state.user._id, oldest(heard));
     const cached: CachedState = { state, readAt, invalidated: false };
     if (!this.forgottenSince(generation, username, cached.state)) {
       this.remember(username, cached);
       // What the stale state knew, counted as the fresh one counts (its user may have been reset).
       const { user } = state;
-      this.noticeLock(state, stale && user && stale.user?._id.equals(user._id) ? countingAgainst(stale.wrongPasswords, user, stale.lastSuccess) : 0);
+      this.noticeLock(state, stale && user && stale.user?._id.equals(user._id) ? failuresCounting({ ...stale, user }, this.lockoutThreshold) : 0);
     }
     return cached;
   }
@@ -506,26 +585,29 @@ export class AuthStateCache {
    * where wrong passwords were found: only then does it count for anything.
    */
   private async read(username: string): Promise<AuthState> {
-    return (await this.readWithAge(username)).state;
+    return (await this.readWithAge(username, this.lockoutThreshold)).state;
   }
 
   /** A read of the user's state, with when its account was read (Date.now(): from the account cache, perhaps earlier). */
-  private async readWithAge(username: string): Promise<{ state: AuthState; accountReadAt: number }> {
+  private async readWithAge(username: string, failuresRead: number): Promise<{ state: AuthState; accountReadAt: number }> {
     const started = Date.now();
     const found = await findLiveUser(this.models, username);
     const user = found ?? NOBODY;
     const [{ account, readAt: accountReadAt }, wrongPasswords] = await Promise.all([
       this.accounts ? this.accounts.get(user.accountId) : this.models.Account.findById(user.accountId).lean<AccountRecord>().exec().then((read) => ({ account: read, readAt: started })),
-      this.loginActivity.recentFailures(user, this.lockoutThreshold),
+      this.loginActivity.recentFailures(user, failuresRead),
     ]);
-    if (!found) return { state: { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, wrongPasswords: [] }, accountReadAt };
-    const state: AuthState = { user: found, account, lastSuccess: null, lastSuccessKnown: false, wrongPasswords };
-    if (wrongPasswords.length > 0) await this.knowLastSuccess(state);
+    if (!found) return { state: { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, ownSuccesses: [], wrongPasswords: [] }, accountReadAt };
+    const state: AuthState = { user: found, account, lastSuccess: null, lastSuccessKnown: false, ownSuccesses: [], wrongPasswords };
+    if (wrongPasswords.length > 0) {
+      await this.knowLastSuccess(state);
+      state.wrongPasswords = kept(state, wrongPasswords, this.lockoutThreshold);
+    }
     return { state, accountReadAt };
   }
 }
 
-/** The user's last success as the database has it (with what this process has not written yet). */
+/** The user's last forgiving success as the database has it, if later than the one known. */
 function learnLastSuccess(state: AuthState, found: Date | null): void {
   if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
   state.lastSuccessKnown = true;
@@ -536,10 +618,13 @@ function merged(fresh: AuthState, stale: AuthState | undefined, keep: number): A
   if (!fresh.user || !stale?.user?._id.equals(fresh.user._id)) return fresh;
   const lastSuccess = stale.lastSuccess && (!fresh.lastSuccess || stale.lastSuccess > fresh.lastSuccess) ? stale.lastSuccess : fresh.lastSuccess;
   // The read's wrong passwords, and those known here whose rows it did not find (not written
-  // yet). Those from before a password reset (a new unlock time) count for nothing anyway.
-  // The last success is known only as the read knows it: one without wrong passwords did not
-  // read it (a success elsewhere since the stale state was read would be missed).
-  return { ...fresh, lastSuccess, wrongPasswords: joined(fresh.wrongPasswords, stale.wrongPasswords, keep, fresh.user) };
+  // yet); this process's successes not settled yet. Those from before a password reset (a new
+  // unlock time) count for nothing anyway. The last success is known only as the read knows
+  // it: one without wrong passwords did not read it (a success elsewhere since the stale state
+  // was read would be missed).
+  const state: AuthState = { ...fresh, lastSuccess, ownSuccesses: stale.ownSuccesses };
+  state.wrongPasswords = kept(state, [...fresh.wrongPasswords, ...unknownTo(fresh.wrongPasswords, stale.wrongPasswords)], keep);
+  return state;
 }
 
 /** Who an unknown username is looked up as: ids that name nothing. */

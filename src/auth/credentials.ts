@@ -3,11 +3,11 @@
 import type { AccountRecord, ApiUserRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
 import type { AuditTrail } from '../domain/auditTrail.js';
-import { newWrongPassword, since, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { newWrongPassword, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { allowlistAdmits } from '../domain/ipAllowlist.js';
 import { previousPasswordHashAt } from '../domain/passwordRotation.js';
 import type { PasswordHasher } from '../domain/passwords.js';
-import { failuresCounting, type AuthState, type AuthStateCache } from './authStateCache.js';
+import { failuresCountFrom, failuresCounting, type AuthState, type AuthStateCache } from './authStateCache.js';
 import type { VerifiedCredentialCache } from './verifiedCredentialCache.js';
 
 /** When a call arrived: by the clock (what is stored), and by performance.now() (what is waited by). */
@@ -115,14 +115,15 @@ export class CredentialVerifier {
       if (!shed || !this.states.keepsStates) await written;
       return this.refusal(shed);
     }
-    const counted = failuresCounting(state);
+    const counted = failuresCounting(state, this.lockoutThreshold);
     // Other processes' wrong passwords are seen from the database within AUTH_STATE_TTL_MS,
-    // like any other change they make (a lock they complete, a disable).
+    // like any other change they make (a lock they complete, a disable). Should they show,
+    // then, that the user was locked before this success, it forgives nothing (ownSuccesses.ts).
     if (!judgedAccount || judgedAccount.disabled || !judged.enabled || lockReasonOf(judged, judgedAccount, counted, this.lockoutThreshold) !== null) {
       return this.refusal(shed);
     }
-    await this.loginActivity.recordSuccess(judged, arrived, counted > 0, state.wrongPasswords[0]?.at ?? null);
-    if (!state.lastSuccess || arrived > state.lastSuccess) state.lastSuccess = arrived;
+    await this.loginActivity.recordSuccess(judged, arrived);
+    this.states.addOwnSuccess(state, arrived);
     return { user: judged, account: judgedAccount };
   }
 
@@ -146,12 +147,12 @@ export class CredentialVerifier {
     await this.states.knowLastSuccess(state).catch((error: unknown) => this.observer.backgroundError?.(error));
     // Past the threshold the user is locked already; more rows would only let an attacker
     // grow the collection.
-    if (failuresCounting(state) >= this.lockoutThreshold) return { written: Promise.resolve() };
+    if (failuresCounting(state, this.lockoutThreshold) >= this.lockoutThreshold) return { written: Promise.resolve() };
     const wrongPassword = newWrongPassword(arrived, user.unlockedAt);
     this.states.addFailure(username, state, wrongPassword);
-    const locks = failuresCounting(state) >= this.lockoutThreshold;
+    const locks = failuresCounting(state, this.lockoutThreshold) >= this.lockoutThreshold;
     // The insert takes far less than a refusal is held anyway (verify()).
-    return { written: this.recordFailure(user, wrongPassword, locks ? since(user, state.lastSuccess) : null) };
+    return { written: this.recordFailure(user, wrongPassword, locks ? failuresCountFrom(state, this.lockoutThreshold) : null) };
   }
 
   private async recordFailure(user: ApiUserRecord, wrongPassword: WrongPassword, lockedRunStart: Date | null): Promise<void> {

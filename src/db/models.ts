@@ -107,7 +107,15 @@ export interface LoginFailureRecord {
 /** When an API user last authenticated, written by the gateways only (never by management). */
 export interface ApiUserActivityRecord {
   _id: Types.ObjectId;
-  lastUsed: Date;
+  /**
+   * The latest success known to forgive the wrong passwords before it: written only once the
+   * process that admitted it has seen every wrong password that arrived before it, and found
+   * that they had not locked the user already (auth/ownSuccesses.ts). Rows of earlier versions
+   * have every success here.
+   */
+  lastUsed?: Date;
+  /** The latest success, forgiving or not: what `LastUsed` shows (with `lastUsed`, when later). */
+  lastCall?: Date;
 }
 
 /**
@@ -235,7 +243,8 @@ authChangeSchema.index({ at: 1 });
 const apiUserActivitySchema = new Schema<ApiUserActivityRecord>(
   {
     _id: { type: Schema.Types.ObjectId, required: true },
-    lastUsed: { type: Date, required: true },
+    lastUsed: { type: Date },
+    lastCall: { type: Date },
   },
   { collection: 'apiuseractivity', versionKey: false, strict: 'throw' },
 );

@@ -1,13 +1,13 @@
-// When each API user last authenticated, written in batches: a success costs no database
-// round trip, and the times reach the database every flushIntervalMs (and at shutdown).
-// flushIntervalMs = 0 writes on every success.
+// When each API user last authenticated (`lastCall`, what `LastUsed` shows), written in
+// batches: a success costs no database round trip, and the times reach the database every
+// flushIntervalMs (and at shutdown). flushIntervalMs = 0 writes on every success. These times
+// forgive no wrong password: a success that does is written apart, once settled
+// (auth/ownSuccesses.ts).
 //
 // A user calling all the time has its time written once per RESOLUTION_MS, not once per
 // flush: the writes would otherwise grow with the number of active users (10,000 users, a
 // third of a thousand commands a second) for a figure people read to the minute. The process
-// that served the call shows the exact time at once (pendingFor). A success that resets wrong
-// passwords is written with the next flush all the same, since other processes' lockout count
-// needs it.
+// that served the call shows the exact time at once (pendingFor).
 //
 // A user's first time from this process is inserted, exactly (a row another process or an
 // earlier run wrote makes it an update like the others). The times of users with a row go as
@@ -15,9 +15,8 @@
 // time: a burst of 10,000 new users is 40 inserts, a minute of them calling 40-some updates,
 // where one upsert each took 313 bulk commands of 32 (FerretDB's bound, see boundedBulkWrite)
 // and on FerretDB a query each. A time so written is at most GROUP_SPAN_MS before the user's
-// own, well within the RESOLUTION_MS a stored time may lag anyway; it is never after it (that
-// would forgive wrong passwords made before the real use). Urgent times, and groups too small
-// to save a command, are written exactly, one upsert each.
+// own, well within the RESOLUTION_MS a stored time may lag anyway. Groups too small to save a
+// command are written exactly, one upsert each.
 import type { Types } from 'mongoose';
 import { boundedBulkWrite, MAX_UPDATES_PER_COMMAND } from '../db/boundedBulkWrite.js';
 import { isDuplicateKey } from '../db/connection.js';
@@ -27,7 +26,7 @@ import type { Models } from '../db/models.js';
 export const RESOLUTION_MS = 60_000;
 
 /**
- * The most times one flush writes (urgent ones always go). A burst of thousands of new users
+ * The most times one flush writes. A burst of thousands of new users
  * (after a deploy) is first written in that many seconds, and then comes due again all at
  * once a RESOLUTION_MS later: on FerretDB, where an upsert costs some 2 ms, 10,000 at once
  * kept the database busy for 20 s and calls waiting on it timed out. The rest waits for the
@@ -43,8 +42,6 @@ export const GROUP_SPAN_MS = 1000;
 export interface PendingUse {
   userId: Types.ObjectId;
   at: Date;
-  /** Written with the next flush, whatever was written before. */
-  urgent: boolean;
 }
 
 export class LastUsedRecorder {
@@ -62,16 +59,16 @@ export class LastUsedRecorder {
     private readonly flushIntervalMs: number,
   ) {}
 
-  async record(userId: Types.ObjectId, at = new Date(), urgent = false): Promise<void> {
-    if (this.flushIntervalMs === 0) return this.write([{ userId, at, urgent }]);
+  async record(userId: Types.ObjectId, at = new Date()): Promise<void> {
+    if (this.flushIntervalMs === 0) return this.write([{ userId, at }]);
     // Closed (a call still under way at shutdown): no timer would ever write it, so now, if the
     // database is still there.
-    if (this.closed) return this.write([{ userId, at, urgent }]).catch(() => {});
+    if (this.closed) return this.write([{ userId, at }]).catch(() => {});
     const key = userId.toHexString();
     // The latest time wins, whichever call records first: one that took a slow path (a compare
     // checked again after a change) records an earlier time after a later call did.
     const known = this.pending.get(key);
-    this.pending.set(key, { userId, at: known && known.at > at ? known.at : at, urgent: urgent || known?.urgent === true });
+    this.pending.set(key, { userId, at: known && known.at > at ? known.at : at });
     if (!this.timer) {
       this.timer = setInterval(() => {
         // A flush still under way (a slow or absent database) gets no tick queued behind it,
@@ -97,15 +94,6 @@ export class LastUsedRecorder {
     return waiting && beingWritten ? (waiting > beingWritten ? waiting : beingWritten) : (waiting ?? beingWritten);
   }
 
-  /**
-   * The user's last use recorded here and not yet written goes with the next flush, if it is
-   * later than `after`: a wrong password made then elsewhere is counted until the others see it.
-   */
-  hasten(userId: Types.ObjectId, after: Date): void {
-    const use = this.pending.get(userId.toHexString());
-    if (use && use.at > after) use.urgent = true;
-  }
-
   /** Deleted users: nothing more is written for them. */
   forget(userIds: readonly Types.ObjectId[]): void {
     for (const userId of userIds) {
@@ -126,7 +114,7 @@ export class LastUsedRecorder {
     // Pending uses are kept in the order they became pending: the first ones due go first.
     let room = MAX_WRITES_PER_FLUSH;
     for (const [key, use] of this.pending) {
-      if (all || use.urgent) due.set(key, use);
+      if (all) due.set(key, use);
       else if (room > 0 && now - (this.writtenAt.get(key) ?? 0) >= RESOLUTION_MS) {
         due.set(key, use);
         room -= 1;
@@ -142,7 +130,6 @@ export class LastUsedRecorder {
           const key = entry.userId.toHexString();
           const newer = this.pending.get(key);
           if (!newer || newer.at < entry.at) this.pending.set(key, entry);
-          else if (entry.urgent) newer.urgent = true; // still needed by the other processes
         }
         throw error;
       })
@@ -173,12 +160,12 @@ export class LastUsedRecorder {
     // One command after the other, like boundedBulkWrite's: side by side they would hold
     // FerretDB's connections together again.
     for (const group of grouped) {
-      await this.models.ApiUserActivity.updateMany({ _id: { $in: group.userIds } }, { $max: { lastUsed: group.at } }).exec();
+      await this.models.ApiUserActivity.updateMany({ _id: { $in: group.userIds } }, { $max: { lastCall: group.at } }).exec();
     }
     await boundedBulkWrite(
       this.models.ApiUserActivity,
       exact.map(({ userId, at }) => ({
-        updateOne: { filter: { _id: userId }, update: { $max: { lastUsed: at } }, upsert: true },
+        updateOne: { filter: { _id: userId }, update: { $max: { lastCall: at } }, upsert: true },
       })),
     );
   }
@@ -194,7 +181,7 @@ export class LastUsedRecorder {
       try {
         // Through the driver, as LoginActivity.recordFailure: the fields are typed already.
         await this.models.ApiUserActivity.collection.insertMany(
-          chunk.map(({ userId, at }) => ({ _id: userId, lastUsed: at })),
+          chunk.map(({ userId, at }) => ({ _id: userId, lastCall: at })),
           { ordered: false },
         );
       } catch (error) {
@@ -216,8 +203,8 @@ export interface WriteGroup {
 
 /** Which uses of users with a row go grouped (see the top of this file), and which exactly. */
 export function planWrites(uses: ReadonlyArray<PendingUse>): { grouped: WriteGroup[]; exact: PendingUse[] } {
-  const exact = uses.filter((use) => use.urgent);
-  const candidates = uses.filter((use) => !use.urgent).sort((x, y) => x.at.getTime() - y.at.getTime());
+  const exact: PendingUse[] = [];
+  const candidates = [...uses].sort((x, y) => x.at.getTime() - y.at.getTime());
   const grouped: WriteGroup[] = [];
   for (let start = 0; start < candidates.length; ) {
     const first = candidates[start]!.at;

@@ -1,20 +1,22 @@
 // What authentication leaves behind, and the lockout count derived from it.
 //
 // Each wrong password is one inserted row: concurrent failures in any number of processes all
-// count (an insert is atomic on MongoDB and FerretDB alike, where an update is not on
-// FerretDB). A success is a time: the user's last use. The wrong passwords that count are
-// those after both the user's last unlock (creation or password reset) and its last success,
-// so a success "resets the count" by being a moment, not by deleting anything: no write has to
-// land before the next request can see it, and calls racing each other cannot undo it.
-// Rows a success has made irrelevant are removed afterwards, so the collection stays small.
+// count (an insert is atomic on MongoDB and FerretDB alike, where an update is not on a stock
+// FerretDB). A success that forgave wrong passwords is a time: the user's `lastUsed`. The
+// wrong passwords that count are those after both the user's last unlock (creation or
+// password reset) and that time, so a success "resets the count" by being a moment, not by
+// deleting anything, and calls racing each other cannot undo it. Which successes forgive, and
+// when one is written, is auth/ownSuccesses.ts. Rows a success has made irrelevant are removed
+// afterwards, so the collection stays small.
 import { Types } from 'mongoose';
+import { boundedBulkWrite } from '../db/boundedBulkWrite.js';
 import type { ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { announceAuthChange } from './authChanges.js';
 import { clockMinute } from './clockMinutes.js';
 import type { LastUsedRecorder } from './lastUsedRecorder.js';
 
 export interface LoginActivitySummary {
-  /** Wrong passwords since the user's last unlock and its last success. */
+  /** Wrong passwords since the user's last unlock and its last forgiving success. */
   failedLoginCount: number;
   /** The latest wrong password still on record. */
   lastFailedLogin: Date | null;
@@ -78,40 +80,28 @@ export function wrongPasswordOf(row: Pick<LoginFailureRecord, '_id' | 'at' | 'un
  */
 export const LATE_FAILURE_ROW_MS = 5_000;
 
-/** How often, at most, one user's forgiven failure rows are removed. */
-const CLEANUP_INTERVAL_MS = 10_000;
-/** Users whose removals are remembered (past that, forgotten at once: the next success of each removes again, once). */
-const CLEANUPS_KEPT = 100_000;
+/** From when wrong passwords count against a user, as this process's authentication knows it (null: it does not know the user). */
+export type CountFromHere = (userId: Types.ObjectId) => Date | null;
 
 export class LoginActivity {
-  /** Per user: when its rows' removal was last tried, and up to when the last that worked removed them. */
-  private readonly cleanups = new Map<string, { triedAt: number; doneUpTo: number }>();
-
   constructor(
     private readonly models: Models,
     private readonly lastUsed: LastUsedRecorder,
+    /** For showing users: this process's successes not settled yet count as they do for its authentication. */
+    private readonly countFromHere: CountFromHere = () => null,
   ) {}
 
-  /** When the user last authenticated: as written, or as recorded here and not yet written. */
+  /** The user's latest success known to forgive the wrong passwords before it, as written (see the top of this file). */
   async lastSuccess(userId: Types.ObjectId): Promise<Date | null> {
-    // Taken before the read too: a flush that lands while the read is under way would
-    // otherwise hide the time from both.
-    const pendingBefore = this.lastUsed.pendingFor(userId);
-    const stored = await this.models.ApiUserActivity.findById(userId).lean().exec();
-    return latest(latest(stored?.lastUsed, pendingBefore), this.lastUsed.pendingFor(userId));
+    const stored = await this.models.ApiUserActivity.findById(userId, { lastUsed: 1 }).lean().exec();
+    return stored?.lastUsed ?? null;
   }
 
   /** The same for several users at once, in one query (for the auth state's poll). */
   async lastSuccesses(userIds: readonly Types.ObjectId[]): Promise<Map<string, Date | null>> {
-    const pendingBefore = userIds.map((userId) => this.lastUsed.pendingFor(userId));
-    const stored = await this.models.ApiUserActivity.find({ _id: { $in: userIds } }).lean().exec();
-    const byId = new Map(stored.map((record) => [record._id.toHexString(), record.lastUsed]));
-    return new Map(
-      userIds.map((userId, index) => {
-        const key = userId.toHexString();
-        return [key, latest(latest(byId.get(key), pendingBefore[index]), this.lastUsed.pendingFor(userId))];
-      }),
-    );
+    const stored = await this.models.ApiUserActivity.find({ _id: { $in: userIds } }, { lastUsed: 1 }).lean().exec();
+    const byId = new Map(stored.map((record) => [record._id.toHexString(), record.lastUsed ?? null]));
+    return new Map(userIds.map((userId) => [userId.toHexString(), byId.get(userId.toHexString()) ?? null]));
   }
 
   /**
@@ -137,46 +127,32 @@ export class LoginActivity {
     if (Date.now() - at.getTime() > LATE_FAILURE_ROW_MS) await announceAuthChange(this.models, { accountId: user.accountId, user });
   }
 
-  /**
-   * Wrong passwords made elsewhere, heard of here from `since`: a success recorded here after
-   * them resets their count, and goes with the next flush (not within the minute a last use
-   * may lag) so that the processes counting them see it before they lock the user.
-   */
-  heardOfWrongPasswords(userId: Types.ObjectId, since: Date): void {
-    this.lastUsed.hasten(userId, since);
+  /** Records a success, for showing (`LastUsed`): it forgives nothing by itself (see forgive). */
+  async recordSuccess(user: UserRef, at: Date): Promise<void> {
+    await this.lastUsed.record(user._id, at);
   }
 
   /**
-   * Records a success, and now and then removes the failure rows it made irrelevant: only for
-   * a user with a wrong password newer than what the last removal took care of (`newestFailure`,
-   * the newest this process knows), so that a success costs no database operation otherwise (a
-   * read per user every few seconds would grow with the number of users; and the newest row,
-   * kept, is read back with the user, so "has wrong passwords" alone stays true for ever). One
-   * that resets wrong passwords counting against the user is written with the next flush.
+   * Writes successes settled as forgiving the wrong passwords before them (see
+   * auth/ownSuccesses.ts), in one command, then removes the failure rows they made irrelevant
+   * (in the background: best effort, the next forgiveness removes them too). A forgiveness is
+   * written only once a wrong password was forgiven, so this costs nothing otherwise.
    */
-  async recordSuccess(user: UserRef, at: Date, resetsFailures: boolean, newestFailure: Date | null): Promise<void> {
-    await this.lastUsed.record(user._id, at, resetsFailures);
-    if (!newestFailure) return;
-    const key = user._id.toHexString();
-    const cleanup = this.cleanups.get(key);
-    if (cleanup && (newestFailure.getTime() <= cleanup.doneUpTo || at.getTime() - cleanup.triedAt < CLEANUP_INTERVAL_MS)) return;
-    if (this.cleanups.size >= CLEANUPS_KEPT) this.cleanups.clear();
-    const entry = { triedAt: at.getTime(), doneUpTo: cleanup?.doneUpTo ?? Number.NEGATIVE_INFINITY };
-    this.cleanups.set(key, entry);
-    // The latest row is kept, so that the last failed login stays on record.
-    void this.models.LoginFailure.findOne({ userId: user._id }, { at: 1 }, { sort: { at: -1 } })
-      .lean()
-      .exec()
-      .then((newest) =>
-        newest ? this.models.LoginFailure.deleteMany({ userId: user._id, at: { $lt: newest.at, $lte: at } }).exec() : undefined,
-      )
-      .then(() => {
-        // Every row up to the success but the newest is gone: wrong passwords up to then need no more.
-        entry.doneUpTo = at.getTime();
-      })
-      .catch(() => {
-        /* best effort: a success CLEANUP_INTERVAL_MS later tries again */
-      });
+  async forgive(forgiven: ReadonlyArray<{ user: UserRef; at: Date }>): Promise<void> {
+    await boundedBulkWrite(
+      this.models.ApiUserActivity,
+      forgiven.map(({ user, at }) => ({ updateOne: { filter: { _id: user._id }, update: { $max: { lastUsed: at } }, upsert: true } })),
+    );
+    for (const { user, at } of forgiven) {
+      // The latest row is kept, so that the last failed login stays on record.
+      void this.models.LoginFailure.findOne({ userId: user._id }, { at: 1 }, { sort: { at: -1 } })
+        .lean()
+        .exec()
+        .then((newest) => (newest ? this.models.LoginFailure.deleteMany({ userId: user._id, at: { $lt: newest.at, $lte: at } }).exec() : undefined))
+        .catch(() => {
+          /* best effort: the user's next forgiveness removes them */
+        });
+    }
   }
 
   /** Everything recorded of these users, for showing them. */
@@ -189,11 +165,12 @@ export class LoginActivity {
     ]);
     const result = new Map<string, LoginActivitySummary>();
     for (const user of users) {
-      const stored = activity.find((record) => record._id.equals(user._id))?.lastUsed;
-      const lastUsed = latest(latest(stored, pendingBefore.get(user._id.toHexString())), this.lastUsed.pendingFor(user._id));
+      const stored = activity.find((record) => record._id.equals(user._id));
+      const shown = latest(latest(stored?.lastCall, stored?.lastUsed ?? undefined), pendingBefore.get(user._id.toHexString()));
+      const lastUsed = latest(shown, this.lastUsed.pendingFor(user._id));
       const own = failures.filter((failure) => failure.userId.equals(user._id));
       result.set(user._id.toHexString(), {
-        failedLoginCount: countingAgainst(own, user, lastUsed),
+        failedLoginCount: countingAgainst(own, user, latest(stored?.lastUsed, this.countFromHere(user._id) ?? undefined)),
         lastFailedLogin: own.reduce<Date | null>((newest, failure) => (!newest || failure.at > newest ? failure.at : newest), null),
         lastUsed,
       });

@@ -1,0 +1,49 @@
+// Which successes forgive the wrong passwords before them (src/auth/ownSuccesses.ts), as pure
+// functions of what a process knows: the rows of the real thing are in authCache.test.ts.
+import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { countFrom, keptWrongPasswords, settleOwnSuccesses, withOwnSuccess, type SuccessesAndFailures } from '../src/auth/ownSuccesses.js';
+import { newWrongPassword } from '../src/domain/loginActivity.js';
+
+const THRESHOLD = 5;
+const unlockedAt = new Date(1_000_000);
+const user = { _id: new Types.ObjectId(), unlockedAt };
+const at = (ms: number) => new Date(unlockedAt.getTime() + ms);
+const wrong = (...times: number[]) => times.map((ms) => newWrongPassword(at(ms), unlockedAt));
+const state = (ownSuccesses: number[], wrongAt: number[], lastSuccess: number | null = null): SuccessesAndFailures => ({
+  user,
+  lastSuccess: lastSuccess === null ? null : at(lastSuccess),
+  ownSuccesses: ownSuccesses.map(at),
+  wrongPasswords: wrong(...wrongAt),
+});
+
+describe('which successes forgive wrong passwords', () => {
+  it('counts from the last success that came before any lock: one after five wrong passwords in a row forgives nothing', () => {
+    expect(countFrom(state([100], [10, 20, 30]), THRESHOLD), 'three, then a success').to.deep.equal(at(100));
+    expect(countFrom(state([100], [10, 20, 30, 40, 50]), THRESHOLD), 'five, then a success').to.deep.equal(unlockedAt);
+    expect(countFrom(state([100, 200], [10, 20, 30, 40, 50, 150]), THRESHOLD), 'nor any later one').to.deep.equal(unlockedAt);
+    expect(countFrom(state([30, 100], [10, 20, 40, 50, 60, 70]), THRESHOLD), 'a success splitting them: four after it').to.deep.equal(at(100));
+    expect(countFrom(state([100], [10, 20, 30, 40, 50], 60), THRESHOLD), 'a forgiving success after them').to.deep.equal(at(100));
+    expect(countFrom(state([100], [100, 20, 30, 40, 50]), THRESHOLD), 'one in the same millisecond as the success is before it').to.deep.equal(unlockedAt);
+  });
+
+  it('settles the successes old enough, keeps the others waiting, and says which one forgave a wrong password', () => {
+    expect(settleOwnSuccesses(state([100, 200, 300], [10, 150]), at(250), THRESHOLD)).to.deep.equal({ lastSuccess: at(200), ownSuccesses: [at(300)], forgiving: at(200) });
+    expect(settleOwnSuccesses(state([100], [200]), at(150), THRESHOLD), 'nothing before it to forgive').to.deep.equal({ lastSuccess: at(100), ownSuccesses: [], forgiving: null });
+    expect(settleOwnSuccesses(state([100, 300], [10, 20, 30, 40, 50]), at(200), THRESHOLD), 'after a lock: dropped').to.deep.equal({ lastSuccess: null, ownSuccesses: [at(300)], forgiving: null });
+  });
+
+  it('keeps one success per poll interval while no wrong password is known between, and drops old ones with nothing to forgive', () => {
+    const intervalStart = at(50).getTime();
+    expect(withOwnSuccess(state([60], []), at(70), intervalStart, 0), 'the later stands for both').to.deep.equal([at(70)]);
+    expect(withOwnSuccess(state([40], []), at(70), intervalStart, 0), 'an earlier interval').to.deep.equal([at(40), at(70)]);
+    expect(withOwnSuccess(state([60], [65]), at(70), intervalStart, 0), 'a wrong password between').to.deep.equal([at(60), at(70)]);
+    expect(withOwnSuccess(state([10], []), at(70), intervalStart, at(20).getTime()), 'settled long ago').to.deep.equal([at(70)]);
+    expect(withOwnSuccess(state([60, 80], [75]), at(70), intervalStart, 0), 'out of order: put in its place').to.deep.equal([at(60), at(70), at(80)]);
+  });
+
+  it('keeps the newest five wrong passwords between each two successes, none before the last forgiving one', () => {
+    const kept = keptWrongPasswords(wrong(5, 10, 11, 12, 13, 14, 15, 16, 20, 21), { ...state([17], [], 8) }, THRESHOLD);
+    expect(kept.map((wrongPassword) => wrongPassword.at.getTime() - unlockedAt.getTime())).to.deep.equal([21, 20, 16, 15, 14, 13, 12]);
+  });
+});
