@@ -9,7 +9,8 @@ const THRESHOLD = 5;
 const unlockedAt = new Date(1_000_000);
 const user = { _id: new Types.ObjectId(), unlockedAt };
 const at = (ms: number) => new Date(unlockedAt.getTime() + ms);
-const wrong = (...times: number[]) => times.map((ms) => newWrongPassword(at(ms), unlockedAt));
+/** Newest first, as states keep them. */
+const wrong = (...times: number[]) => times.sort((x, y) => y - x).map((ms) => newWrongPassword(at(ms), unlockedAt));
 const state = (ownSuccesses: number[], wrongAt: number[], lastSuccess: number | null = null): SuccessesAndFailures => ({
   user,
   lastSuccess: lastSuccess === null ? null : at(lastSuccess),
@@ -19,12 +20,27 @@ const state = (ownSuccesses: number[], wrongAt: number[], lastSuccess: number | 
 
 describe('which successes forgive wrong passwords', () => {
   it('counts from the last success that came before any lock: one after five wrong passwords in a row forgives nothing', () => {
-    expect(countFrom(state([100], [10, 20, 30]), THRESHOLD), 'three, then a success').to.deep.equal(at(100));
-    expect(countFrom(state([100], [10, 20, 30, 40, 50]), THRESHOLD), 'five, then a success').to.deep.equal(unlockedAt);
-    expect(countFrom(state([100, 200], [10, 20, 30, 40, 50, 150]), THRESHOLD), 'nor any later one').to.deep.equal(unlockedAt);
-    expect(countFrom(state([30, 100], [10, 20, 40, 50, 60, 70]), THRESHOLD), 'a success splitting them: four after it').to.deep.equal(at(100));
-    expect(countFrom(state([100], [10, 20, 30, 40, 50], 60), THRESHOLD), 'a forgiving success after them').to.deep.equal(at(100));
-    expect(countFrom(state([100], [100, 20, 30, 40, 50]), THRESHOLD), 'one in the same millisecond as the success is before it').to.deep.equal(unlockedAt);
+    const counted = (from: Date, counting: number) => ({ from, counting });
+    expect(countFrom(state([100], [10, 20, 30]), THRESHOLD), 'three, then a success').to.deep.equal(counted(at(100), 0));
+    expect(countFrom(state([100], [10, 20, 30, 40, 50]), THRESHOLD), 'five, then a success').to.deep.equal(counted(unlockedAt, 5));
+    expect(countFrom(state([100, 200], [10, 20, 30, 40, 50, 150]), THRESHOLD), 'nor any later one').to.deep.equal(counted(unlockedAt, 6));
+    expect(countFrom(state([30, 100], [10, 20, 40, 50, 60, 70]), THRESHOLD), 'a success splitting them: four after it').to.deep.equal(counted(at(100), 0));
+    expect(countFrom(state([30, 100], [10, 20, 40, 50, 60, 70, 110]), THRESHOLD), 'and one after the last').to.deep.equal(counted(at(100), 1));
+    expect(countFrom(state([100], [10, 20, 30, 40, 50], 60), THRESHOLD), 'a forgiving success after them').to.deep.equal(counted(at(100), 0));
+    expect(countFrom(state([100], [100, 20, 30, 40, 50]), THRESHOLD), 'one in the same millisecond as the success is before it').to.deep.equal(counted(unlockedAt, 5));
+  });
+
+  it('locks nothing when a wrong password comes between every two of hundreds of successes, and keeps them all apart', () => {
+    let own = state([], []);
+    const intervalStart = unlockedAt.getTime();
+    for (let index = 1; index <= 500; index++) {
+      own = { ...own, ownSuccesses: withOwnSuccess(own, at(index * 10), intervalStart, 0) };
+      own = { ...own, wrongPasswords: keptWrongPasswords([...own.wrongPasswords, ...wrong(index * 10 + 5)], own, THRESHOLD) };
+    }
+    expect(own.ownSuccesses, 'one success between each two wrong passwords').to.have.length(500);
+    expect(own.wrongPasswords).to.have.length(500);
+    expect(countFrom(own, THRESHOLD)).to.deep.equal({ from: at(5000), counting: 1 });
+    expect(settleOwnSuccesses(own, at(4000), THRESHOLD)).to.include({ forgiving: own.ownSuccesses[399] });
   });
 
   it('settles the successes old enough, keeps the others waiting, and says which one forgave a wrong password', () => {

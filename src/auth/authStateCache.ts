@@ -23,7 +23,7 @@ import { findLiveUser } from '../domain/apiUsers.js';
 import { clockMinutesBetween } from '../domain/clockMinutes.js';
 import { againstCurrentPassword, LATE_FAILURE_ROW_MS, wrongPasswordOf, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { AccountCache } from './accountCache.js';
-import { countFrom, keptWrongPasswords, settleOwnSuccesses, withOwnSuccess } from './ownSuccesses.js';
+import { countFrom, keptWrongPasswords, settleOwnSuccesses, withOwnSuccess, type Count } from './ownSuccesses.js';
 
 export interface AuthState {
   user: ApiUserRecord | null;
@@ -61,20 +61,60 @@ function ofUser(state: AuthState): state is AuthState & { user: ApiUserRecord } 
   return state.user !== null;
 }
 
+/** A count, with what it was made of: valid while the state still holds those very values. */
+interface KnownCount {
+  wrongPasswords: readonly WrongPassword[];
+  ownSuccesses: readonly Date[];
+  lastSuccess: Date | null;
+  unlockedAt: Date;
+  threshold: number;
+  count: Count;
+}
+
+/**
+ * The count of each state, as last made. Every change of a state's wrong passwords, own
+ * successes or last success gives it a new array or date, so an entry is valid while they are
+ * the same ones; a call of a warm user asks for it on every call, and a user with wrong
+ * passwords among its successes keeps hundreds of each (ownSuccesses.ts).
+ */
+const knownCounts = new WeakMap<AuthState, KnownCount>();
+
+function count(state: AuthState, threshold: number): Count {
+  if (!ofUser(state)) return { from: new Date(0), counting: 0 };
+  const known = knownCounts.get(state);
+  if (
+    known &&
+    known.wrongPasswords === state.wrongPasswords &&
+    known.ownSuccesses === state.ownSuccesses &&
+    known.lastSuccess === state.lastSuccess &&
+    known.unlockedAt === state.user.unlockedAt &&
+    known.threshold === threshold
+  ) {
+    return known.count;
+  }
+  return remember(state, threshold, countFrom(state, threshold));
+}
+
+function remember(state: AuthState & { user: ApiUserRecord }, threshold: number, made: Count): Count {
+  const { wrongPasswords, ownSuccesses, lastSuccess } = state;
+  knownCounts.set(state, { wrongPasswords, ownSuccesses, lastSuccess, unlockedAt: state.user.unlockedAt, threshold, count: made });
+  return made;
+}
+
 /** From when wrong passwords count against the user, as this process knows now (see ownSuccesses.ts). */
 export function failuresCountFrom(state: AuthState, threshold: number): Date {
-  return ofUser(state) ? countFrom(state, threshold) : new Date(0);
+  return count(state, threshold).from;
 }
 
 /** The wrong passwords counting against the user now, newest first. */
 function countedNow(state: AuthState, threshold: number): WrongPassword[] {
-  const from = failuresCountFrom(state, threshold);
+  const { from } = count(state, threshold);
   return state.wrongPasswords.filter((wrongPassword) => wrongPassword.at > from);
 }
 
 /** How many wrong passwords count against the user now. */
 export function failuresCounting(state: AuthState, threshold: number): number {
-  return countedNow(state, threshold).length;
+  return count(state, threshold).counting;
 }
 
 /** Adds a wrong password (see keptWrongPasswords). */
@@ -377,8 +417,13 @@ export class AuthStateCache {
       if (failuresCounting(state, this.lockoutThreshold) > 0) this.forgiveSoon(state.user, at);
       return;
     }
+    const before = count(state, this.lockoutThreshold);
     const pollInterval = this.ttlMs / POLLS_PER_TTL;
+    const latest = state.ownSuccesses[state.ownSuccesses.length - 1];
     state.ownSuccesses = withOwnSuccess(state, at, this.lastPollStart, at.getTime() - LATE_FAILURE_ROW_MS - pollInterval);
+    // The count with a success after everything known, as countFrom would make it: from it, unless locked.
+    const newestWrong = state.wrongPasswords[0]?.at;
+    if ((!latest || at >= latest) && (!newestWrong || newestWrong <= at)) remember(state, this.lockoutThreshold, before.counting < this.lockoutThreshold ? { from: at, counting: 0 } : before);
   }
 
   /** From when wrong passwords count against the user as this process knows it, if it holds the user's state. */

@@ -12,6 +12,9 @@
 // before them. A success let in during a lock made elsewhere that this process had not heard
 // of yet (which the TTL allows) therefore lifts nothing: once the lock is heard of, it stands
 // here too.
+//
+// Everything here walks the successes and the wrong passwords side by side, in time order:
+// linear in what is kept, which a busy user with a wrong password now and then makes hundreds.
 import type { ApiUserRecord } from '../db/models.js';
 import { againstCurrentPassword, since, type WrongPassword } from '../domain/loginActivity.js';
 
@@ -22,28 +25,55 @@ export interface SuccessesAndFailures {
   user: UserRef;
   /** The latest success known to forgive (read from the database, or settled here). */
   lastSuccess: Date | null;
-  /** This process's successes since, in their order, not settled yet (see withOwnSuccess). */
+  /** This process's successes since, oldest first, not settled yet (see withOwnSuccess). */
   ownSuccesses: readonly Date[];
-  /** Wrong passwords against the current password (see keptWrongPasswords). */
+  /** Wrong passwords against the current password, newest first (see keptWrongPasswords). */
   wrongPasswords: readonly WrongPassword[];
 }
 
-/** Own successes kept at most: past that the oldest is dropped, which can only make a lock more likely. */
-const MAX_OWN_SUCCESSES = 32;
+/** From when wrong passwords count, and how many do. */
+export interface Count {
+  from: Date;
+  counting: number;
+}
 
 /**
- * From when wrong passwords count, as this process knows them now: its last forgiving success,
- * then each own success after it that came before any lock (the first that came after
- * `threshold` wrong passwords in a row forgives nothing, and no later one does).
+ * Own successes kept at most: past that the oldest is dropped, which can only make a lock more
+ * likely. Only a user with thousands of wrong passwords among its successes within seconds
+ * comes near it.
  */
-export function countFrom(state: SuccessesAndFailures, threshold: number): Date {
+const MAX_OWN_SUCCESSES = 4096;
+
+/**
+ * From when wrong passwords count, as this process knows them now, and how many do: its last
+ * forgiving success, then each own success after it that came before any lock (the first that
+ * came after `threshold` wrong passwords in a row forgives nothing, and no later one does).
+ * A wrong password in the same millisecond as a success is taken as before it.
+ */
+export function countFrom(state: SuccessesAndFailures, threshold: number): Count {
   let from = since(state.user, state.lastSuccess);
-  for (const success of state.ownSuccesses) {
-    if (success <= from) continue;
-    if (between(state.wrongPasswords, from, success) >= threshold) break;
-    from = success;
+  let counting = 0;
+  let next = 0;
+  const successes = state.ownSuccesses;
+  // Oldest first.
+  for (let index = state.wrongPasswords.length - 1; index >= 0; index--) {
+    const at = state.wrongPasswords[index]!.at;
+    if (at <= from) continue;
+    // The successes before this wrong password each reset the count, until a lock.
+    while (counting < threshold && next < successes.length && successes[next]! < at) {
+      if (successes[next]! > from) {
+        from = successes[next]!;
+        counting = 0;
+      }
+      next += 1;
+    }
+    counting += 1;
   }
-  return from;
+  if (counting < threshold) {
+    const latest = successes[successes.length - 1];
+    if (latest && latest > from) return { from: latest, counting: 0 };
+  }
+  return { from, counting };
 }
 
 /**
@@ -56,12 +86,14 @@ export function countFrom(state: SuccessesAndFailures, threshold: number): Date 
  * to forgive, and nothing more can arrive before them.
  */
 export function withOwnSuccess(state: SuccessesAndFailures, at: Date, intervalStart: number, settledBefore: number): Date[] {
-  const own = state.wrongPasswords.length === 0 ? state.ownSuccesses.filter((success) => success.getTime() >= settledBefore) : [...state.ownSuccesses];
+  const newestWrong = state.wrongPasswords[0]?.at;
+  const own = newestWrong ? [...state.ownSuccesses] : state.ownSuccesses.filter((success) => success.getTime() >= settledBefore);
   const last = own[own.length - 1];
   if (last && at < last) return [...own, at].sort((x, y) => x.getTime() - y.getTime()).slice(-MAX_OWN_SUCCESSES);
-  if (last && last.getTime() >= intervalStart && between(state.wrongPasswords, last, at) === 0) own[own.length - 1] = at;
+  const wrongBetween = newestWrong !== undefined && newestWrong > (last ?? at);
+  if (last && last.getTime() >= intervalStart && !wrongBetween) own[own.length - 1] = at;
   else own.push(at);
-  return own.slice(-MAX_OWN_SUCCESSES);
+  return own.length > MAX_OWN_SUCCESSES ? own.slice(-MAX_OWN_SUCCESSES) : own;
 }
 
 /** What settling a state's own successes changed (see settleOwnSuccesses). */
@@ -73,31 +105,18 @@ export interface Settled {
 }
 
 /**
- * Settles the own successes that arrived before `horizon`, by when every wrong password before
- * them has been heard of: those that came before any lock become the last success (the latest
- * of them), those after one are dropped (they forgive nothing). Later ones wait.
+ * Settles the own successes that arrived by `horizon`, by when every wrong password before them
+ * has been heard of: those that came before any lock become the last success (the latest of
+ * them), those after one are dropped (they forgive nothing). Later ones wait.
  */
 export function settleOwnSuccesses(state: SuccessesAndFailures, horizon: Date, threshold: number): Settled {
-  let from = since(state.user, state.lastSuccess);
-  let lastSuccess = state.lastSuccess;
-  let forgiving: Date | null = null;
-  let locked = false;
-  const waiting: Date[] = [];
-  for (const success of state.ownSuccesses) {
-    if (success > horizon) waiting.push(success);
-    else if (locked || success <= from) continue;
-    else {
-      const forgiven = between(state.wrongPasswords, from, success);
-      if (forgiven >= threshold) {
-        locked = true;
-        continue;
-      }
-      if (forgiven > 0) forgiving = success;
-      from = success;
-      lastSuccess = success;
-    }
-  }
-  return { lastSuccess, ownSuccesses: waiting, forgiving };
+  const settling = state.ownSuccesses.filter((success) => success <= horizon);
+  const waiting = state.ownSuccesses.filter((success) => success > horizon);
+  const { from } = countFrom({ ...state, ownSuccesses: settling }, threshold);
+  const before = since(state.user, state.lastSuccess);
+  if (from <= before) return { lastSuccess: state.lastSuccess, ownSuccesses: waiting, forgiving: null };
+  const forgave = state.wrongPasswords.some((wrongPassword) => wrongPassword.at > before && wrongPassword.at <= from);
+  return { lastSuccess: from, ownSuccesses: waiting, forgiving: forgave ? from : null };
 }
 
 /**
@@ -107,23 +126,23 @@ export function settleOwnSuccesses(state: SuccessesAndFailures, horizon: Date, t
  */
 export function keptWrongPasswords<T extends WrongPassword>(wrongPasswords: readonly T[], state: Omit<SuccessesAndFailures, 'wrongPasswords'>, threshold: number): T[] {
   const from = since(state.user, state.lastSuccess);
-  const bounds = state.ownSuccesses.filter((success) => success > from);
-  const perSpan = new Map<number, number>();
-  return wrongPasswords
+  const bounds = state.ownSuccesses;
+  const newestFirst = wrongPasswords
     .filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, state.user))
-    .sort((x, y) => y.at.getTime() - x.at.getTime())
-    .filter((wrongPassword) => {
-      // A wrong password in the same millisecond as a success is taken as before it (see between).
-      const span = bounds.filter((success) => success < wrongPassword.at).length;
-      const count = (perSpan.get(span) ?? 0) + 1;
-      perSpan.set(span, count);
-      return count <= threshold;
-    });
-}
-
-/** How many of the wrong passwords arrived after `from` and by `to` (one in the same millisecond as a success is taken as before it). */
-function between(wrongPasswords: readonly WrongPassword[], from: Date, to: Date): number {
-  let count = 0;
-  for (const wrongPassword of wrongPasswords) if (wrongPassword.at > from && wrongPassword.at <= to) count += 1;
-  return count;
+    .sort((x, y) => y.at.getTime() - x.at.getTime());
+  const kept: T[] = [];
+  // Walking newest first: `bound` is the latest success before the wrong password at hand.
+  let bound = bounds.length - 1;
+  let inSpan = 0;
+  for (const wrongPassword of newestFirst) {
+    let moved = false;
+    while (bound >= 0 && bounds[bound]! >= wrongPassword.at) {
+      bound -= 1;
+      moved = true;
+    }
+    if (moved) inSpan = 0;
+    inSpan += 1;
+    if (inSpan <= threshold) kept.push(wrongPassword);
+  }
+  return kept;
 }
