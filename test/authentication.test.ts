@@ -4,6 +4,7 @@ import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import { parseBasicAuthorization } from '../src/auth/basicCredentials.js';
 import { COMMAND_LINE } from '../src/domain/auditTrail.js';
+import { LATE_FAILURE_ROW_MS } from '../src/domain/loginActivity.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
 import { expectRestError, expectSoapFault } from './support/expectations.js';
 import { restRequest, type RestResponse } from './support/rest.js';
@@ -241,6 +242,34 @@ describe('authentication', () => {
       expect(statuses.wrong.every((status) => status === 401)).to.equal(true);
       expect(statuses.right.filter((status) => status !== 200), 'every right password passed').to.deep.equal([]);
       expect(await getUser(user.id)).to.include({ locked: false });
+    });
+
+    it('is not locked by one wrong password in a hundred among a busy integration\'s calls, for longer than its successes take to settle', async function () {
+      this.timeout(30_000);
+      // A gateway and account of its own: thousands of calls.
+      const busy = await startTestGateway();
+      try {
+        const account = await busy.createAccount({ callsPerHour: 10_000_000 });
+        const password = 'Bu5y-with-typos';
+        const { id, username } = (await restRequest(busy.app, account, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
+        const statuses = new Map<string, number>();
+        const end = Date.now() + LATE_FAILURE_ROW_MS + 2000;
+        let sent = 0;
+        await Promise.all(
+          Array.from({ length: 32 }, async () => {
+            while (Date.now() < end) {
+              const wrong = ++sent % 100 === 0;
+              const { status } = await restRequest(busy.app, { username, password: wrong ? 'Wr0ng-one' : password }, 'GET', '/v2/server-time');
+              const key = `${wrong ? 'wrong' : 'right'} ${status}`;
+              statuses.set(key, (statuses.get(key) ?? 0) + 1);
+            }
+          }),
+        );
+        expect([...statuses.keys()].sort(), JSON.stringify([...statuses])).to.deep.equal(['right 200', 'wrong 401']);
+        expect((await restRequest(busy.app, account, 'GET', `/v2/api-users/${id}`)).body).to.include({ locked: false });
+      } finally {
+        await busy.close();
+      }
     });
 
     it('counts wrong passwords from both protocols together', async () => {

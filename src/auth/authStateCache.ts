@@ -369,6 +369,9 @@ export class AuthStateCache {
       this.accounts?.forget();
       this.forgetWhere(() => true);
       from = new Date(started - CHANGE_ROWS_KEPT_MS);
+      // Nor is what wrong passwords arrived before that: successes before it are not settled.
+      const readFrom = from;
+      for (const { state } of this.states?.values() ?? []) state.ownSuccesses = state.ownSuccesses.filter((success) => success >= readFrom);
     }
     // The newest wrong passwords by their minutes, up to a writer's clock POLL_OVERLAP_MS ahead
     // of ours: an index lookup, whatever the number of rows (a row is kept for every user who
@@ -409,13 +412,16 @@ export class AuthStateCache {
    * A success this process let in: it counts here at once, and forgives the wrong passwords
    * before it everywhere once settled (see ownSuccesses.ts). Without states kept
    * (AUTH_STATE_TTL_MS=0) every call reads them all from the database: a success forgives
-   * those it was read with at once.
+   * those it was read with, written before it is answered (the next call reads them again),
+   * and returns that write.
    */
-  addOwnSuccess(state: AuthState, at: Date): void {
-    if (!ofUser(state)) return;
+  addOwnSuccess(state: AuthState, at: Date): Promise<void> | undefined {
+    if (!ofUser(state)) return undefined;
     if (!this.states) {
-      if (failuresCounting(state, this.lockoutThreshold) > 0) this.forgiveSoon(state.user, at);
-      return;
+      // Up to the newest it read, not up to itself: one still being written may have come between.
+      const newestRead = state.wrongPasswords[0]?.at;
+      if (!newestRead || failuresCounting(state, this.lockoutThreshold) === 0) return undefined;
+      return this.loginActivity.forgive([{ user: state.user, at: newestRead }]).catch((error: unknown) => this.observer.forgivenessFailed?.(error));
     }
     const before = count(state, this.lockoutThreshold);
     const pollInterval = this.ttlMs / POLLS_PER_TTL;
@@ -424,6 +430,7 @@ export class AuthStateCache {
     // The count with a success after everything known, as countFrom would make it: from it, unless locked.
     const newestWrong = state.wrongPasswords[0]?.at;
     if ((!latest || at >= latest) && (!newestWrong || newestWrong <= at)) remember(state, this.lockoutThreshold, before.counting < this.lockoutThreshold ? { from: at, counting: 0 } : before);
+    return undefined;
   }
 
   /** From when wrong passwords count against the user as this process knows it, if it holds the user's state. */
@@ -544,11 +551,6 @@ export class AuthStateCache {
     }
   }
 
-  /** A forgiveness written outside the polls (AUTH_STATE_TTL_MS=0), in the background. */
-  private forgiveSoon(user: ApiUserRecord, at: Date): void {
-    this.loginActivity.forgive([{ user, at }]).catch((error: unknown) => this.observer.forgivenessFailed?.(error));
-  }
-
   /**
    * Tells of a lock the state shows and did not when it counted `countedBefore` (see
    * AuthStateObserver.lockFound), if it is recent: an older one was found by the processes
@@ -593,7 +595,11 @@ export class AuthStateCache {
     const readAt = Math.min(started, accountReadAt);
     const state = merged(fresh, stale, this.lockoutThreshold);
     // Wrong passwords known here and not yet written (the read found none of its own).
-    if (state.wrongPasswords.length > 0) await this.knowLastSuccess(state);
+    if (state.wrongPasswords.length > 0) {
+      await this.knowLastSuccess(state);
+      // With the successes let in meanwhile, judged by the stale state.
+      if (stale && state.user && stale.user?._id.equals(state.user._id)) state.ownSuccesses = stale.ownSuccesses;
+    }
     const cached: CachedState = { state, readAt, invalidated: false };
     if (!this.forgottenSince(generation, username, cached.state)) {
       this.remember(username, cached);

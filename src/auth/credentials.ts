@@ -122,8 +122,10 @@ export class CredentialVerifier {
     if (!judgedAccount || judgedAccount.disabled || !judged.enabled || lockReasonOf(judged, judgedAccount, counted, this.lockoutThreshold) !== null) {
       return this.refusal(shed);
     }
+    // Before anything is awaited: the state may be replaced by a re-read meanwhile.
+    const forgiving = this.states.addOwnSuccess(state, arrived);
     await this.loginActivity.recordSuccess(judged, arrived);
-    this.states.addOwnSuccess(state, arrived);
+    if (forgiving) await forgiving;
     return { user: judged, account: judgedAccount };
   }
 

@@ -77,21 +77,23 @@ export function countFrom(state: SuccessesAndFailures, threshold: number): Count
 }
 
 /**
- * The own successes with one at `at` added. Those of one poll interval (from `intervalStart`)
- * with no wrong password known between them are one: the later stands for both (a busy caller
- * is one entry per interval, not one per call). A wrong password heard of later that arrived
- * between them is then taken as before the later one, which can only make a lock more likely,
- * and only when `threshold` of them arrive within one interval. Successes older than
- * `settledBefore` with no wrong password known at all are dropped: there is nothing for them
- * to forgive, and nothing more can arrive before them.
+ * The own successes with one at `at` added. Two of one poll interval (from `intervalStart`)
+ * are one, the later standing for both, when no wrong password known here came before the
+ * earlier one (since the success before it) or between them: a busy caller is one entry per
+ * interval, not one per call, and one per wrong password among its calls. A wrong password
+ * heard of later that arrived between them is then taken as before the later one, which can
+ * only make a lock more likely, and only when `threshold` of them arrive within one interval.
+ * Successes older than `settledBefore` with no wrong password known at all are dropped: there
+ * is nothing for them to forgive, and nothing more can arrive before them.
  */
 export function withOwnSuccess(state: SuccessesAndFailures, at: Date, intervalStart: number, settledBefore: number): Date[] {
   const newestWrong = state.wrongPasswords[0]?.at;
   const own = newestWrong ? [...state.ownSuccesses] : state.ownSuccesses.filter((success) => success.getTime() >= settledBefore);
   const last = own[own.length - 1];
   if (last && at < last) return [...own, at].sort((x, y) => x.getTime() - y.getTime()).slice(-MAX_OWN_SUCCESSES);
-  const wrongBetween = newestWrong !== undefined && newestWrong > (last ?? at);
-  if (last && last.getTime() >= intervalStart && !wrongBetween) own[own.length - 1] = at;
+  const previous = own[own.length - 2] ?? since(state.user, state.lastSuccess);
+  const merges = last !== undefined && last.getTime() >= intervalStart && !(newestWrong && newestWrong > previous);
+  if (merges) own[own.length - 1] = at;
   else own.push(at);
   return own.length > MAX_OWN_SUCCESSES ? own.slice(-MAX_OWN_SUCCESSES) : own;
 }

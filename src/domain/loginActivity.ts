@@ -122,9 +122,14 @@ export class LoginActivity {
    * more CPU than the insert itself.
    */
   async recordFailure(user: Pick<ApiUserRecord, '_id' | 'accountId' | 'username'>, { id, at, unlockedAt }: WrongPassword): Promise<void> {
-    const row = { _id: new Types.ObjectId(id), userId: user._id, at, minute: clockMinute(at.getTime()), ...(unlockedAt ? { unlockedAt } : {}) };
+    // One that waited long for its check (a compare's turn, slow reads) is stored as made now:
+    // a success let in meanwhile elsewhere may be settled by the time its row lands
+    // (auth/ownSuccesses.ts), and must not forgive it.
+    const writing = Date.now();
+    const stamped = writing - at.getTime() > LATE_FAILURE_ROW_MS / 2 ? new Date(writing) : at;
+    const row = { _id: new Types.ObjectId(id), userId: user._id, at: stamped, minute: clockMinute(stamped.getTime()), ...(unlockedAt ? { unlockedAt } : {}) };
     await this.models.LoginFailure.collection.insertOne(row);
-    if (Date.now() - at.getTime() > LATE_FAILURE_ROW_MS) await announceAuthChange(this.models, { accountId: user.accountId, user });
+    if (Date.now() - stamped.getTime() > LATE_FAILURE_ROW_MS) await announceAuthChange(this.models, { accountId: user.accountId, user });
   }
 
   /** Records a success, for showing (`LastUsed`): it forgives nothing by itself (see forgive). */
@@ -143,15 +148,19 @@ export class LoginActivity {
       this.models.ApiUserActivity,
       forgiven.map(({ user, at }) => ({ updateOne: { filter: { _id: user._id }, update: { $max: { lastUsed: at } }, upsert: true } })),
     );
+    void this.removeForgiven(forgiven);
+  }
+
+  /** One user after the other, as boundedBulkWrite's commands go: side by side they would hold FerretDB's connections together. */
+  private async removeForgiven(forgiven: ReadonlyArray<{ user: UserRef; at: Date }>): Promise<void> {
     for (const { user, at } of forgiven) {
-      // The latest row is kept, so that the last failed login stays on record.
-      void this.models.LoginFailure.findOne({ userId: user._id }, { at: 1 }, { sort: { at: -1 } })
-        .lean()
-        .exec()
-        .then((newest) => (newest ? this.models.LoginFailure.deleteMany({ userId: user._id, at: { $lt: newest.at, $lte: at } }).exec() : undefined))
-        .catch(() => {
-          /* best effort: the user's next forgiveness removes them */
-        });
+      try {
+        // The latest row is kept, so that the last failed login stays on record.
+        const newest = await this.models.LoginFailure.findOne({ userId: user._id }, { at: 1 }, { sort: { at: -1 } }).lean().exec();
+        if (newest) await this.models.LoginFailure.deleteMany({ userId: user._id, at: { $lt: newest.at, $lte: at } }).exec();
+      } catch {
+        /* best effort: the user's next forgiveness removes them */
+      }
     }
   }
 
