@@ -88,13 +88,23 @@ async function main(): Promise<void> {
   running.server = server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(hostRefused(error, config.HOST) ?? error));
   });
   onStopRequested = () => void stop();
   if (stopIfRequested()) return;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ port, database: running.databaseServer.kind }, `dualgate listening on port ${port}`);
+}
+
+/**
+ * A HOST that names no address of this machine (unknown to the resolver, or another machine's)
+ * is a configuration error like any other: exit 2, naming it. Anything else (the port taken,
+ * the resolver away) is not.
+ */
+function hostRefused(error: NodeJS.ErrnoException, host: string | undefined): ConfigError | undefined {
+  if (host === undefined || (error.code !== 'ENOTFOUND' && error.code !== 'EADDRNOTAVAIL')) return undefined;
+  return new ConfigError(`Invalid configuration: HOST must name an address of this machine (got "${host}": ${error.code}).`);
 }
 
 main().catch(async (error: unknown) => {

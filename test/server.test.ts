@@ -186,4 +186,15 @@ describe('server process', function () {
     expect(result.code).to.equal(2);
     expect(result.stderr.trim()).to.equal('Invalid configuration: PORT must be a whole number from 0 to 65535 (got "http").');
   });
+
+  it('refuses a HOST that names no address of this machine with a clear message and exit code 2', async () => {
+    for (const [host, code] of [
+      ['no-such-host.invalid', 'ENOTFOUND'],
+      ['192.0.2.1', 'EADDRNOTAVAIL'],
+    ] as const) {
+      const result = await runEntry('server.ts', [], { HOST: host, PORT: '0', MONGODB_URI: uniqueDatabaseUri() });
+      expect(result.code, result.stderr).to.equal(2);
+      expect(result.stderr.trim()).to.equal(`Invalid configuration: HOST must name an address of this machine (got "${host}": ${code}).`);
+    }
+  });
 });
