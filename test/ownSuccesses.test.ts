@@ -58,8 +58,8 @@ describe('which successes forgive wrong passwords', () => {
     expect(withOwnSuccess(state([60, 80], [75]), at(70), intervalStart, 0), 'out of order: put in its place').to.deep.equal([at(60), at(70), at(80)]);
   });
 
-  it('keeps the newest five wrong passwords between each two successes, none before the last forgiving one', () => {
+  it('keeps the first five wrong passwords between each two successes, none before the last forgiving one', () => {
     const kept = keptWrongPasswords(wrong(5, 10, 11, 12, 13, 14, 15, 16, 20, 21), { ...state([17], [], 8) }, THRESHOLD);
-    expect(kept.map((wrongPassword) => wrongPassword.at.getTime() - unlockedAt.getTime())).to.deep.equal([21, 20, 16, 15, 14, 13, 12]);
+    expect(kept.map((wrongPassword) => wrongPassword.at.getTime() - unlockedAt.getTime())).to.deep.equal([21, 20, 14, 13, 12, 11, 10]);
   });
 });

@@ -7,8 +7,8 @@
 // reads what changed anywhere since the last poll: the change rows that every user and account
 // change leaves (db/models.ts, AuthChangeRecord: the user or account is forgotten here and read
 // again on its next call), the wrong passwords recorded by any process (added to the state
-// they belong to), and, for the few users with wrong passwords counting, their last success
-// (a success elsewhere resets the count). So a disable, lock, delete, reset or account disable
+// they belong to), and the successes any process wrote as forgiving them (a success elsewhere
+// resets the count, see ownSuccesses.ts). So a disable, lock, delete, reset or account disable
 // made anywhere is seen here within AUTH_STATE_TTL_MS.
 //
 // Should polls fail (the database away), a state is used only while it is younger than
@@ -47,7 +47,7 @@ export interface AuthState {
    */
   ownSuccesses: Date[];
   /**
-   * The user's latest wrong passwords after `lastSuccess` (the newest lockout threshold of
+   * The user's latest wrong passwords after `lastSuccess` (the first lockout threshold of
    * them between each two own successes, see keptWrongPasswords), as far as this process
    * knows. Times, not a count, so that a refusal and a success crossing each other are put in
    * the order they arrived in; with their rows' ids, so that what a poll or re-read finds
@@ -184,7 +184,7 @@ export interface AuthStateObserver {
   /**
    * A user found locked by what a poll or read brought: wrong passwords of other processes
    * completed the run (or this one's did, counted before it heard of theirs), so no refusal
-   * here said so. `runStart` is from when they count, `lockedAt` the newest of them.
+   * here said so. `runStart` is from when they count, `lockedAt` when the one that completed the run arrived.
    */
   lockFound?(user: ApiUserRecord, runStart: Date, lockedAt: Date): void;
   /** Writing a success that forgave wrong passwords failed (it is tried again with the next poll). */
@@ -210,9 +210,9 @@ export class AuthStateCache {
   private closed = false;
   private lastPrune = 0;
   /**
-   * Usernames whose state has held wrong passwords: the only ones a poll asks the last success
-   * of (walking every state instead cost each poll time in proportion to the users cached).
-   * Pruned by that walk once a state has none left, or is gone.
+   * Usernames whose state has held wrong passwords: the only ones whose own successes a poll
+   * settles (walking every state instead would cost each poll time in proportion to the users
+   * cached). Pruned by that walk once a state has none left, or is gone.
    */
   private readonly withFailures = new Set<string>();
   /**
@@ -378,9 +378,10 @@ export class AuthStateCache {
     // ever got a password wrong, and FerretDB reads a range on `at` row by row). The change
     // rows are few (kept a minute): a range on their time is cheap everywhere.
     const minutes = clockMinutesBetween(from.getTime(), started + POLL_OVERLAP_MS);
-    const [changes, failures] = await Promise.all([
+    const [changes, failures, forgiven] = await Promise.all([
       this.models.AuthChange.find({ at: { $gte: from } }, { accountId: 1, userId: 1, username: 1 }).lean().exec(),
       this.models.LoginFailure.find({ minute: { $in: minutes }, at: { $gte: from } }, { userId: 1, at: 1, unlockedAt: 1 }).lean().exec(),
+      this.loginActivity.forgivenSince(from, POLL_OVERLAP_MS),
     ]);
     for (const change of changes) {
       const id = change._id.toHexString();
@@ -394,6 +395,7 @@ export class AuthStateCache {
     for (const [id, at] of this.applied) {
       if (at < from.getTime() - POLL_OVERLAP_MS) this.applied.delete(id);
     }
+    this.applyForgiveness(forgiven);
     await this.applyFailures(failures);
     await this.settle(started);
     this.lastPollStart = started;
@@ -479,7 +481,7 @@ export class AuthStateCache {
       const cached = username === undefined ? undefined : this.states.peek(username);
       if (cached?.state.user?._id.toHexString() === userId) found.set(cached.state, { wrongPasswords, cached });
     }
-    await this.refreshLastSuccesses([...found.keys()]);
+    await this.knowLastSuccesses([...found.keys()]);
     for (const [state, { wrongPasswords, cached }] of found) {
       const heard = unknownTo(state.wrongPasswords, wrongPasswords).filter((wrongPassword) => againstCurrentPassword(wrongPassword, state.user!));
       if (heard.length === 0) continue;
@@ -492,21 +494,26 @@ export class AuthStateCache {
     }
   }
 
-  /**
-   * A success elsewhere resets the count: asked, in one query, only for the users with wrong
-   * passwords counting, and for those about to get some (`more`).
-   */
-  private async refreshLastSuccesses(more: readonly AuthState[]): Promise<void> {
-    if (!this.states) return;
-    const asked = new Set(more);
-    for (const username of this.withFailures) {
-      const state = this.states.peek(username)?.state;
-      if (!state || state.wrongPasswords.length === 0) this.withFailures.delete(username);
-      else if (failuresCounting(state, this.lockoutThreshold) > 0) asked.add(state);
+  /** Successes written as forgiving since the last poll, by any process: a success elsewhere resets the count. */
+  private applyForgiveness(forgiven: ReadonlyArray<{ userId: Types.ObjectId; lastUsed: Date }>): void {
+    for (const { userId, lastUsed } of forgiven) {
+      const username = this.usernameByUserId.get(userId.toHexString());
+      const state = username === undefined ? undefined : this.states?.peek(username)?.state;
+      if (!state?.user?._id.equals(userId)) continue;
+      learnLastSuccess(state, lastUsed);
+      state.wrongPasswords = kept(state, state.wrongPasswords, this.lockoutThreshold);
     }
-    if (asked.size === 0) return;
-    const lastSuccesses = await this.loginActivity.lastSuccesses([...asked].map((state) => state.user!._id));
-    for (const state of asked) {
+  }
+
+  /**
+   * The last success of the users about to get wrong passwords, where this process never read
+   * it (in one query): later ones come with the polls (applyForgiveness).
+   */
+  private async knowLastSuccesses(states: readonly AuthState[]): Promise<void> {
+    const unknown = states.filter((state) => !state.lastSuccessKnown && state.user);
+    if (unknown.length === 0) return;
+    const lastSuccesses = await this.loginActivity.lastSuccesses(unknown.map((state) => state.user!._id));
+    for (const state of unknown) {
       learnLastSuccess(state, lastSuccesses.get(state.user!._id.toHexString()) ?? null);
       state.wrongPasswords = kept(state, state.wrongPasswords, this.lockoutThreshold);
     }
@@ -527,6 +534,7 @@ export class AuthStateCache {
     const horizon = new Date(started - LATE_FAILURE_ROW_MS);
     for (const username of this.withFailures) {
       const state = this.states.peek(username)?.state;
+      if (!state || state.wrongPasswords.length === 0) this.withFailures.delete(username);
       if (!state || !ofUser(state) || state.ownSuccesses.length === 0 || state.ownSuccesses[0]! > horizon) continue;
       const { lastSuccess, ownSuccesses, forgiving } = settleOwnSuccesses(state, horizon, this.lockoutThreshold);
       Object.assign(state, { lastSuccess, ownSuccesses });
@@ -560,10 +568,11 @@ export class AuthStateCache {
   private noticeLock(state: AuthState, countedBefore: number): void {
     const { user } = state;
     if (!user || countedBefore >= this.lockoutThreshold) return;
+    // Newest first: the one that completed the run is the threshold-th from the oldest.
     const counted = countedNow(state, this.lockoutThreshold);
-    const newestCounting = counted[0];
-    if (counted.length < this.lockoutThreshold || !newestCounting || newestCounting.at.getTime() < Date.now() - LOCKS_FOUND_WITHIN_MS) return;
-    this.observer.lockFound?.(user, failuresCountFrom(state, this.lockoutThreshold), newestCounting.at);
+    const completing = counted[counted.length - this.lockoutThreshold];
+    if (!completing || completing.at.getTime() < Date.now() - LOCKS_FOUND_WITHIN_MS) return;
+    this.observer.lockFound?.(user, failuresCountFrom(state, this.lockoutThreshold), completing.at);
   }
 
   private forgetWhere(matches: (state: AuthState) => boolean): void {

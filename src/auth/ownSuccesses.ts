@@ -123,28 +123,29 @@ export function settleOwnSuccesses(state: SuccessesAndFailures, horizon: Date, t
 
 /**
  * The wrong passwords worth keeping: against the current password, after the last forgiving
- * success, and, between each two own successes (and after the last), the newest `threshold`
- * (more tell nothing more: that many lock). Newest first.
+ * success, and, between each two own successes (and after the last), the first `threshold`
+ * (more tell nothing more: that many lock, and the last of them says when). Newest first.
  */
 export function keptWrongPasswords<T extends WrongPassword>(wrongPasswords: readonly T[], state: Omit<SuccessesAndFailures, 'wrongPasswords'>, threshold: number): T[] {
   const from = since(state.user, state.lastSuccess);
   const bounds = state.ownSuccesses;
-  const newestFirst = wrongPasswords
+  const oldestFirst = wrongPasswords
     .filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, state.user))
-    .sort((x, y) => y.at.getTime() - x.at.getTime());
+    .sort((x, y) => x.at.getTime() - y.at.getTime());
   const kept: T[] = [];
-  // Walking newest first: `bound` is the latest success before the wrong password at hand.
-  let bound = bounds.length - 1;
+  // Walking oldest first: `next` is the first success not before the wrong password at hand
+  // (one in the same millisecond is after it).
+  let next = 0;
   let inSpan = 0;
-  for (const wrongPassword of newestFirst) {
+  for (const wrongPassword of oldestFirst) {
     let moved = false;
-    while (bound >= 0 && bounds[bound]! >= wrongPassword.at) {
-      bound -= 1;
+    while (next < bounds.length && bounds[next]! < wrongPassword.at) {
+      next += 1;
       moved = true;
     }
     if (moved) inSpan = 0;
     inSpan += 1;
     if (inSpan <= threshold) kept.push(wrongPassword);
   }
-  return kept;
+  return kept.reverse();
 }

@@ -114,6 +114,13 @@ export interface ApiUserActivityRecord {
    * have every success here.
    */
   lastUsed?: Date;
+  /**
+   * When `lastUsed` was last written (by the writer's clock), and that time's clock minute
+   * (domain/clockMinutes.ts): how every process's poll finds the users forgiven since its last
+   * one, whatever the number of users. Rows of earlier versions have neither.
+   */
+  forgivenAt?: Date;
+  forgivenMinute?: string;
   /** The latest success, forgiving or not: what `LastUsed` shows (with `lastUsed`, when later). */
   lastCall?: Date;
 }
@@ -244,10 +251,14 @@ const apiUserActivitySchema = new Schema<ApiUserActivityRecord>(
   {
     _id: { type: Schema.Types.ObjectId, required: true },
     lastUsed: { type: Date },
+    forgivenAt: { type: Date },
+    forgivenMinute: { type: String },
     lastCall: { type: Date },
   },
   { collection: 'apiuseractivity', versionKey: false, strict: 'throw' },
 );
+// The polls ask for the minutes since their last one, as for wrong passwords (loginFailureSchema).
+apiUserActivitySchema.index({ forgivenMinute: 1, forgivenAt: 1 });
 
 const quotaCounterSchema = new Schema<QuotaCounterRecord>(
   {

@@ -12,7 +12,7 @@ import { Types } from 'mongoose';
 import { boundedBulkWrite } from '../db/boundedBulkWrite.js';
 import type { ApiUserRecord, LoginFailureRecord, Models } from '../db/models.js';
 import { announceAuthChange } from './authChanges.js';
-import { clockMinute } from './clockMinutes.js';
+import { clockMinute, clockMinutesBetween } from './clockMinutes.js';
 import type { LastUsedRecorder } from './lastUsedRecorder.js';
 
 export interface LoginActivitySummary {
@@ -105,6 +105,17 @@ export class LoginActivity {
   }
 
   /**
+   * The forgiving successes written from `from` on, by anyone (for the auth state's poll): by
+   * their clock minutes, an index lookup whatever the number of users, up to a writer's clock
+   * `aheadMs` ahead of ours.
+   */
+  async forgivenSince(from: Date, aheadMs: number): Promise<Array<{ userId: Types.ObjectId; lastUsed: Date }>> {
+    const minutes = clockMinutesBetween(from.getTime(), Date.now() + aheadMs);
+    const rows = await this.models.ApiUserActivity.find({ forgivenMinute: { $in: minutes }, forgivenAt: { $gte: from } }, { lastUsed: 1 }).lean().exec();
+    return rows.flatMap((row) => (row.lastUsed ? [{ userId: row._id, lastUsed: row.lastUsed }] : []));
+  }
+
+  /**
    * The user's newest wrong passwords against its current password (see
    * againstCurrentPassword), newest first, at most `cap` of them (the lockout threshold: more
    * tell nothing more). Those after its last success count against it (see `since`).
@@ -144,9 +155,11 @@ export class LoginActivity {
    * written only once a wrong password was forgiven, so this costs nothing otherwise.
    */
   async forgive(forgiven: ReadonlyArray<{ user: UserRef; at: Date }>): Promise<void> {
+    const written = new Date();
+    const told = { forgivenAt: written, forgivenMinute: clockMinute(written.getTime()) };
     await boundedBulkWrite(
       this.models.ApiUserActivity,
-      forgiven.map(({ user, at }) => ({ updateOne: { filter: { _id: user._id }, update: { $max: { lastUsed: at } }, upsert: true } })),
+      forgiven.map(({ user, at }) => ({ updateOne: { filter: { _id: user._id }, update: { $max: { lastUsed: at }, $set: told }, upsert: true } })),
     );
     void this.removeForgiven(forgiven);
   }
