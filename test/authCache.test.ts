@@ -188,6 +188,26 @@ describe('authentication caches', () => {
     }
   });
 
+  it('with AUTH_STATE_TTL_MS=0 settles a success after wrong passwords by reading them again once they have landed: it forgives them, and a lock before it stands', async function () {
+    this.timeout(30_000);
+    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '0' } });
+    try {
+      const account = await gateway.createAccount();
+      const password = 'N0-cache-2';
+      const { id, username } = (await restRequest(gateway.app, account, 'POST', '/v2/api-users', { password })).body as { id: string; username: string };
+      const status = (secret: string) => call({ username, password: secret }, gateway.app);
+      for (let i = 0; i < 4; i++) expect(await status('not-it')).to.equal(401);
+      expect(await status(password)).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, LATE_FAILURE_ROW_MS + 500));
+      const forgiven = (await gateway.database.models.ApiUserActivity.findById(id).lean().exec())?.lastUsed;
+      expect(forgiven, 'written as forgiving the four').to.be.instanceOf(Date);
+      for (let i = 0; i < 4; i++) expect(await status('not-it')).to.equal(401);
+      expect(await status(password), 'four before the success and four after').to.equal(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('keeps, across a re-read after a change, a wrong password counted here and not yet written, and counts it once when written', async () => {
     const user = await newUser('Merg3-me-pw');
     const { loginActivity } = gateway.gateway.services;
@@ -501,6 +521,7 @@ describe('a newcomer', () => {
       const succeed = async (ago: number) => {
         authStates.addOwnSuccess(await authStates.get(account.username), new Date(Date.now() - ago));
         await authStates.poll();
+        await authStates.forgivenessWritten();
         await new Promise((resolve) => setTimeout(resolve, 200)); // the removal runs in the background
       };
       client.on('commandStarted', listener);
@@ -568,6 +589,7 @@ describe('a newcomer', () => {
 async function settled(gateway: TestGateway): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, LATE_FAILURE_ROW_MS + 100));
   await gateway.gateway.services.authStates.poll();
+  await gateway.gateway.services.authStates.forgivenessWritten();
 }
 
 /** Two gateway processes on one database, with a user made through the first. */

@@ -2,7 +2,9 @@
 // passwords (atomic, shared by every gateway on the database), account disable and reset.
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
+import { failuresCounting } from '../src/auth/authStateCache.js';
 import { parseBasicAuthorization } from '../src/auth/basicCredentials.js';
+import { countFrom } from '../src/auth/ownSuccesses.js';
 import { COMMAND_LINE } from '../src/domain/auditTrail.js';
 import { LATE_FAILURE_ROW_MS } from '../src/domain/loginActivity.js';
 import { startTestGateway, type TestAccount, type TestGateway } from './support/gateway.js';
@@ -267,6 +269,10 @@ describe('authentication', () => {
         );
         expect([...statuses.keys()].sort(), JSON.stringify([...statuses])).to.deep.equal(['right 200', 'wrong 401']);
         expect((await restRequest(busy.app, account, 'GET', `/v2/api-users/${id}`)).body).to.include({ locked: false });
+        // The count kept up call by call is the one made afresh from what the state holds.
+        const state = await busy.gateway.services.authStates.get(username);
+        expect(state.ownSuccesses.length, 'own successes apart').to.be.above(10);
+        expect(failuresCounting(state, 5)).to.equal(countFrom({ ...state, user: state.user! }, 5).counting);
       } finally {
         await busy.close();
       }

@@ -45,7 +45,7 @@ export interface AuthState {
    * The successes this process let in after `lastSuccess`, not settled yet: they count here at
    * once, unless wrong passwords heard of since show that the user was locked before them.
    */
-  ownSuccesses: Date[];
+  ownSuccesses: number[];
   /**
    * The user's latest wrong passwords after `lastSuccess` (the first lockout threshold of
    * them between each two own successes, see keptWrongPasswords), as far as this process
@@ -64,7 +64,7 @@ function ofUser(state: AuthState): state is AuthState & { user: ApiUserRecord } 
 /** A count, with what it was made of: valid while the state still holds those very values. */
 interface KnownCount {
   wrongPasswords: readonly WrongPassword[];
-  ownSuccesses: readonly Date[];
+  ownSuccesses: readonly number[];
   lastSuccess: Date | null;
   unlockedAt: Date;
   threshold: number;
@@ -148,6 +148,12 @@ const POLL_OVERLAP_MS = 2 * LATE_FAILURE_ROW_MS;
 const CHANGE_ROWS_KEPT_MS = 60_000;
 /** How recent a lock a read or poll finds must be for it to be told of (see noticeLock). */
 const LOCKS_FOUND_WITHIN_MS = CHANGE_ROWS_KEPT_MS;
+/**
+ * Forgiving successes written at most at once: a spray of wrong passwords over thousands of
+ * users, whose integrations then succeed, is written over several polls (on FerretDB an upsert
+ * costs some 2 ms), each command stamped with its own time.
+ */
+const MAX_FORGIVEN_PER_WRITE = 250;
 /** Polls within one AUTH_STATE_TTL_MS: a slow one still leaves the states current. */
 const POLLS_PER_TTL = 3;
 /** Forgets remembered for the reads under way (a read older than all of them is not stored). */
@@ -223,6 +229,9 @@ export class AuthStateCache {
   private readonly usernameByUserId = new Map<string, string>();
   /** Settled successes that forgave wrong passwords and are still to be written, by user id. */
   private readonly unwritten = new Map<string, { user: ApiUserRecord; at: Date }>();
+  private writingForgiveness: Promise<void> | undefined;
+  /** The start of the window of the last poll after an outage: wrong passwords before it were not heard of by polls. */
+  private unheardBefore = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly models: Models,
@@ -369,9 +378,8 @@ export class AuthStateCache {
       this.accounts?.forget();
       this.forgetWhere(() => true);
       from = new Date(started - CHANGE_ROWS_KEPT_MS);
-      // Nor is what wrong passwords arrived before that: successes before it are not settled.
-      const readFrom = from;
-      for (const { state } of this.states?.values() ?? []) state.ownSuccesses = state.ownSuccesses.filter((success) => success >= readFrom);
+      // Nor is what wrong passwords arrived before that: successes before it are settled once read again (see settle).
+      this.unheardBefore = from.getTime();
     }
     // The newest wrong passwords by their minutes, up to a writer's clock POLL_OVERLAP_MS ahead
     // of ours: an index lookup, whatever the number of rows (a row is kept for every user who
@@ -397,7 +405,7 @@ export class AuthStateCache {
     }
     this.applyForgiveness(forgiven);
     await this.applyFailures(failures);
-    await this.settle(started);
+    this.settle(started);
     this.lastPollStart = started;
     this.observer.polled?.();
     if (started - this.lastPrune >= PRUNE_EVERY_MS) {
@@ -413,26 +421,44 @@ export class AuthStateCache {
   /**
    * A success this process let in: it counts here at once, and forgives the wrong passwords
    * before it everywhere once settled (see ownSuccesses.ts). Without states kept
-   * (AUTH_STATE_TTL_MS=0) every call reads them all from the database: a success forgives
-   * those it was read with, written before it is answered (the next call reads them again),
-   * and returns that write.
+   * (AUTH_STATE_TTL_MS=0) every call reads them all from the database, and there is no poll: a
+   * success after wrong passwords is settled by reading them again LATE_FAILURE_ROW_MS later.
    */
-  addOwnSuccess(state: AuthState, at: Date): Promise<void> | undefined {
-    if (!ofUser(state)) return undefined;
+  addOwnSuccess(state: AuthState, at: Date): void {
+    if (!ofUser(state)) return;
     if (!this.states) {
-      // Up to the newest it read, not up to itself: one still being written may have come between.
-      const newestRead = state.wrongPasswords[0]?.at;
-      if (!newestRead || failuresCounting(state, this.lockoutThreshold) === 0) return undefined;
-      return this.loginActivity.forgive([{ user: state.user, at: newestRead }]).catch((error: unknown) => this.observer.forgivenessFailed?.(error));
+      if (failuresCounting(state, this.lockoutThreshold) > 0) this.settleLater(state.user, at);
+      return;
     }
     const before = count(state, this.lockoutThreshold);
     const pollInterval = this.ttlMs / POLLS_PER_TTL;
-    const latest = state.ownSuccesses[state.ownSuccesses.length - 1];
-    state.ownSuccesses = withOwnSuccess(state, at, this.lastPollStart, at.getTime() - LATE_FAILURE_ROW_MS - pollInterval);
+    const { length } = state.ownSuccesses;
+    const [first] = state.ownSuccesses;
+    const latest = state.ownSuccesses[length - 1];
+    // An interval as long as a poll's, also while polls fail (the last one's start then stays put).
+    const intervalStart = Math.max(this.lastPollStart, at.getTime() - pollInterval);
+    state.ownSuccesses = withOwnSuccess(state, at.getTime(), intervalStart, at.getTime() - LATE_FAILURE_ROW_MS - pollInterval);
     // The count with a success after everything known, as countFrom would make it: from it, unless locked.
     const newestWrong = state.wrongPasswords[0]?.at;
-    if ((!latest || at >= latest) && (!newestWrong || newestWrong <= at)) remember(state, this.lockoutThreshold, before.counting < this.lockoutThreshold ? { from: at, counting: 0 } : before);
-    return undefined;
+    // Only when nothing was dropped from the front (settled with nothing to forgive, or past the cap).
+    const appended = (length === 0 || state.ownSuccesses[0] === first) && state.ownSuccesses.length - length <= 1;
+    if (appended && (latest === undefined || at.getTime() >= latest) && (!newestWrong || newestWrong <= at)) remember(state, this.lockoutThreshold, before.counting < this.lockoutThreshold ? { from: at, counting: 0 } : before);
+  }
+
+  /** Settles a success without a state kept (AUTH_STATE_TTL_MS=0): its user's wrong passwords up to it, read once they have all landed. */
+  private settleLater(user: ApiUserRecord, at: Date): void {
+    const timer = setTimeout(() => {
+      if (this.closed) return;
+      void (async () => {
+        const [wrongPasswords, lastSuccess] = await Promise.all([
+          this.loginActivity.recentFailures(user, this.lockoutThreshold, at),
+          this.loginActivity.lastSuccess(user._id),
+        ]);
+        const { forgiving } = settleOwnSuccesses({ user, lastSuccess, ownSuccesses: [at.getTime()], wrongPasswords }, at.getTime(), this.lockoutThreshold);
+        if (forgiving) await this.loginActivity.forgive([{ user, at: forgiving }]);
+      })().catch((error: unknown) => this.observer.forgivenessFailed?.(error));
+    }, LATE_FAILURE_ROW_MS);
+    timer.unref();
   }
 
   /** From when wrong passwords count against the user as this process knows it, if it holds the user's state. */
@@ -529,25 +555,35 @@ export class AuthStateCache {
    * call. One of a user reset since forgives nothing that still counts; one of a user deleted
    * since leaves a row that nothing reads.
    */
-  private async settle(started: number): Promise<void> {
+  private settle(started: number): void {
     if (!this.states) return;
-    const horizon = new Date(started - LATE_FAILURE_ROW_MS);
+    const horizon = started - LATE_FAILURE_ROW_MS;
     for (const username of this.withFailures) {
-      const state = this.states.peek(username)?.state;
+      const cached = this.states.peek(username);
+      const state = cached?.state;
       if (!state || state.wrongPasswords.length === 0) this.withFailures.delete(username);
       if (!state || !ofUser(state) || state.ownSuccesses.length === 0 || state.ownSuccesses[0]! > horizon) continue;
+      // Successes from before a poll outage's window wait for their state's next read, which finds every wrong password.
+      if (cached.invalidated && state.ownSuccesses[0]! < this.unheardBefore) continue;
       const { lastSuccess, ownSuccesses, forgiving } = settleOwnSuccesses(state, horizon, this.lockoutThreshold);
       Object.assign(state, { lastSuccess, ownSuccesses });
       state.wrongPasswords = kept(state, state.wrongPasswords, this.lockoutThreshold);
       if (forgiving) this.unwritten.set(state.user._id.toHexString(), { user: state.user, at: forgiving });
     }
-    await this.writeForgiveness();
+    if (!this.writingForgiveness && this.unwritten.size > 0) {
+      this.writingForgiveness = this.writeForgiveness().finally(() => {
+        this.writingForgiveness = undefined;
+      });
+    }
   }
 
-  /** Writes the settled successes that forgave wrong passwords: one that fails to is tried again with the next poll. */
+  /**
+   * Writes settled successes that forgave wrong passwords, MAX_FORGIVEN_PER_WRITE at a time,
+   * in the background: a poll does not wait for it (the states' freshness does not hang on a
+   * write), and one write at a time goes. One that fails is tried again after the next poll.
+   */
   private async writeForgiveness(): Promise<void> {
-    if (this.unwritten.size === 0) return;
-    const batch = [...this.unwritten.values()];
+    const batch = [...this.unwritten.values()].slice(0, MAX_FORGIVEN_PER_WRITE);
     try {
       await this.loginActivity.forgive(batch);
       for (const entry of batch) {
@@ -557,6 +593,11 @@ export class AuthStateCache {
     } catch (error) {
       this.observer.forgivenessFailed?.(error);
     }
+  }
+
+  /** The write of forgiving successes under way, if any (tests wait for it). */
+  forgivenessWritten(): Promise<void> {
+    return this.writingForgiveness ?? Promise.resolve();
   }
 
   /**

@@ -3,7 +3,7 @@
 import type { AccountRecord, ApiUserRecord } from '../db/models.js';
 import { lockReasonOf } from '../domain/lockState.js';
 import type { AuditTrail } from '../domain/auditTrail.js';
-import { newWrongPassword, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
+import { newWrongPassword, wrongPasswordTime, type LoginActivity, type WrongPassword } from '../domain/loginActivity.js';
 import { allowlistAdmits } from '../domain/ipAllowlist.js';
 import { previousPasswordHashAt } from '../domain/passwordRotation.js';
 import type { PasswordHasher } from '../domain/passwords.js';
@@ -123,9 +123,8 @@ export class CredentialVerifier {
       return this.refusal(shed);
     }
     // Before anything is awaited: the state may be replaced by a re-read meanwhile.
-    const forgiving = this.states.addOwnSuccess(state, arrived);
+    this.states.addOwnSuccess(state, arrived);
     await this.loginActivity.recordSuccess(judged, arrived);
-    if (forgiving) await forgiving;
     return { user: judged, account: judgedAccount };
   }
 
@@ -150,7 +149,7 @@ export class CredentialVerifier {
     // Past the threshold the user is locked already; more rows would only let an attacker
     // grow the collection.
     if (failuresCounting(state, this.lockoutThreshold) >= this.lockoutThreshold) return { written: Promise.resolve() };
-    const wrongPassword = newWrongPassword(arrived, user.unlockedAt);
+    const wrongPassword = newWrongPassword(wrongPasswordTime(arrived), user.unlockedAt);
     this.states.addFailure(username, state, wrongPassword);
     const locks = failuresCounting(state, this.lockoutThreshold) >= this.lockoutThreshold;
     // The insert takes far less than a refusal is held anyway (verify()).

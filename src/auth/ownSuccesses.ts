@@ -25,8 +25,11 @@ export interface SuccessesAndFailures {
   user: UserRef;
   /** The latest success known to forgive (read from the database, or settled here). */
   lastSuccess: Date | null;
-  /** This process's successes since, oldest first, not settled yet (see withOwnSuccess). */
-  ownSuccesses: readonly Date[];
+  /**
+   * This process's successes since, oldest first, not settled yet (see withOwnSuccess): their
+   * times in ms, a dozen or so numbers per busy user rather than as many Date objects.
+   */
+  ownSuccesses: readonly number[];
   /** Wrong passwords against the current password, newest first (see keptWrongPasswords). */
   wrongPasswords: readonly WrongPassword[];
 }
@@ -51,13 +54,14 @@ const MAX_OWN_SUCCESSES = 4096;
  * A wrong password in the same millisecond as a success is taken as before it.
  */
 export function countFrom(state: SuccessesAndFailures, threshold: number): Count {
-  let from = since(state.user, state.lastSuccess);
+  const start = since(state.user, state.lastSuccess);
+  let from = start.getTime();
   let counting = 0;
   let next = 0;
   const successes = state.ownSuccesses;
   // Oldest first.
   for (let index = state.wrongPasswords.length - 1; index >= 0; index--) {
-    const at = state.wrongPasswords[index]!.at;
+    const at = state.wrongPasswords[index]!.at.getTime();
     if (at <= from) continue;
     // The successes before this wrong password each reset the count, until a lock.
     while (counting < threshold && next < successes.length && successes[next]! < at) {
@@ -69,11 +73,12 @@ export function countFrom(state: SuccessesAndFailures, threshold: number): Count
     }
     counting += 1;
   }
-  if (counting < threshold) {
-    const latest = successes[successes.length - 1];
-    if (latest && latest > from) return { from: latest, counting: 0 };
+  const latest = successes[successes.length - 1];
+  if (counting < threshold && latest !== undefined && latest > from) {
+    from = latest;
+    counting = 0;
   }
-  return { from, counting };
+  return { from: from === start.getTime() ? start : new Date(from), counting };
 }
 
 /**
@@ -86,13 +91,13 @@ export function countFrom(state: SuccessesAndFailures, threshold: number): Count
  * Successes older than `settledBefore` with no wrong password known at all are dropped: there
  * is nothing for them to forgive, and nothing more can arrive before them.
  */
-export function withOwnSuccess(state: SuccessesAndFailures, at: Date, intervalStart: number, settledBefore: number): Date[] {
-  const newestWrong = state.wrongPasswords[0]?.at;
-  const own = newestWrong ? [...state.ownSuccesses] : state.ownSuccesses.filter((success) => success.getTime() >= settledBefore);
+export function withOwnSuccess(state: SuccessesAndFailures, at: number, intervalStart: number, settledBefore: number): number[] {
+  const newestWrong = state.wrongPasswords[0]?.at.getTime();
+  const own = newestWrong !== undefined ? [...state.ownSuccesses] : state.ownSuccesses.filter((success) => success >= settledBefore);
   const last = own[own.length - 1];
-  if (last && at < last) return [...own, at].sort((x, y) => x.getTime() - y.getTime()).slice(-MAX_OWN_SUCCESSES);
-  const previous = own[own.length - 2] ?? since(state.user, state.lastSuccess);
-  const merges = last !== undefined && last.getTime() >= intervalStart && !(newestWrong && newestWrong > previous);
+  if (last !== undefined && at < last) return [...own, at].sort((x, y) => x - y).slice(-MAX_OWN_SUCCESSES);
+  const previous = own[own.length - 2] ?? since(state.user, state.lastSuccess).getTime();
+  const merges = last !== undefined && last >= intervalStart && !(newestWrong !== undefined && newestWrong > previous);
   if (merges) own[own.length - 1] = at;
   else own.push(at);
   return own.length > MAX_OWN_SUCCESSES ? own.slice(-MAX_OWN_SUCCESSES) : own;
@@ -101,7 +106,7 @@ export function withOwnSuccess(state: SuccessesAndFailures, at: Date, intervalSt
 /** What settling a state's own successes changed (see settleOwnSuccesses). */
 export interface Settled {
   lastSuccess: Date | null;
-  ownSuccesses: Date[];
+  ownSuccesses: number[];
   /** The latest settled success that forgave a wrong password known here: to be written, so that the others count from it. */
   forgiving: Date | null;
 }
@@ -111,7 +116,7 @@ export interface Settled {
  * has been heard of: those that came before any lock become the last success (the latest of
  * them), those after one are dropped (they forgive nothing). Later ones wait.
  */
-export function settleOwnSuccesses(state: SuccessesAndFailures, horizon: Date, threshold: number): Settled {
+export function settleOwnSuccesses(state: SuccessesAndFailures, horizon: number, threshold: number): Settled {
   const settling = state.ownSuccesses.filter((success) => success <= horizon);
   const waiting = state.ownSuccesses.filter((success) => success > horizon);
   const { from } = countFrom({ ...state, ownSuccesses: settling }, threshold);
@@ -124,7 +129,9 @@ export function settleOwnSuccesses(state: SuccessesAndFailures, horizon: Date, t
 /**
  * The wrong passwords worth keeping: against the current password, after the last forgiving
  * success, and, between each two own successes (and after the last), the first `threshold`
- * (more tell nothing more: that many lock, and the last of them says when). Newest first.
+ * and the last `threshold` (more tell nothing more: the first that many lock, and the last of
+ * them says when; the last that many still do when a success elsewhere, heard of later, turns
+ * out to have come among them). Newest first.
  */
 export function keptWrongPasswords<T extends WrongPassword>(wrongPasswords: readonly T[], state: Omit<SuccessesAndFailures, 'wrongPasswords'>, threshold: number): T[] {
   const from = since(state.user, state.lastSuccess);
@@ -133,19 +140,23 @@ export function keptWrongPasswords<T extends WrongPassword>(wrongPasswords: read
     .filter((wrongPassword) => wrongPassword.at > from && againstCurrentPassword(wrongPassword, state.user))
     .sort((x, y) => x.at.getTime() - y.at.getTime());
   const kept: T[] = [];
+  let span: T[] = [];
+  const keepSpan = () => kept.push(...(span.length <= 2 * threshold ? span : [...span.slice(0, threshold), ...span.slice(-threshold)]));
   // Walking oldest first: `next` is the first success not before the wrong password at hand
   // (one in the same millisecond is after it).
   let next = 0;
-  let inSpan = 0;
   for (const wrongPassword of oldestFirst) {
     let moved = false;
-    while (next < bounds.length && bounds[next]! < wrongPassword.at) {
+    while (next < bounds.length && bounds[next]! < wrongPassword.at.getTime()) {
       next += 1;
       moved = true;
     }
-    if (moved) inSpan = 0;
-    inSpan += 1;
-    if (inSpan <= threshold) kept.push(wrongPassword);
+    if (moved) {
+      keepSpan();
+      span = [];
+    }
+    span.push(wrongPassword);
   }
+  keepSpan();
   return kept.reverse();
 }

@@ -44,6 +44,16 @@ export function newWrongPassword(at: Date, unlockedAt: Date): WrongPassword {
 }
 
 /**
+ * When a wrong password counts as made: when it arrived, unless it was checked long after that
+ * (a compare's turn, slow reads), then when it was checked. A success let in meanwhile by
+ * another process may be settled before this one's row would land (auth/ownSuccesses.ts), and
+ * must not forgive it.
+ */
+export function wrongPasswordTime(arrived: Date, now = new Date()): Date {
+  return now.getTime() - arrived.getTime() > LATE_FAILURE_ROW_MS / 2 ? now : arrived;
+}
+
+/**
  * Whether a wrong password is one against the user's current password: it came after its unlock
  * and was checked under it. One checked by a process that had not heard of a password reset yet
  * (against the password the reset replaced: most likely the new one, sent at once) counts for
@@ -118,11 +128,13 @@ export class LoginActivity {
   /**
    * The user's newest wrong passwords against its current password (see
    * againstCurrentPassword), newest first, at most `cap` of them (the lockout threshold: more
-   * tell nothing more). Those after its last success count against it (see `since`).
+   * tell nothing more), up to `upTo` if given. Those after its last success count against it
+   * (see `since`).
    */
-  async recentFailures(user: UserRef, cap: number): Promise<WrongPassword[]> {
+  async recentFailures(user: UserRef, cap: number, upTo?: Date): Promise<WrongPassword[]> {
     // `null` in $in matches the rows of earlier versions too, which have no unlock time.
-    const filter = { userId: user._id, at: { $gt: user.unlockedAt }, unlockedAt: { $in: [user.unlockedAt, null] } };
+    const at = upTo ? { $gt: user.unlockedAt, $lte: upTo } : { $gt: user.unlockedAt };
+    const filter = { userId: user._id, at, unlockedAt: { $in: [user.unlockedAt, null] } };
     const newest = await this.models.LoginFailure.find(filter, { at: 1, unlockedAt: 1 }).sort({ at: -1 }).limit(cap).lean().exec();
     return newest.map(wrongPasswordOf);
   }
@@ -133,14 +145,9 @@ export class LoginActivity {
    * more CPU than the insert itself.
    */
   async recordFailure(user: Pick<ApiUserRecord, '_id' | 'accountId' | 'username'>, { id, at, unlockedAt }: WrongPassword): Promise<void> {
-    // One that waited long for its check (a compare's turn, slow reads) is stored as made now:
-    // a success let in meanwhile elsewhere may be settled by the time its row lands
-    // (auth/ownSuccesses.ts), and must not forgive it.
-    const writing = Date.now();
-    const stamped = writing - at.getTime() > LATE_FAILURE_ROW_MS / 2 ? new Date(writing) : at;
-    const row = { _id: new Types.ObjectId(id), userId: user._id, at: stamped, minute: clockMinute(stamped.getTime()), ...(unlockedAt ? { unlockedAt } : {}) };
+    const row = { _id: new Types.ObjectId(id), userId: user._id, at, minute: clockMinute(at.getTime()), ...(unlockedAt ? { unlockedAt } : {}) };
     await this.models.LoginFailure.collection.insertOne(row);
-    if (Date.now() - stamped.getTime() > LATE_FAILURE_ROW_MS) await announceAuthChange(this.models, { accountId: user.accountId, user });
+    if (Date.now() - at.getTime() > LATE_FAILURE_ROW_MS) await announceAuthChange(this.models, { accountId: user.accountId, user });
   }
 
   /** Records a success, for showing (`LastUsed`): it forgives nothing by itself (see forgive). */
