@@ -183,7 +183,7 @@ export async function createGateway(
     close: async () => {
       services.auditTrail.stopRecovery();
       services.authStates.close();
-      await Promise.all([services.quota.close(), services.lastUsed.close(), services.hasher.close()]);
+      await Promise.all([services.quota.close(), services.lastUsed.close(), services.hasher.close(), services.authStates.writeSettled()]);
     },
   };
 }

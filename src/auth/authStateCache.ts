@@ -600,6 +600,16 @@ export class AuthStateCache {
     return this.writingForgiveness ?? Promise.resolve();
   }
 
+  /** At shutdown: the successes settled and not written yet are (those not settled yet forgive nothing: see ownSuccesses.ts). */
+  async writeSettled(): Promise<void> {
+    await this.forgivenessWritten();
+    while (this.unwritten.size > 0) {
+      const before = this.unwritten.size;
+      await this.writeForgiveness();
+      if (this.unwritten.size >= before) return; // the database is away: nothing more to do
+    }
+  }
+
   /**
    * Tells of a lock the state shows and did not when it counted `countedBefore` (see
    * AuthStateObserver.lockFound), if it is recent: an older one was found by the processes
