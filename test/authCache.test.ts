@@ -386,6 +386,34 @@ describe('authentication caches', () => {
 });
 
 describe('the polls', () => {
+  it('write the successes they settle as forgiving a few hundred at a time, and a stopping process writes the rest', async () => {
+    const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000' } });
+    let closed = false;
+    try {
+      const account = await gateway.createAccount();
+      const { models } = gateway.database;
+      const usernames = await insertApiUsers(gateway.database, account.accountId, 300, await gateway.gateway.services.hasher.hash('Many-users-1'));
+      // Unlocked two minutes ago, each with a wrong password a minute ago, then a success of this process.
+      const unlockedAt = new Date(Date.now() - 120_000);
+      await models.ApiUser.updateMany({ username: { $in: usernames } }, { unlockedAt }).exec();
+      const users = await models.ApiUser.find({ username: { $in: usernames } }).lean().exec();
+      const wrongAt = new Date(Date.now() - 60_000);
+      await models.LoginFailure.collection.insertMany(users.map((user) => ({ userId: user._id, at: wrongAt, minute: clockMinute(wrongAt.getTime()), unlockedAt })));
+      const { authStates } = gateway.gateway.services;
+      for (const username of usernames) authStates.addOwnSuccess(await authStates.get(username), new Date(Date.now() - 30_000));
+      const forgiven = () => models.ApiUserActivity.countDocuments({ _id: { $in: users.map((user) => user._id) }, lastUsed: { $exists: true } }).exec();
+      await authStates.poll();
+      await authStates.forgivenessWritten();
+      expect(await forgiven(), 'one write').to.equal(250);
+      closed = true;
+      await gateway.gateway.close();
+      expect(await forgiven(), 'the rest at the stop').to.equal(300);
+    } finally {
+      if (!closed) await gateway.gateway.close();
+      await gateway.close().catch(() => {});
+    }
+  });
+
   it('ask the same of the database whatever the number of users with wrong passwords counting: no query names them', async () => {
     const gateway = await startTestGateway({ env: { AUTH_STATE_TTL_MS: '60000', BCRYPT_QUEUE_MAX_WAIT_MS: '60000' } });
     try {
