@@ -47,8 +47,8 @@ export interface AuthState {
    */
   ownSuccesses: number[];
   /**
-   * The user's latest wrong passwords after `lastSuccess` (the first lockout threshold of
-   * them between each two own successes, see keptWrongPasswords), as far as this process
+   * The user's latest wrong passwords after `lastSuccess` (the first and the last lockout
+   * threshold of them between each two own successes, see keptWrongPasswords), as far as this process
    * knows. Times, not a count, so that a refusal and a success crossing each other are put in
    * the order they arrived in; with their rows' ids, so that what a poll or re-read finds
    * merges with what is known here, each wrong password once.
