@@ -795,17 +795,24 @@ describe('wrong passwords against the new password, beside refusals of it under 
 describe('a lock completed by wrong passwords in two gateway processes', () => {
   it('is in the audit log once, written by the process that learnt of it from the other one, not only by one whose refusal counted five', async function () {
     this.timeout(30_000);
-    // The second hears of nothing during the test (its polls are 20 s apart); the first polls.
+    // Neither hears of anything during the test by itself (their polls are 20 s apart): the
+    // first is made to poll once both of the second's refusals have landed.
     const password = 'Tw0-halves';
-    await withTwoProcesses({ AUTH_STATE_TTL_MS: '400' }, { AUTH_STATE_TTL_MS: '60000' }, password, async ({ first: here, second: there, id, call }) => {
+    const env = { AUTH_STATE_TTL_MS: '60000' };
+    await withTwoProcesses(env, env, password, async ({ first: here, second: there, id, call }) => {
       expect(await call(there, password)).to.equal(200);
+      await here.gateway.services.authStates.poll(); // hears of the user's creation before it reads the user
       for (let i = 0; i < 4; i++) expect(await call(here, 'not-it')).to.equal(401);
       // The fifth and a sixth, where the four are not known: no refusal counted five.
       for (let i = 0; i < 2; i++) expect(await call(there, 'not-it')).to.equal(401);
       const { models } = here.database;
       const fifth = (await models.LoginFailure.find({ userId: id }).sort({ at: 1 }).skip(4).limit(1).lean().exec())[0]!;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await here.gateway.services.authStates.poll();
       expect(await call(here, password), 'locked where the four were refused').to.equal(401);
+      // The event is written in the background.
+      for (let attempt = 0; attempt < 40 && (await models.AuditEvent.countDocuments({ type: 'ApiUserLocked', targetId: id }).exec()) === 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       const locks = await models.AuditEvent.find({ type: 'ApiUserLocked', targetId: id }).lean().exec();
       expect(locks.map(({ at }) => at.getTime()), 'one event, at the fifth wrong password, not the sixth').to.deep.equal([fifth.at.getTime()]);
     });
