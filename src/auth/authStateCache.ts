@@ -151,7 +151,7 @@ const LOCKS_FOUND_WITHIN_MS = CHANGE_ROWS_KEPT_MS;
 /**
  * Forgiving successes written at most at once: a spray of wrong passwords over thousands of
  * users, whose integrations then succeed, is written over several polls (on FerretDB an upsert
- * costs some 2 ms), each command stamped with its own time.
+ * costs some 2 ms), each batch stamped with the time of its write.
  */
 const MAX_FORGIVEN_PER_WRITE = 250;
 /** Polls within one AUTH_STATE_TTL_MS: a slow one still leaves the states current. */
@@ -355,7 +355,7 @@ export class AuthStateCache {
    */
   async knowLastSuccess(state: AuthState): Promise<void> {
     if (state.lastSuccessKnown || !state.user) return;
-    learnLastSuccess(state, await this.loginActivity.lastSuccess(state.user._id));
+    learnLastSuccess(state, await this.loginActivity.lastSuccess(state.user._id), this.lockoutThreshold);
   }
 
   /** Reads what changed everywhere since the last poll and applies it (on a timer; tests call it). */
@@ -463,9 +463,15 @@ export class AuthStateCache {
 
   /** From when wrong passwords count against the user as this process knows it, if it holds the user's state. */
   failuresCountFromHere(userId: Types.ObjectId): Date | null {
-    const username = this.usernameByUserId.get(userId.toHexString());
-    const state = username === undefined ? undefined : this.states?.peek(username)?.state;
-    return state?.user?._id.equals(userId) ? failuresCountFrom(state, this.lockoutThreshold) : null;
+    const state = this.cachedByUserId(userId.toHexString())?.state;
+    return state ? failuresCountFrom(state, this.lockoutThreshold) : null;
+  }
+
+  /** The cached state of the user with this id (hex), if any: the polls' rows name users by id. */
+  private cachedByUserId(userId: string): CachedState | undefined {
+    const username = this.usernameByUserId.get(userId);
+    const cached = username === undefined ? undefined : this.states?.peek(username);
+    return cached?.state.user?._id.toHexString() === userId ? cached : undefined;
   }
 
   /** A wrong password of this process, counted in the user's state at once (see addFailure). */
@@ -503,9 +509,8 @@ export class AuthStateCache {
     }
     const found = new Map<AuthState, { wrongPasswords: WrongPassword[]; cached: CachedState }>();
     for (const [userId, wrongPasswords] of byUser) {
-      const username = this.usernameByUserId.get(userId);
-      const cached = username === undefined ? undefined : this.states.peek(username);
-      if (cached?.state.user?._id.toHexString() === userId) found.set(cached.state, { wrongPasswords, cached });
+      const cached = this.cachedByUserId(userId);
+      if (cached) found.set(cached.state, { wrongPasswords, cached });
     }
     await this.knowLastSuccesses([...found.keys()]);
     for (const [state, { wrongPasswords, cached }] of found) {
@@ -523,11 +528,8 @@ export class AuthStateCache {
   /** Successes written as forgiving since the last poll, by any process: a success elsewhere resets the count. */
   private applyForgiveness(forgiven: ReadonlyArray<{ userId: Types.ObjectId; lastUsed: Date }>): void {
     for (const { userId, lastUsed } of forgiven) {
-      const username = this.usernameByUserId.get(userId.toHexString());
-      const state = username === undefined ? undefined : this.states?.peek(username)?.state;
-      if (!state?.user?._id.equals(userId)) continue;
-      learnLastSuccess(state, lastUsed);
-      state.wrongPasswords = kept(state, state.wrongPasswords, this.lockoutThreshold);
+      const state = this.cachedByUserId(userId.toHexString())?.state;
+      if (state) learnLastSuccess(state, lastUsed, this.lockoutThreshold);
     }
   }
 
@@ -539,10 +541,7 @@ export class AuthStateCache {
     const unknown = states.filter((state) => !state.lastSuccessKnown && state.user);
     if (unknown.length === 0) return;
     const lastSuccesses = await this.loginActivity.lastSuccesses(unknown.map((state) => state.user!._id));
-    for (const state of unknown) {
-      learnLastSuccess(state, lastSuccesses.get(state.user!._id.toHexString()) ?? null);
-      state.wrongPasswords = kept(state, state.wrongPasswords, this.lockoutThreshold);
-    }
+    for (const state of unknown) learnLastSuccess(state, lastSuccesses.get(state.user!._id.toHexString()) ?? null, this.lockoutThreshold);
   }
 
   /**
@@ -710,18 +709,16 @@ export class AuthStateCache {
     ]);
     if (!found) return { state: { user: null, account: null, lastSuccess: null, lastSuccessKnown: false, ownSuccesses: [], wrongPasswords: [] }, accountReadAt };
     const state: AuthState = { user: found, account, lastSuccess: null, lastSuccessKnown: false, ownSuccesses: [], wrongPasswords };
-    if (wrongPasswords.length > 0) {
-      await this.knowLastSuccess(state);
-      state.wrongPasswords = kept(state, wrongPasswords, this.lockoutThreshold);
-    }
+    if (wrongPasswords.length > 0) await this.knowLastSuccess(state);
     return { state, accountReadAt };
   }
 }
 
-/** The user's last forgiving success as the database has it, if later than the one known. */
-function learnLastSuccess(state: AuthState, found: Date | null): void {
+/** The user's last forgiving success as the database has it, if later than the one known; the wrong passwords it forgave are dropped. */
+function learnLastSuccess(state: AuthState, found: Date | null, threshold: number): void {
   if (found && (!state.lastSuccess || found > state.lastSuccess)) state.lastSuccess = found;
   state.lastSuccessKnown = true;
+  state.wrongPasswords = kept(state, state.wrongPasswords, threshold);
 }
 
 /** A fresh read, with what the stale state of the same user knew and the read may miss. */

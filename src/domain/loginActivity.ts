@@ -157,9 +157,10 @@ export class LoginActivity {
 
   /**
    * Writes successes settled as forgiving the wrong passwords before them (see
-   * auth/ownSuccesses.ts), in one command, then removes the failure rows they made irrelevant
-   * (in the background: best effort, the next forgiveness removes them too). A forgiveness is
-   * written only once a wrong password was forgiven, so this costs nothing otherwise.
+   * auth/ownSuccesses.ts), in boundedBulkWrite's commands, all stamped with one time of
+   * writing; then removes the failure rows they made irrelevant (in the background: best
+   * effort, the next forgiveness removes them too). A forgiveness is written only once a wrong
+   * password was forgiven, so this costs nothing otherwise.
    */
   async forgive(forgiven: ReadonlyArray<{ user: UserRef; at: Date }>): Promise<void> {
     const written = new Date();
